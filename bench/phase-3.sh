@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Benchmark: labcheck against the docker-CLI script that an instructor would write
+# (bench/phase-3-docker-cli.sh). Both run the same phase-3 checks on the same live stack.
+#
+# usage: bench/phase-3.sh [RUNS]          (default 20 runs each, after 2 warm-up runs)
+# env:   LABCHECK=path/to/labcheck        (default: target/release/labcheck, built if missing)
+#        TARGET_RATIO=0.25                the goal for labcheck's mean / the script's mean
+#        STRICT=1                         exit 1 when the ratio misses the goal
+# It brings up the solution stack under a unique project name, checks that both tools pass on
+# it, times them side by side (hyperfine when installed, else a loop), prints the means and the
+# ratio, and always tears the stack down.
+set -euo pipefail
+
+runs="${1:-20}"
+target_ratio="${TARGET_RATIO:-0.25}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+compose_file="$root/labs/phase-3/solution/compose.yaml"
+cli_script="$root/bench/phase-3-docker-cli.sh"
+project="phase3-bench-$$"
+labcheck="${LABCHECK:-$root/target/release/labcheck}"
+work="$(mktemp -d)"
+
+compose() { docker compose -f "$compose_file" -p "$project" "$@"; }
+now_ns() { date +%s%N; }
+
+cleanup() {
+    compose down -v --remove-orphans >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+docker info >/dev/null 2>&1 || { echo "no Docker engine answers (docker info)" >&2; exit 2; }
+
+if [ ! -x "$labcheck" ]; then
+    echo "== building labcheck (release)"
+    (cd "$root" && cargo build --release --quiet -p labcheck)
+fi
+
+# The solution publishes 127.0.0.1:8080, so only one phase-3 stack can run at a time.
+if curl -s -o /dev/null --max-time 2 http://127.0.0.1:8080/; then
+    echo "something already answers on 127.0.0.1:8080 (another phase-3 stack?): stop it first" >&2
+    exit 2
+fi
+
+echo "== stack: project $project"
+compose build --quiet
+start=$(now_ns)
+compose up -d --wait --wait-timeout 60 >/dev/null 2>&1 || {
+    echo "the solution stack did not become healthy:" >&2; compose ps -a >&2; compose logs --tail 20 >&2; exit 2; }
+up_ms=$(( ($(now_ns) - start) / 1000000 ))
+echo "up -d --wait (build cached, new volume, initdb): ${up_ms} ms to all services healthy"
+
+# Both must pass on the solution before their times mean anything.
+cd "$root"
+if ! "$labcheck" phase-3 --project "$project" >"$work/labcheck.out" 2>&1; then
+    echo "labcheck does not pass on the solution stack:" >&2; cat "$work/labcheck.out" >&2; exit 1
+fi
+if ! "$cli_script" "$project" >"$work/cli.out" 2>&1; then
+    echo "the docker-CLI script does not pass on the solution stack:" >&2; cat "$work/cli.out" >&2; exit 1
+fi
+echo "both pass: labcheck, and the script ($(grep -c '^PASS' "$work/cli.out") PASS lines)"
+
+labcheck_cmd="$labcheck phase-3 --project $project"
+script_cmd="$cli_script -q $project"
+
+if command -v hyperfine >/dev/null; then
+    echo "== hyperfine: $runs runs each, 2 warm-up"
+    hyperfine --warmup 2 --runs "$runs" --style basic --export-json "$work/times.json" \
+        -n labcheck "$labcheck_cmd" -n docker-cli-script "$script_cmd" >"$work/hyperfine.out"
+    read -r lab_mean lab_sd cli_mean cli_sd < <(python3 - "$work/times.json" <<'EOF'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+print(*(f'{r[n][k] * 1000:.1f}' for n in ("labcheck", "docker-cli-script") for k in ("mean", "stddev")))
+EOF
+)
+else
+    echo "== loop (no hyperfine): $runs runs each, interleaved, 2 warm-up"
+    for _ in 1 2; do $labcheck_cmd >/dev/null 2>&1; $script_cmd >/dev/null 2>&1; done
+    : >"$work/lab.ms"; : >"$work/cli.ms"
+    for _ in $(seq "$runs"); do
+        t=$(now_ns); $labcheck_cmd >/dev/null 2>&1 || { echo "labcheck failed during the run" >&2; exit 1; }
+        echo $(( $(now_ns) - t )) >>"$work/lab.ms"
+        t=$(now_ns); $script_cmd >/dev/null 2>&1 || { echo "the script failed during the run" >&2; exit 1; }
+        echo $(( $(now_ns) - t )) >>"$work/cli.ms"
+    done
+    read -r lab_mean lab_sd cli_mean cli_sd < <(python3 - "$work/lab.ms" "$work/cli.ms" <<'EOF'
+import statistics, sys
+for f in sys.argv[1:]:
+    xs = [int(l) / 1e6 for l in open(f) if l.strip()]
+    print(f"{statistics.mean(xs):.1f} {statistics.stdev(xs) if len(xs) > 1 else 0:.1f}", end=" ")
+print()
+EOF
+)
+fi
+
+ratio=$(python3 -c "print(f'{$lab_mean / $cli_mean:.3f}')")
+printf '%-20s mean %8.1f ms  (sd %.1f)\n' "labcheck" "$lab_mean" "$lab_sd" "docker-cli script" "$cli_mean" "$cli_sd"
+verdict=$(python3 -c "print('meets' if $ratio <= $target_ratio else 'MISSES')")
+echo "ratio labcheck/script: $ratio  ($verdict the goal of <= $target_ratio)"
+if [ "${STRICT:-0}" = 1 ] && [ "$verdict" = MISSES ]; then exit 1; fi
