@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""Check the Compose Lab book: a clean build, internal links, and runnable shell blocks.
+
+1. `mdbook build book` must print no warning or error line.
+2. Every relative href/src in the built HTML must point at an existing file, and every
+   #fragment at an element with that id (or name) in the target page.
+3. Every fenced block whose info string carries `test=<stack>` (see book/README.md) is run
+   with `bash -euo pipefail` against that stack, and its `# expect: <regex>` lines are checked.
+
+Exit status: 0 all good, 1 a check failed, 2 the checker could not run.
+"""
+from __future__ import annotations
+
+import argparse
+import html.parser
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.parse
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BOOK = ROOT / "book"
+SRC = BOOK / "src"
+OUT = BOOK / "book"
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+BAD_LOG = re.compile(r"\b(WARN|WARNING|ERROR|error|warning)\b")
+FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
+EXPECT = re.compile(r"^\s*#\s*expect:\s?(?P<rx>.*)$")
+BLOCK_TIMEOUT = 120
+
+
+def say(msg: str) -> None:
+    print(msg, flush=True)
+
+
+def find_mdbook() -> str:
+    exe = shutil.which("mdbook") or str(Path.home() / ".cargo/bin/mdbook")
+    if not Path(exe).exists():
+        say("error: mdbook not found (cargo install --locked mdbook)")
+        sys.exit(2)
+    return exe
+
+
+# ---------------------------------------------------------------- 1. build
+def build() -> list[str]:
+    exe = find_mdbook()
+    env = dict(os.environ, NO_COLOR="1", RUST_LOG="info", MDBOOK_LOG="info")
+    started = time.monotonic()
+    proc = subprocess.run([exe, "build", str(BOOK)], capture_output=True, text=True, env=env)
+    took = time.monotonic() - started
+    lines = [ANSI.sub("", l) for l in (proc.stdout + proc.stderr).splitlines()]
+    problems = [l for l in lines if BAD_LOG.search(l)]
+    if proc.returncode != 0:
+        problems.append(f"mdbook build exited with status {proc.returncode}")
+    ver = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.strip()
+    say(f"build: {ver}, {took:.1f} s, {len(problems)} warning/error line(s)")
+    return problems
+
+
+# ---------------------------------------------------------------- 2. links
+class PageParser(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.ids: set[str] = set()
+        self.refs: list[tuple[str, str]] = []
+        self.base: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: (v or "") for k, v in attrs}
+        for key in ("id", "name"):
+            if key in a and (key == "id" or tag == "a"):
+                self.ids.add(a[key])
+        if tag == "base" and "href" in a:
+            self.base = a["href"]
+        for key in ("href", "src"):
+            if key in a:
+                self.refs.append((tag, a[key]))
+
+
+def is_relative(url: str) -> bool:
+    if not url or url.startswith(("//", "data:", "javascript:", "mailto:")):
+        return False
+    return not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", url)
+
+
+def check_links() -> tuple[list[str], int]:
+    pages: dict[Path, PageParser] = {}
+    for f in sorted(OUT.rglob("*.html")):
+        p = PageParser()
+        p.feed(f.read_text(encoding="utf-8", errors="replace"))
+        pages[f.resolve()] = p
+    problems: list[str] = []
+    checked = 0
+    for f, p in pages.items():
+        rel = f.relative_to(OUT.resolve())
+        if p.base == "/":  # 404.html: links are relative to the site root
+            basedir = OUT.resolve()
+        else:
+            basedir = f.parent
+        for tag, url in p.refs:
+            if not is_relative(url):
+                continue
+            checked += 1
+            parts = urllib.parse.urlsplit(url)
+            path = urllib.parse.unquote(parts.path)
+            if path.startswith("/"):
+                target = (OUT / path.lstrip("/")).resolve()
+            elif path:
+                target = (basedir / path).resolve()
+            else:
+                target = f
+            if target.is_dir():
+                target = target / "index.html"
+            if not target.exists():
+                problems.append(f"{rel}: <{tag}> {url}: no such file {target.relative_to(OUT.resolve()) if OUT.resolve() in target.parents else target}")
+                continue
+            frag = urllib.parse.unquote(parts.fragment)
+            if frag and target.suffix == ".html":
+                tp = pages.get(target)
+                if tp is not None and frag not in tp.ids:
+                    problems.append(f"{rel}: <{tag}> {url}: no element with id '{frag}' in {target.relative_to(OUT.resolve())}")
+    leftovers = []
+    for f in pages:
+        text = f.read_text(encoding="utf-8", errors="replace")
+        if "{{#include" in text or "{{#rustdoc_include" in text:
+            leftovers.append(f"{f.relative_to(OUT.resolve())}: unexpanded {{{{#include}}}}")
+    say(f"links: {len(pages)} pages, {checked} relative links checked, {len(problems)} broken")
+    return problems + leftovers, checked
+
+
+# ---------------------------------------------------------------- 3. runnable blocks
+@dataclass
+class Block:
+    file: Path
+    line: int
+    stack: str
+    code: str
+    expects: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        return f"{self.file.relative_to(ROOT)}:{self.line}"
+
+
+def summary_order() -> list[Path]:
+    order: list[Path] = []
+    for m in re.finditer(r"\]\(([^)]+\.md)\)", (SRC / "SUMMARY.md").read_text()):
+        p = (SRC / m.group(1)).resolve()
+        if p.exists() and p not in order:
+            order.append(p)
+    for p in sorted(SRC.rglob("*.md")):
+        if p.resolve() not in order and p.name != "SUMMARY.md":
+            order.append(p.resolve())
+    return order
+
+
+def extract_blocks() -> list[Block]:
+    blocks: list[Block] = []
+    for f in summary_order():
+        lines = f.read_text(encoding="utf-8").splitlines()
+        i = 0
+        while i < len(lines):
+            m = FENCE.match(lines[i])
+            if not m:
+                i += 1
+                continue
+            fence, info = m.group("fence"), m.group("info").strip()
+            start = i
+            body: list[str] = []
+            i += 1
+            while i < len(lines) and not re.match(rf"^ {{0,3}}{re.escape(fence[0])}{{{len(fence)},}}\s*$", lines[i]):
+                body.append(lines[i])
+                i += 1
+            i += 1
+            attrs = [a.strip() for a in re.split(r"[,\s]+", info) if a.strip()]
+            stack = next((a.split("=", 1)[1] for a in attrs if a.startswith("test=")), None)
+            if stack is None:
+                continue
+            expects = [EXPECT.match(l).group("rx") for l in body if EXPECT.match(l)]
+            blocks.append(Block(f, start + 1, stack, "\n".join(body) + "\n", expects))
+    return blocks
+
+
+def docker(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+
+
+def stack_running(name: str) -> bool:
+    r = docker("compose", "-p", name, "ps", "-q", "--status", "running")
+    return r.returncode == 0 and bool(r.stdout.strip())
+
+
+def stack_up(name: str) -> str | None:
+    compose = ROOT / "labs" / name / "solution" / "compose.yaml"
+    if not compose.exists():
+        return f"{compose.relative_to(ROOT)} does not exist"
+    started = time.monotonic()
+    r = docker("compose", "-f", str(compose), "-p", name, "up", "-d", "--build", "--wait",
+               "--wait-timeout", "180", timeout=600)
+    if r.returncode != 0:
+        return f"docker compose up failed:\n{r.stdout}{r.stderr}"
+    say(f"stack {name}: started from {compose.relative_to(ROOT)} in {time.monotonic() - started:.1f} s")
+    return None
+
+
+def stack_down(name: str) -> None:
+    compose = ROOT / "labs" / name / "solution" / "compose.yaml"
+    r = docker("compose", "-f", str(compose), "-p", name, "down", "-v", "--remove-orphans", timeout=300)
+    say(f"stack {name}: torn down ({'ok' if r.returncode == 0 else r.stderr.strip()})")
+
+
+def run_block(b: Block) -> list[str]:
+    try:
+        proc = subprocess.run(["bash", "-euo", "pipefail", "-c", b.code], capture_output=True,
+                              text=True, timeout=BLOCK_TIMEOUT, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return [f"{b.where}: timed out after {BLOCK_TIMEOUT} s"]
+    out = (proc.stdout + proc.stderr).splitlines()
+    problems = []
+    if proc.returncode != 0:
+        problems.append(f"{b.where}: exit status {proc.returncode}")
+    for rx in b.expects:
+        try:
+            pat = re.compile(rx)
+        except re.error as e:
+            problems.append(f"{b.where}: bad expect regex {rx!r}: {e}")
+            continue
+        if not any(pat.search(l) for l in out):
+            problems.append(f"{b.where}: no output line matches {rx!r}")
+    if problems:
+        shown = "\n".join("    | " + l for l in out[-25:]) or "    | (no output)"
+        problems[-1] += "\n" + shown
+    return problems
+
+
+def run_blocks(blocks: list[Block], only: set[str] | None, keep: bool) -> tuple[list[str], int]:
+    if only:
+        blocks = [b for b in blocks if b.stack in only]
+    if not blocks:
+        return [], 0
+    r = subprocess.run(["docker", "info", "--format", "{{.ServerVersion}}"], capture_output=True, text=True)
+    if r.returncode != 0:
+        say("error: the Docker engine does not answer (docker info); use --no-run to skip the blocks")
+        sys.exit(2)
+    say(f"engine: Docker {r.stdout.strip()}")
+    problems: list[str] = []
+    started: list[str] = []
+    ran = 0
+    per_stack: dict[str, list[int]] = {}
+    try:
+        for stack in dict.fromkeys(b.stack for b in blocks):
+            mine = [b for b in blocks if b.stack == stack]
+            if stack != "engine":
+                if not stack_running(stack):
+                    err = stack_up(stack)
+                    started.append(stack)
+                    if err:
+                        problems.append(f"stack {stack}: {err}")
+                        say(f"stack {stack}: could not start; its {len(mine)} block(s) not run")
+                        continue
+                else:
+                    say(f"stack {stack}: already running, used as is")
+            for b in mine:
+                t0 = time.monotonic()
+                res = run_block(b)
+                ran += 1
+                ok = not res
+                per_stack.setdefault(stack, [0, 0])[0 if ok else 1] += 1
+                say(f"  {'ok  ' if ok else 'FAIL'} {b.where} [{stack}] {time.monotonic() - t0:.1f} s")
+                problems += res
+    finally:
+        if not keep:
+            for s in started:
+                stack_down(s)
+    counts = ", ".join(f"{s}: {p} passed, {f} failed" for s, (p, f) in per_stack.items())
+    say(f"runnable blocks: {ran} run ({counts})")
+    return problems, ran
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--no-run", action="store_true", help="build and links only; skip runnable blocks")
+    ap.add_argument("--only", action="append", metavar="STACK", help="run only the blocks of this stack (repeatable)")
+    ap.add_argument("--keep", action="store_true", help="leave stacks the checker started running")
+    ap.add_argument("--list", action="store_true", help="list the runnable blocks and exit")
+    args = ap.parse_args()
+
+    blocks = extract_blocks()
+    if args.list:
+        for b in blocks:
+            say(f"{b.where} [{b.stack}] {len(b.expects)} expect(s)")
+        say(f"{len(blocks)} runnable block(s)")
+        return 0
+    problems = build()
+    if not (OUT / "index.html").exists():
+        problems.append("no book/book/index.html after the build")
+        for p in problems:
+            say("  " + p)
+        return 1
+    link_problems, _ = check_links()
+    problems += link_problems
+    say(f"runnable blocks in the sources: {len(blocks)}")
+    if not args.no_run:
+        run_problems, _ = run_blocks(blocks, set(args.only) if args.only else None, args.keep)
+        problems += run_problems
+    if problems:
+        say(f"\nFAILED: {len(problems)} problem(s)")
+        for p in problems:
+            say("  " + p)
+        return 1
+    say("\nbook check passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
