@@ -20,6 +20,14 @@ file_env() {
 
 if [ "${1:0:1}" = '-' ]; then set -- postgres "$@"; fi
 
+# `postgres --version` and friends print and exit: no data directory, no init.
+wants_help() {
+  local arg
+  for arg; do case "$arg" in -'?'|--help|--describe-config|-C|-V|--version) return 0 ;; esac; done
+  return 1
+}
+if [ "$1" = postgres ] && wants_help "$@"; then exec "$@"; fi
+
 if [ "$1" = postgres ] && [ "$(id -u)" = 0 ]; then
   mkdir -p "$PGDATA" /var/run/postgresql
   chown postgres:postgres "$PGDATA" /var/run/postgresql

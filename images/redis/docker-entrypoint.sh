@@ -8,6 +8,9 @@ if [ "$1" = redis-server ] && [ "$(id -u)" = 0 ]; then
   exec setpriv --reuid=redis --regid=redis --init-groups "$0" "$@"
 fi
 if [ "$1" = redis-server ]; then
-  case "${2:-}" in *.conf) ;; *) shift; set -- redis-server --protected-mode no --dir /data "$@" ;; esac
+  case "${2:-}" in
+    *.conf|-v|--version|-h|--help) ;;
+    *) shift; set -- redis-server --protected-mode no "$@" ;;
+  esac
 fi
 exec "$@"
