@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# The full test suite: the same command for contributors, README.md and CI (.ci/run).
+#
+#   bash scripts/test.sh
+#
+# Stages run in order and each prints its time. It makes sure a Docker engine and the image kit
+# exist first (both idempotent and quick when already there), because most tests run real stacks.
+# Live tests fail, never skip, when no engine answers.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+export CARGO_TERM_COLOR=never
+
+failed=()
+timings=()
+stage() {
+  local name=$1 start rc
+  shift
+  printf '\n==> %s\n' "$name"
+  start=$(date +%s%N)
+  "$@"
+  rc=$?
+  local ms=$((($(date +%s%N) - start) / 1000000)) secs
+  secs=$(printf '%d.%d' $((ms / 1000)) $((ms % 1000 / 100)))
+  timings+=("$(printf '%-26s %7ss  %s' "$name" "$secs" "$([ $rc -eq 0 ] && echo ok || echo FAILED)")")
+  printf '<== %s: %ss, %s\n' "$name" "$secs" "$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)")"
+  [ $rc -eq 0 ] || failed+=("$name")
+  return $rc
+}
+summary() {
+  printf '\nStage timings:\n'
+  printf '  %s\n' "${timings[@]}"
+  if [ ${#failed[@]} -gt 0 ]; then printf 'FAILED stages: %s\n' "${failed[*]}"; exit 1; fi
+  echo "All stages passed."
+}
+trap summary EXIT
+
+# Without an engine nothing else means anything: stop here.
+stage "engine" bash scripts/setup-engine.sh || exit 1
+stage "image kit" bash scripts/images.sh || exit 1
+stage "image contracts" bash images/tests/contract.sh
+stage "cargo build" cargo build --workspace --all-targets --locked || exit 1
+stage "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+stage "lab specs (labcheck lint)" cargo run -q --locked -p labcheck -- lint
+stage "cargo test" cargo test --workspace --locked -- --test-threads=2
+if [ -x scripts/book-check.sh ] || [ -f scripts/book-check.sh ]; then
+  stage "book" bash scripts/book-check.sh
+fi
+if [ -f scripts/book-browser-test.sh ]; then
+  stage "book in a browser" bash scripts/book-browser-test.sh
+fi
+if [ -f scripts/root-stack-test.sh ]; then
+  stage "root stack" bash scripts/root-stack-test.sh
+fi
