@@ -1,0 +1,1 @@
+../phase-1/verify.py
