@@ -15,13 +15,14 @@ cd "$(dirname "$0")/../images"
 
 # folder | tags (first one is checked for the hash) | what is really inside
 KIT=(
-  "base|compose-lab/base:bookworm|Debian 12 bookworm minbase (debootstrap), host CA certificates trusted"
+  "base|compose-lab/base:bookworm debian:bookworm-slim debian:bookworm|Debian 12 bookworm minbase (debootstrap), host CA certificates trusted"
   "busybox|busybox:latest busybox:1.35|BusyBox 1.35 static, from Debian bookworm"
   "alpine|alpine:latest alpine:3|Debian bookworm with busybox tools (sh, ping, getent, wget, nc, nslookup); not Alpine Linux"
   "postgres|postgres:15-alpine postgres:15|PostgreSQL 15 from Debian bookworm"
   "redis|redis:7-alpine redis:7|Redis 7.0 from Debian bookworm"
   "nginx|nginx:alpine nginx:latest|nginx 1.22 from Debian bookworm"
   "python|python:3.11-slim python:3.11|Python 3.11 from Debian bookworm"
+  "rust|rust:1-slim-bookworm rust:1-slim|Rust RUSTC_VERSION copied from the build host's toolchain (no rustup, no docs)"
 )
 # Tags that Debian can't match: the same image, relabelled with what is really inside.
 ALIASES=(
@@ -46,6 +47,7 @@ inputs_hash() {
     if [ "$dir" = base ]; then cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true
     elif [ -f "$dir/Dockerfile" ]; then docker image inspect -f '{{.Id}}' compose-lab/base:bookworm
     fi
+    if [ "$dir" = rust ]; then rustc -V; fi
   } | sha256sum | cut -c1-16
 }
 
@@ -54,6 +56,11 @@ for entry in "${KIT[@]}"; do
   IFS='|' read -r dir tags really <<<"$entry"
   read -r -a tag_list <<<"$tags"
   first=${tag_list[0]}
+  if [ "$dir" = rust ]; then
+    # Only the workbook's own stack needs it (to build labcheck); it is made from the host's Rust.
+    command -v rustc >/dev/null || { printf 'images: %-28s skipped: no Rust toolchain on this host\n' "$first"; continue; }
+    really=${really/RUSTC_VERSION/$(rustc -V | cut -d' ' -f2)}
+  fi
   hash=$(inputs_hash "$dir")
   if ! $force && [ "$(label "$first" org.compose-lab.kit-hash)" = "$hash" ]; then
     for t in "${tag_list[@]:1}"; do docker tag "$first" "$t"; done
@@ -62,7 +69,7 @@ for entry in "${KIT[@]}"; do
   fi
   start=$(date +%s)
   labels=("org.compose-lab.lookalike=true" "org.compose-lab.really=$really" "org.compose-lab.kit-hash=$hash")
-  if [ -f "$dir/Dockerfile" ]; then
+  if [ ! -f "$dir/make.sh" ]; then
     args=()
     for l in "${labels[@]}"; do args+=(--label "$l"); done
     for t in "${tag_list[@]}"; do args+=(-t "$t"); done

@@ -145,9 +145,26 @@ test_busybox() {
   done
 }
 
+test_rust() {
+  local img=rust:1-slim-bookworm
+  echo "$img"
+  lookalike $img
+  check "cargo builds and runs a program" docker run --rm $img sh -c \
+    'cd /tmp && cargo new -q hello && cd hello && cargo run -q --offline | grep -q "Hello, world!"'
+}
+
+test_debian() {
+  local img=debian:bookworm-slim
+  echo "$img"
+  lookalike $img
+  expect "$img is Debian 12" '^12\.' docker run --rm $img cat /etc/debian_version
+  check "trusts the host's extra CA certificates" docker run --rm -v /usr/local/share/ca-certificates:/host-ca:ro $img \
+    sh -c 'for c in /host-ca/*.crt; do [ -e "$c" ] || continue; grep -qF "$(sed -n 2p "$c")" /etc/ssl/certs/ca-certificates.crt || exit 1; done'
+}
+
 docker info >/dev/null 2>&1 || { echo "contract: no Docker engine answers (run scripts/setup-engine.sh)"; echo "contract: 0 passed, 1 failed"; exit 1; }
 images=("$@")
-[ ${#images[@]} -gt 0 ] || images=(postgres redis nginx python alpine busybox)
+[ ${#images[@]} -gt 0 ] || images=(debian postgres redis nginx python alpine busybox rust)
 for i in "${images[@]}"; do "test_$i"; done
 echo "contract: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
