@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Cross-check of labs/phase-3/lab.toml's [[faults]]: for the solution and for each fault file,
+# bring the stack up, run the checks, and compare what fails with what lab.toml says
+# (`fails` exactly, and `first_broken`). The checks are run by the docker-CLI script
+# (bench/phase-3-docker-cli.sh), and by labcheck too when LABCHECK names a built binary
+# (its JSON report is compared the same way).
+#
+# usage: bench/phase-3-faults.sh [FAULT-NAME...]     (default: the solution, then every fault)
+# Exit 0 when every case matches, 1 otherwise. Always tears its stacks down.
+set -uo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+lab="$root/labs/phase-3"
+solution="$lab/solution/compose.yaml"
+cli="$root/bench/phase-3-docker-cli.sh"
+project="phase3-faults-$$"
+labcheck="${LABCHECK:-}"
+mismatches=0
+
+down() { docker compose -f "$solution" -p "$project" down -v --remove-orphans >/dev/null 2>&1; }
+trap down EXIT
+
+# expected NAME: "first_broken|fail1 fail2 ..." from lab.toml ("|" for the solution).
+expected() {
+    python3 - "$lab/lab.toml" "$1" <<'EOF'
+import sys, tomllib
+lab = tomllib.load(open(sys.argv[1], "rb"))
+name = sys.argv[2]
+if name == "solution":
+    print("|")
+else:
+    f = next(f for f in lab["faults"] if f["file"] == f"faults/{name}.yml")
+    print(f["first_broken"] + "|" + " ".join(f["fails"]))
+EOF
+}
+
+# ladder_order: the check ids in lab.toml order, to find the first failing one.
+order=$(python3 -c "import sys,tomllib; print(' '.join(c['id'] for c in tomllib.load(open(sys.argv[1],'rb'))['checks']))" "$lab/lab.toml")
+first_of() { local id; for id in $order; do [[ " $1 " == *" $id "* ]] && { echo "$id"; return; }; done; }
+sorted() { tr ' ' '\n' <<<"$1" | grep . | sort | tr '\n' ' ' | sed 's/ $//'; }
+
+# Wait until the stack has settled: web running and PostgreSQL accepting TCP connections
+# inside db (checked directly, so this works for the fault without a healthcheck too).
+settle() {
+    local i db web
+    for i in $(seq 60); do
+        db=$(docker ps -q --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.service=db)
+        web=$(docker ps -q --filter "label=com.docker.compose.project=$project" --filter label=com.docker.compose.service=web)
+        if [ -n "$db" ] && [ -n "$web" ] &&
+           docker exec "$db" sh -c 'pg_isready -q -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"' 2>/dev/null; then
+            sleep 1   # let gunicorn bind and web's first healthcheck run
+            return 0
+        fi
+        sleep 0.5
+    done
+    echo "   (stack did not settle in 30 s)"
+}
+
+run_case() {
+    local name=$1 files=(-f "$solution") exp want_first want_fails got got_first out
+    [ "$name" = solution ] || files+=(-f "$lab/faults/$name.yml")
+    exp=$(expected "$name") || { echo "?? $name: not in lab.toml"; mismatches=$((mismatches + 1)); return; }
+    want_first=${exp%%|*}; want_fails=$(sorted "${exp#*|}")
+    down
+    [ "$name" = bind-mount ] && rm -rf "$lab/solution/pgdata"
+    local t0=$(date +%s%N)
+    docker compose "${files[@]}" -p "$project" up -d --build >/dev/null 2>&1 ||
+        echo "   (up reported an error; checking what is running)"
+    settle
+    local up_ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+
+    out=$("$cli" "$project" 2>&1)
+    got=$(sorted "$(sed -n 's/^FAIL \([^:]*\):.*/\1/p' <<<"$out" | tr '\n' ' ')")
+    got_first=$(first_of "$got")
+    if [ "$got" = "$want_fails" ] && [ "$got_first" = "$want_first" ]; then
+        echo "ok $name (script, settled in ${up_ms} ms): fails [${got}]"
+    else
+        echo "MISMATCH $name (script): fails [${got}] first ${got_first:-none}; lab.toml says [${want_fails}] first ${want_first:-none}"
+        grep -E '^(FAIL|SKIP)' <<<"$out" | sed 's/^/     /'
+        echo "     -- docker compose ps -a; logs --tail 15:"
+        docker compose "${files[@]}" -p "$project" ps -a 2>&1 | sed 's/^/     /'
+        docker compose "${files[@]}" -p "$project" logs --no-color --tail 15 2>&1 | sed 's/^/     /'
+        mismatches=$((mismatches + 1))
+    fi
+
+    if [ -n "$labcheck" ]; then
+        out=$(cd "$root" && "$labcheck" phase-3 --project "$project" --format json 2>&1)
+        got=$(python3 -c '
+import json, sys
+r = json.loads(sys.stdin.read())
+checks = r.get("checks") or r.get("results") or []
+print(" ".join(c["id"] for c in checks if c.get("status") in ("fail", "failed")))' <<<"$out" 2>&1)
+        got=$(sorted "$got")
+        got_first=$(first_of "$got")
+        if [ "$got" = "$want_fails" ] && [ "$got_first" = "$want_first" ]; then
+            echo "ok $name (labcheck): fails [${got}]"
+        else
+            echo "MISMATCH $name (labcheck): fails [${got}] first ${got_first:-none}; lab.toml says [${want_fails}]"
+            head -c 2000 <<<"$out" | sed 's/^/     /'
+            mismatches=$((mismatches + 1))
+        fi
+    fi
+    if [ "$name" = bind-mount ]; then
+        down
+        docker run --rm -v "$lab/solution:/s" busybox rm -rf /s/pgdata   # owned by postgres's uid
+    fi
+}
+
+cases=("$@")
+if [ ${#cases[@]} -eq 0 ]; then
+    cases=(solution)
+    for f in "$lab"/faults/*.yml; do cases+=("$(basename "$f" .yml)"); done
+fi
+for c in "${cases[@]}"; do run_case "$c"; done
+echo "$(( ${#cases[@]} - mismatches )) passed, $mismatches failed"
+[ "$mismatches" -eq 0 ]
