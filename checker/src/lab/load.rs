@@ -1,0 +1,476 @@
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Check, Fault, Kind, Lab, PortKey, Severity, Target, FORMAT_VERSION};
+
+/// A problem in a lab.toml, located at `file:line:column` (1-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecError {
+    pub file: PathBuf,
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {}: {source}", path.display())]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    Spec(Vec<SpecError>),
+}
+
+/// 1-based line and column of a byte offset.
+pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(src.len());
+    let before = &src[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
+    let column = before[line_start..].chars().count() + 1;
+    (line, column)
+}
+
+struct Ctx<'a> {
+    src: &'a str,
+    file: &'a Path,
+    errors: Vec<SpecError>,
+}
+
+impl Ctx<'_> {
+    fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let (line, column) = line_col(self.src, span.start);
+        self.errors.push(SpecError { file: self.file.to_path_buf(), line, column, message: message.into() });
+    }
+}
+
+#[derive(Deserialize)]
+struct VersionOnly {
+    format_version: Option<Spanned<toml::Value>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLab {
+    #[allow(dead_code)]
+    format_version: i64,
+    id: Spanned<String>,
+    title: String,
+    book: Option<String>,
+    requires_api: Option<Spanned<String>>,
+    target: Spanned<RawTarget>,
+    #[serde(default)]
+    checks: Vec<Spanned<RawCheck>>,
+    #[serde(default)]
+    faults: Vec<Spanned<RawFault>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTarget {
+    kind: Spanned<String>,
+    #[serde(default)]
+    services: Vec<String>,
+    #[serde(default)]
+    containers: Vec<String>,
+    #[serde(default)]
+    networks: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawPort {
+    Number(i64),
+    Text(String),
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawCheck {
+    id: Spanned<String>,
+    title: String,
+    kind: Spanned<String>,
+    points: Option<u32>,
+    severity: Option<Spanned<String>>,
+    #[serde(default)]
+    needs: Vec<Spanned<String>>,
+    hint: Option<String>,
+    book: Option<String>,
+    // kind-specific fields
+    service: Option<String>,
+    peer: Option<String>,
+    from: Option<String>,
+    name: Option<String>,
+    host: Option<String>,
+    port: Option<Spanned<i64>>,
+    on: Option<String>,
+    condition: Option<Spanned<String>>,
+    container_port: Option<Spanned<RawPort>>,
+    host_port: Option<Spanned<i64>>,
+    host_ip: Option<String>,
+    path: Option<String>,
+    named: Option<bool>,
+    var: Option<String>,
+    equals: Option<String>,
+    not: Option<OneOrMany>,
+    url: Option<String>,
+    status: Option<Spanned<i64>>,
+    body_contains: Option<String>,
+    query: Option<String>,
+    expect: Option<String>,
+    min_rows: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFault {
+    file: String,
+    summary: String,
+    first_broken: Spanned<String>,
+    fails: Vec<Spanned<String>>,
+}
+
+/// Read and validate `dir/lab.toml`.
+pub fn load_lab(dir: &Path) -> Result<Lab, LoadError> {
+    let file = dir.join("lab.toml");
+    let src = std::fs::read_to_string(&file).map_err(|source| LoadError::Io { path: file.clone(), source })?;
+    load_str(&src, &file, dir)
+}
+
+const CONDITIONS: &[&str] = &["service_started", "service_healthy", "service_completed_successfully"];
+
+/// Parse and validate lab.toml text; `file` is only used for messages, `dir` is the lab folder.
+pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
+    let mut cx = Ctx { src, file, errors: Vec::new() };
+    let toml_err = |cx: &mut Ctx, e: toml::de::Error| {
+        let span = e.span().unwrap_or(0..0);
+        cx.err(span, e.message().trim().to_string());
+        LoadError::Spec(std::mem::take(&mut cx.errors))
+    };
+
+    // The version first, so a newer format gets a clear message rather than field errors.
+    let version: VersionOnly = toml::from_str(src).map_err(|e| toml_err(&mut cx, e))?;
+    match version.format_version {
+        None => {
+            cx.err(0..0, format!("missing `format_version` (this labcheck reads format_version = {FORMAT_VERSION})"));
+            return Err(LoadError::Spec(cx.errors));
+        }
+        Some(v) => {
+            let span = v.span();
+            match v.into_inner() {
+                toml::Value::Integer(FORMAT_VERSION) => {}
+                toml::Value::Integer(n) if n > FORMAT_VERSION => {
+                    cx.err(span, format!("format_version = {n} is newer than this labcheck understands ({FORMAT_VERSION}); update labcheck"));
+                    return Err(LoadError::Spec(cx.errors));
+                }
+                other => {
+                    cx.err(span, format!("unsupported format_version {other}; expected {FORMAT_VERSION}"));
+                    return Err(LoadError::Spec(cx.errors));
+                }
+            }
+        }
+    }
+
+    let raw: RawLab = toml::from_str(src).map_err(|e| toml_err(&mut cx, e))?;
+
+    let target_span = raw.target.span();
+    let rt = raw.target.into_inner();
+    let target = match rt.kind.get_ref().as_str() {
+        "compose" => {
+            if rt.services.is_empty() {
+                cx.err(target_span.clone(), "[target] kind = \"compose\" needs `services = [...]`");
+            }
+            Target::Compose { services: rt.services }
+        }
+        "containers" => {
+            if rt.containers.is_empty() {
+                cx.err(target_span.clone(), "[target] kind = \"containers\" needs `containers = [...]`");
+            }
+            Target::Containers { containers: rt.containers, networks: rt.networks }
+        }
+        other => {
+            cx.err(rt.kind.span(), format!("unknown target kind `{other}`; expected \"compose\" or \"containers\""));
+            Target::Compose { services: rt.services }
+        }
+    };
+
+    if let Some(api) = &raw.requires_api {
+        if parse_api(api.get_ref()).is_none() {
+            cx.err(api.span(), format!("requires_api = \"{}\" is not a version like \"1.44\"", api.get_ref()));
+        }
+    }
+
+    let mut checks = Vec::new();
+    let mut seen: HashMap<String, Range<usize>> = HashMap::new();
+    let mut need_spans: Vec<(String, Spanned<String>)> = Vec::new();
+    for rc in raw.checks {
+        let span = rc.span();
+        let rc = rc.into_inner();
+        let id = rc.id.get_ref().clone();
+        if !is_kebab(&id) {
+            cx.err(rc.id.span(), format!("check id `{id}` must be kebab-case (a-z, 0-9, -): it is also the book anchor"));
+        }
+        if seen.insert(id.clone(), rc.id.span()).is_some() {
+            cx.err(rc.id.span(), format!("duplicate check id `{id}`"));
+        }
+        for n in &rc.needs {
+            need_spans.push((id.clone(), n.clone()));
+        }
+        if let Some(check) = build_check(&mut cx, span, rc) {
+            checks.push(check);
+        }
+    }
+
+    // needs: exist, and no cycles.
+    for (owner, need) in &need_spans {
+        if !seen.contains_key(need.get_ref()) {
+            cx.err(need.span(), format!("check `{owner}` needs `{}`, which is not a check of this lab", need.get_ref()));
+        } else if need.get_ref() == owner {
+            cx.err(need.span(), format!("check `{owner}` needs itself"));
+        }
+    }
+
+    let mut faults = Vec::new();
+    for rf in raw.faults {
+        let span = rf.span();
+        let rf = rf.into_inner();
+        let (line, _) = line_col(src, span.start);
+        for name in std::iter::once(&rf.first_broken).chain(rf.fails.iter()) {
+            if !seen.contains_key(name.get_ref()) {
+                cx.err(name.span(), format!("fault `{}` names `{}`, which is not a check of this lab", rf.file, name.get_ref()));
+            }
+        }
+        if !rf.fails.iter().any(|f| f.get_ref() == rf.first_broken.get_ref()) {
+            cx.err(rf.first_broken.span(), format!("fault `{}`: first_broken `{}` is not in its `fails` list", rf.file, rf.first_broken.get_ref()));
+        }
+        faults.push(Fault {
+            file: rf.file,
+            summary: rf.summary,
+            first_broken: rf.first_broken.into_inner(),
+            fails: rf.fails.into_iter().map(Spanned::into_inner).collect(),
+            line,
+        });
+    }
+
+    if checks.is_empty() && cx.errors.is_empty() {
+        cx.err(0..0, "the lab declares no [[checks]]: nothing to check");
+    }
+    if !cx.errors.is_empty() {
+        return Err(LoadError::Spec(cx.errors));
+    }
+
+    let checks = match crate::ladder::order(&checks) {
+        Ok(order) => order.into_iter().map(|i| checks[i].clone()).collect(),
+        Err(cycle) => {
+            let first = &checks.iter().find(|c| c.id == cycle[0]).expect("cycle ids are checks");
+            let span = seen[&first.id].clone();
+            cx.err(span, format!("`needs` form a cycle: {}", cycle.join(" -> ")));
+            return Err(LoadError::Spec(cx.errors));
+        }
+    };
+
+    Ok(Lab {
+        id: raw.id.into_inner(),
+        title: raw.title,
+        book: raw.book,
+        target,
+        checks,
+        faults,
+        requires_api: raw.requires_api.map(Spanned::into_inner),
+        dir: dir.to_path_buf(),
+        file: file.to_path_buf(),
+    })
+}
+
+/// "1.44" -> (1, 44)
+pub fn parse_api(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.trim().split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+fn is_kebab(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> {
+    let id = rc.id.get_ref().clone();
+    let kind_name = rc.kind.get_ref().clone();
+    let mut missing: Vec<&str> = Vec::new();
+    macro_rules! req {
+        ($field:ident) => {
+            match &rc.$field {
+                Some(v) => v.clone(),
+                None => {
+                    missing.push(stringify!($field));
+                    Default::default()
+                }
+            }
+        };
+    }
+    let port_u16 = |cx: &mut Ctx, v: &Spanned<i64>, what: &str| -> u16 {
+        match u16::try_from(*v.get_ref()) {
+            Ok(p) if p > 0 => p,
+            _ => {
+                cx.err(v.span(), format!("{what} = {} is not a port (1-65535)", v.get_ref()));
+                0
+            }
+        }
+    };
+    let kind = match kind_name.as_str() {
+        "running" => Kind::Running { service: req!(service) },
+        "healthy" => Kind::Healthy { service: req!(service) },
+        "shared_network" => Kind::SharedNetwork { service: req!(service), peer: req!(peer) },
+        "resolves" => Kind::Resolves { from: req!(from), name: req!(name) },
+        "tcp" => {
+            let from = req!(from);
+            let host = req!(host);
+            let port = match &rc.port {
+                Some(p) => port_u16(cx, p, "port"),
+                None => {
+                    missing.push("port");
+                    0
+                }
+            };
+            Kind::Tcp { from, host, port }
+        }
+        "depends_on" => {
+            let condition = match &rc.condition {
+                Some(c) => {
+                    if !CONDITIONS.contains(&c.get_ref().as_str()) {
+                        cx.err(c.span(), format!("condition `{}` is not one of {}", c.get_ref(), CONDITIONS.join(", ")));
+                    }
+                    c.get_ref().clone()
+                }
+                None => "service_started".to_string(),
+            };
+            Kind::DependsOn { service: req!(service), on: req!(on), condition }
+        }
+        "published" | "not_published" => {
+            let container_port = rc.container_port.as_ref().and_then(|p| parse_port(cx, p));
+            let service = req!(service);
+            if kind_name == "published" {
+                let Some(container_port) = container_port else {
+                    if rc.container_port.is_none() {
+                        missing.push("container_port");
+                    }
+                    return finish(cx, span, &id, &kind_name, &missing, None);
+                };
+                let host_port = rc.host_port.as_ref().map(|p| port_u16(cx, p, "host_port"));
+                Kind::Published { service, container_port, host_port, host_ip: rc.host_ip.clone() }
+            } else {
+                Kind::NotPublished { service, container_port }
+            }
+        }
+        "volume" => Kind::Volume { service: req!(service), path: req!(path), named: rc.named.unwrap_or(true) },
+        "env" => {
+            let not = match &rc.not {
+                None => vec![],
+                Some(OneOrMany::One(s)) => vec![s.clone()],
+                Some(OneOrMany::Many(v)) => v.clone(),
+            };
+            Kind::Env { service: req!(service), var: req!(var), equals: rc.equals.clone(), not }
+        }
+        "http" => {
+            let status = match &rc.status {
+                Some(s) => match u16::try_from(*s.get_ref()) {
+                    Ok(v) if (100..=599).contains(&v) => v,
+                    _ => {
+                        cx.err(s.span(), format!("status = {} is not an HTTP status", s.get_ref()));
+                        200
+                    }
+                },
+                None => 200,
+            };
+            let url = req!(url);
+            if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+                cx.err(span.clone(), format!("check `{id}`: url `{url}` must start with http:// or https://"));
+            }
+            Kind::Http { url, status, body_contains: rc.body_contains.clone() }
+        }
+        "postgres" => {
+            if rc.expect.is_some() && rc.min_rows.is_some() {
+                cx.err(span.clone(), format!("check `{id}`: use either `expect` or `min_rows`, not both"));
+            }
+            Kind::Postgres { service: req!(service), query: req!(query), expect: rc.expect.clone(), min_rows: rc.min_rows }
+        }
+        other => {
+            cx.err(
+                rc.kind.span(),
+                format!(
+                    "unknown check kind `{other}`; expected one of running, healthy, shared_network, resolves, tcp, \
+                     depends_on, published, not_published, volume, env, http, postgres"
+                ),
+            );
+            return None;
+        }
+    };
+    let severity = match rc.severity.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+        None | Some(("fail", _)) => Severity::Fail,
+        Some(("warn", _)) => Severity::Warn,
+        Some((other, sp)) => {
+            cx.err(sp, format!("severity `{other}` must be \"fail\" or \"warn\""));
+            Severity::Fail
+        }
+    };
+    let check = Check {
+        id: id.clone(),
+        title: rc.title,
+        points: rc.points.unwrap_or(1),
+        severity,
+        needs: rc.needs.into_iter().map(Spanned::into_inner).collect(),
+        hint: rc.hint,
+        book: rc.book,
+        kind,
+        line: line_col(cx.src, span.start).0,
+    };
+    finish(cx, span, &id, &kind_name, &missing, Some(check))
+}
+
+fn finish(cx: &mut Ctx, span: Range<usize>, id: &str, kind: &str, missing: &[&str], check: Option<Check>) -> Option<Check> {
+    if missing.is_empty() {
+        return check;
+    }
+    let fields = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
+    cx.err(span, format!("check `{id}` (kind {kind}) is missing {fields}"));
+    None
+}
+
+fn parse_port(cx: &mut Ctx, p: &Spanned<RawPort>) -> Option<PortKey> {
+    let bad = |cx: &mut Ctx| {
+        cx.err(p.span(), "container_port must be a port number or \"<port>/<tcp|udp|sctp>\"");
+        None
+    };
+    match p.get_ref() {
+        RawPort::Number(n) => match u16::try_from(*n) {
+            Ok(port) if port > 0 => Some(PortKey { port, proto: "tcp".into() }),
+            _ => bad(cx),
+        },
+        RawPort::Text(s) => {
+            let (num, proto) = s.split_once('/').unwrap_or((s.as_str(), "tcp"));
+            match (num.parse::<u16>(), proto) {
+                (Ok(port), "tcp" | "udp" | "sctp") if port > 0 => Some(PortKey { port, proto: proto.to_string() }),
+                _ => bad(cx),
+            }
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! The `labcheck` command: arguments in, library call, exit code out.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use labcheck::lab::{lint, Lab, Target};
+use labcheck::probe::Timeouts;
+use labcheck::report::{self, Format, RenderOptions};
+use labcheck::{labs_dir, target, RunOptions, ToolError};
+
+/// Check your Compose Lab stack: the debugging ladder, first broken step first.
+///
+/// Exit codes: 0 all checks pass (warnings allowed), 1 a check failed or the stack is not up,
+/// 2 labcheck could not run (no Docker daemon, unknown lab, malformed lab.toml, ambiguous project).
+#[derive(Parser, Debug)]
+#[command(name = "labcheck", version, args_conflicts_with_subcommands = true, arg_required_else_help = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// The lab to check (e.g. phase-3); see `labcheck list`.
+    lab: Option<String>,
+
+    #[command(flatten)]
+    run: RunArgs,
+
+    /// The labs folder (default: $LABCHECK_LABS, else the repo's labs/ found from the binary or the current folder).
+    #[arg(long, global = true, value_name = "DIR")]
+    lab_dir: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct RunArgs {
+    /// The compose project to check (default: the project of this folder, else the one that has the lab's services).
+    #[arg(long, short = 'p')]
+    project: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: Format,
+
+    /// Re-check until everything passes or this much time has passed (e.g. 30s, 2m, 500ms).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    wait: Option<Duration>,
+
+    /// Show passing details, probe evidence and timings.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// List the labs.
+    List,
+    /// Print a lab's ladder without running it.
+    Explain { lab: String },
+    /// Validate every labs/*/lab.toml (and the book's anchors when the book is there).
+    Lint,
+    /// Run a lab's checks (the same as `labcheck <lab>`).
+    #[command(hide = true)]
+    Check {
+        lab: String,
+        #[command(flatten)]
+        run: RunArgs,
+    },
+}
+
+fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 2m or 500ms"))?;
+    let secs = match unit {
+        "" | "s" => n,
+        "ms" => n / 1000.0,
+        "m" => n * 60.0,
+        "h" => n * 3600.0,
+        _ => return Err(format!("unknown unit `{unit}` in `{s}`; use ms, s, m or h")),
+    };
+    if !secs.is_finite() || secs < 0.0 {
+        return Err(format!("`{s}` is not a duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn color_on(stream_is_tty: bool) -> bool {
+    stream_is_tty && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty()) && std::env::var("TERM").map_or(true, |t| t != "dumb")
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match real_main(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("labcheck: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn real_main(cli: Cli) -> Result<u8, ToolError> {
+    let labs = || labs_dir::find(cli.lab_dir.as_deref());
+    match (cli.command, cli.lab) {
+        (Some(Command::List), _) => list(&labs()?),
+        (Some(Command::Explain { lab }), _) => {
+            let lab = labs_dir::load(&labs()?, &lab)?;
+            print!("{}", explain(&lab, &book_url()));
+            Ok(0)
+        }
+        (Some(Command::Lint), _) => lint_cmd(&labs()?),
+        (Some(Command::Check { lab, run }), _) => check(&labs()?, &lab, &run),
+        (None, Some(lab)) => check(&labs()?, &lab, &cli.run),
+        (None, None) => unreachable!("clap requires a lab or a command"),
+    }
+}
+
+fn book_url() -> String {
+    std::env::var("LABCHECK_BOOK_URL").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "http://localhost:3000/".into())
+}
+
+fn list(dir: &std::path::Path) -> Result<u8, ToolError> {
+    let mut code = 0;
+    for lab in labs_dir::list(dir)? {
+        match lab {
+            Ok(lab) => println!("{:<10} {}  ({} checks)", lab.id, lab.title, lab.checks.len()),
+            Err(e) => {
+                eprintln!("labcheck: {e}");
+                code = 2;
+            }
+        }
+    }
+    Ok(code)
+}
+
+fn explain(lab: &Lab, book: &str) -> String {
+    let link = |rel: &str| format!("{}/{}", book.trim_end_matches('/'), rel);
+    let mut out = format!("{}: {}\n", lab.id, lab.title);
+    match &lab.target {
+        Target::Compose { services } => out.push_str(&format!("target: a compose project with the services {}\n", services.join(", "))),
+        Target::Containers { containers, networks } => {
+            out.push_str(&format!("target: the containers {}", containers.join(", ")));
+            if !networks.is_empty() {
+                out.push_str(&format!(" and the networks {}", networks.join(", ")));
+            }
+            out.push('\n');
+        }
+    }
+    if let Some(b) = &lab.book {
+        out.push_str(&format!("book: {}\n", link(b)));
+    }
+    if let Some(api) = &lab.requires_api {
+        out.push_str(&format!("needs Docker Engine API {api} or newer\n"));
+    }
+    out.push_str("\nThe ladder (each step runs only when the steps it needs pass):\n");
+    let depths = labcheck::ladder::depths(&lab.checks);
+    let total: u32 = lab.checks.iter().map(|c| c.points).sum();
+    for (i, c) in lab.checks.iter().enumerate() {
+        let indent = "  ".repeat(depths[&c.id]);
+        let warn = if c.severity == labcheck::lab::Severity::Warn { ", warning only" } else { "" };
+        out.push_str(&format!("{:>3}. {indent}{}  {} [{}, {} pt{}{warn}]\n", i + 1, c.id, c.title, c.kind.name(), c.points, if c.points == 1 { "" } else { "s" }));
+        out.push_str(&format!("     {indent}   checks: {}\n", c.kind.describe()));
+        if !c.needs.is_empty() {
+            out.push_str(&format!("     {indent}   needs: {}\n", c.needs.join(", ")));
+        }
+    }
+    out.push_str(&format!("\n{} checks, {total} points\n", lab.checks.len()));
+    out
+}
+
+fn lint_cmd(dir: &std::path::Path) -> Result<u8, ToolError> {
+    let book = labs_dir::book_src(dir);
+    let report = lint::lint(dir, book.as_deref()).map_err(|_| ToolError::NoLabs(dir.display().to_string()))?;
+    for p in &report.problems {
+        println!("{p}");
+    }
+    let book_note = match &report.book_checked {
+        Some(b) => format!("book anchors checked in {}", b.display()),
+        None => "no book found, anchors not checked".to_string(),
+    };
+    if report.labs.is_empty() && report.problems.is_empty() {
+        return Err(ToolError::NoLabs(dir.display().to_string()));
+    }
+    println!(
+        "{} lab(s) ({}), {} problem(s); {book_note}",
+        report.labs.len(),
+        report.labs.join(", "),
+        report.problems.len()
+    );
+    Ok(if report.problems.is_empty() { 0 } else { 1 })
+}
+
+fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolError> {
+    let lab = labs_dir::load(dir, id)?;
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| ToolError::Api(e.to_string()))?;
+    let opts = RunOptions { project: args.project.clone(), ..RunOptions::here() };
+    let report = rt.block_on(async {
+        let engine = target::connect(Timeouts::default()).await?;
+        match args.wait {
+            None => labcheck::run_lab(&engine, &lab, &opts).await,
+            Some(wait) => {
+                let started = Instant::now();
+                let progress = Progress::new(wait);
+                let r = labcheck::run_until(&engine, &lab, &opts, started + wait, Duration::from_secs(2), |r| progress.update(r, started)).await;
+                progress.finish();
+                r
+            }
+        }
+    })?;
+    let opts = RenderOptions {
+        verbose: args.verbose,
+        color: args.format == Format::Human && color_on(std::io::stdout().is_terminal()),
+        book_url: book_url(),
+        timings: true,
+    };
+    print!("{}", report::render(&report, args.format, &opts));
+    Ok(report.exit_code())
+}
+
+/// `--wait` progress on stderr: a spinner on a terminal, a line per re-check otherwise.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    wait: Duration,
+}
+
+impl Progress {
+    fn new(wait: Duration) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.enable_steady_tick(Duration::from_millis(120));
+            b.set_message("checking…");
+            b
+        });
+        Progress { bar, wait }
+    }
+
+    fn update(&self, r: &labcheck::Report, started: Instant) {
+        let s = r.summary();
+        let left = self.wait.saturating_sub(started.elapsed()).as_secs();
+        let waiting = match r.first_broken() {
+            Some(b) => format!("waiting for {} ({})", b.id, b.message),
+            None if matches!(r.stack, labcheck::report::StackState::Absent { .. }) => "waiting for the stack to come up".into(),
+            None => "waiting".into(),
+        };
+        let line = format!("{}/{} passing, {waiting}; {left}s left", s.passed, s.total);
+        match &self.bar {
+            Some(b) => b.set_message(line),
+            None => eprintln!("labcheck: {line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use std::time::Duration;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("soon").is_err());
+    }
+}

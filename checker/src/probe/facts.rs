@@ -1,0 +1,142 @@
+//! Plain observations. Probes produce these; checks judge them. No Docker types leak past here,
+//! so every check is unit-tested on hand-built facts.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct ContainerFacts {
+    pub id: String,
+    pub name: String,
+    /// `running`, `exited`, `restarting`, `created`, ...
+    pub status: String,
+    pub running: bool,
+    pub restarting: bool,
+    pub exit_code: Option<i64>,
+    /// None when the image/service defines no healthcheck.
+    pub health: Option<HealthFacts>,
+    pub networks: Vec<NetworkFacts>,
+    /// Published bindings only (a port exposed but not published has no entry).
+    pub ports: Vec<PortFacts>,
+    pub mounts: Vec<MountFacts>,
+    /// `KEY=value` entries of the container's environment.
+    pub env: Vec<String>,
+    pub labels: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct HealthFacts {
+    /// `starting`, `healthy`, `unhealthy`
+    pub status: String,
+    pub failing_streak: i64,
+    /// Output of the most recent healthcheck run, if any.
+    pub last_output: Option<String>,
+    pub last_exit_code: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct NetworkFacts {
+    pub name: String,
+    pub ip: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct PortFacts {
+    /// `5000/tcp`
+    pub container_port: String,
+    pub host_ip: String,
+    pub host_port: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MountFacts {
+    /// `volume`, `bind`, `tmpfs`, ...
+    pub kind: String,
+    pub name: Option<String>,
+    pub source: Option<String>,
+    pub destination: String,
+}
+
+impl ContainerFacts {
+    pub fn env_var(&self, var: &str) -> Option<&str> {
+        self.env.iter().find_map(|kv| kv.strip_prefix(var).and_then(|rest| rest.strip_prefix('=')))
+    }
+}
+
+/// How an in-namespace probe ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// An exec in the container itself, with the tool named.
+    Exec(String),
+    /// A short-lived helper container sharing the container's network namespace (image named).
+    Helper(String),
+}
+
+impl std::fmt::Display for Via {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Via::Exec(tool) => write!(f, "exec `{tool}` in the container"),
+            Via::Helper(image) => write!(f, "a helper container ({image}) in its network namespace, because the image has no suitable tool"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ResolveFacts {
+    pub addresses: Vec<String>,
+    pub via: Via,
+    /// Tool output when the name did not resolve.
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ConnectFacts {
+    pub connected: bool,
+    pub via: Via,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DependsEntry {
+    pub on: String,
+    pub condition: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum DependsFacts {
+    /// What Compose recorded (the v2 label, or the compose file for v1).
+    Known { source: String, entries: Vec<DependsEntry> },
+    /// Neither a label nor a readable compose file.
+    Unknown { reason: String },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HttpFacts {
+    pub status: Option<u16>,
+    pub body_excerpt: String,
+    /// Set when no response came back.
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PgFacts {
+    pub endpoint: String,
+    /// The rows (each a list of text values), or why the query could not run.
+    pub rows: Result<Vec<Vec<Option<String>>>, String>,
+}
+
+/// What a probe observed for one check.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Observed {
+    Container(ContainerFacts),
+    Pair(ContainerFacts, ContainerFacts),
+    Resolve(ResolveFacts),
+    Connect(ConnectFacts),
+    DependsOn(DependsFacts),
+    Http(HttpFacts),
+    Postgres(PgFacts),
+    /// The service has no container in the project.
+    Missing(String),
+    /// The probe itself could not run (timeout, no helper image, API error).
+    ProbeError(String),
+}

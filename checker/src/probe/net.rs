@@ -1,0 +1,95 @@
+//! Name resolution and TCP reachability seen from inside a container's network namespace:
+//! an exec in the container first, a helper container when the image lacks the tools.
+
+use bollard::Docker;
+
+use super::exec::{exec, in_helper, ExecOutput};
+use super::facts::{ConnectFacts, ResolveFacts, Via};
+use super::Timeouts;
+
+/// Exit code of [`TCP_SCRIPT`] when the image has none of its tools.
+const NO_TOOL: i64 = 97;
+
+/// Tries python3, then bash's /dev/tcp, then netcat; prints the tool used on stdout's first line.
+const TCP_SCRIPT: &str = r#"h=$1; p=$2
+if command -v python3 >/dev/null 2>&1; then echo python3; exec python3 -c 'import socket,sys
+try:
+    socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3).close()
+except Exception as e:
+    print(type(e).__name__ + ": " + str(e), file=sys.stderr); sys.exit(1)' "$h" "$p"; fi
+if command -v bash >/dev/null 2>&1; then echo bash; if command -v timeout >/dev/null 2>&1; then exec timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$h" "$p"; fi; exec bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$h" "$p"; fi
+if command -v nc >/dev/null 2>&1; then echo nc; exec nc -z -w 3 "$h" "$p"; fi
+exit 97"#;
+
+/// Addresses from `getent hosts` output ("172.18.0.2   db").
+pub fn parse_getent(out: &str) -> Vec<String> {
+    out.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect()
+}
+
+/// Addresses from busybox `nslookup` output: the `Address` lines after a `Name:` line.
+pub fn parse_nslookup(out: &str) -> Vec<String> {
+    let mut seen_name = false;
+    let mut addrs = Vec::new();
+    for line in out.lines() {
+        let l = line.trim();
+        if l.starts_with("Name:") {
+            seen_name = true;
+        } else if seen_name && l.starts_with("Address") {
+            // "Address: 172.18.0.2" or "Address 1: 172.18.0.2 db"
+            if let Some(rest) = l.split_once(':').map(|(_, r)| r.trim()) {
+                let ip = rest.split_whitespace().next().unwrap_or("");
+                if !ip.is_empty() && !addrs.iter().any(|a| a == ip) {
+                    addrs.push(ip.to_string());
+                }
+            }
+        }
+    }
+    addrs
+}
+
+pub async fn resolve(docker: &Docker, t: &Timeouts, container: &str, name: &str) -> Result<ResolveFacts, String> {
+    let out = exec(docker, t, container, &["getent", "hosts", name]).await?;
+    if !out.tool_missing() {
+        return Ok(ResolveFacts { addresses: parse_getent(&out.stdout), via: Via::Exec("getent hosts".into()), detail: out.diagnostic() });
+    }
+    let (out, image) = in_helper(docker, t, container, &["nslookup", name]).await?;
+    Ok(ResolveFacts { addresses: parse_nslookup(&out.stdout), via: Via::Helper(image.into()), detail: out.diagnostic() })
+}
+
+fn connect_facts(out: &ExecOutput, via: Via) -> ConnectFacts {
+    ConnectFacts { connected: out.exit_code == Some(0), via, detail: out.diagnostic() }
+}
+
+pub async fn tcp(docker: &Docker, t: &Timeouts, container: &str, host: &str, port: u16) -> Result<ConnectFacts, String> {
+    let port_s = port.to_string();
+    let out = exec(docker, t, container, &["sh", "-c", TCP_SCRIPT, "sh", host, &port_s]).await?;
+    if out.exit_code != Some(NO_TOOL) && !out.tool_missing() {
+        let tool = out.stdout.lines().next().unwrap_or("sh").trim().to_string();
+        // the first stdout line is the tool's name, not a diagnostic
+        let rest = ExecOutput { stdout: out.stdout.lines().skip(1).collect::<Vec<_>>().join("\n"), ..out.clone() };
+        return Ok(connect_facts(&rest, Via::Exec(tool)));
+    }
+    // busybox nc has no -z: connect, run `true`, and close.
+    let (out, image) = in_helper(docker, t, container, &["nc", "-w", "3", host, &port_s, "-e", "true"]).await?;
+    Ok(connect_facts(&out, Via::Helper(image.into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn getent_lines_give_addresses() {
+        assert_eq!(parse_getent("172.18.0.2      db\n"), ["172.18.0.2"]);
+        assert!(parse_getent("").is_empty());
+    }
+
+    #[test]
+    fn nslookup_skips_the_server_address() {
+        let out = "Server:\t\t127.0.0.11\nAddress:\t127.0.0.11:53\n\nNon-authoritative answer:\nName:\tdb\nAddress: 172.27.0.2\n\nNon-authoritative answer:\n";
+        assert_eq!(parse_nslookup(out), ["172.27.0.2"]);
+        let old = "Server: 127.0.0.11\nAddress 1: 127.0.0.11\n\nName: db\nAddress 1: 172.27.0.2 db.p_default\n";
+        assert_eq!(parse_nslookup(old), ["172.27.0.2"]);
+        assert!(parse_nslookup("Server:\t127.0.0.11\nAddress:\t127.0.0.11:53\n\n** server can't find x: NXDOMAIN\n").is_empty());
+    }
+}

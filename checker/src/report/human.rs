@@ -1,0 +1,154 @@
+//! The report for people: the ladder with symbols, then the first broken step in detail.
+
+use owo_colors::OwoColorize;
+
+use super::{CheckResult, RenderOptions, Report, StackState, Status};
+
+struct Paint(bool);
+
+impl Paint {
+    fn status(&self, s: Status, text: &str) -> String {
+        if !self.0 {
+            return text.to_string();
+        }
+        match s {
+            Status::Pass => text.green().to_string(),
+            Status::Fail => text.red().bold().to_string(),
+            Status::Warn => text.yellow().to_string(),
+            Status::Skip => text.dimmed().to_string(),
+        }
+    }
+    fn bold(&self, text: &str) -> String {
+        if self.0 { text.bold().to_string() } else { text.to_string() }
+    }
+    fn dim(&self, text: &str) -> String {
+        if self.0 { text.dimmed().to_string() } else { text.to_string() }
+    }
+}
+
+pub fn render(r: &Report, o: &RenderOptions) -> String {
+    let p = Paint(o.color);
+    let mut out = String::new();
+    out.push_str(&p.bold(&format!("labcheck {}: {}", r.lab_id, r.lab_title)));
+    out.push('\n');
+    let project = match &r.stack {
+        StackState::Found { project: Some(p), .. } => format!("project {p}"),
+        StackState::Found { project: None, .. } => "plain containers".to_string(),
+        StackState::Absent { .. } => "no stack found".to_string(),
+    };
+    out.push_str(&p.dim(&format!(
+        "{project} on {} (Engine {}, API {})",
+        r.engine.endpoint, r.engine.server_version, r.engine.api_version
+    )));
+    out.push('\n');
+    for note in &r.notes {
+        out.push_str(&p.status(Status::Warn, &format!("note: {note}")));
+        out.push('\n');
+    }
+    out.push('\n');
+
+    if let StackState::Absent { message } = &r.stack {
+        out.push_str(&p.status(Status::Fail, "✗ "));
+        out.push_str(&message.replace('\n', "\n  "));
+        out.push_str("\n\n");
+        let s = r.summary();
+        out.push_str(&format!("nothing checked: the stack is not up · 0/{} points\n", s.max_points));
+        return out;
+    }
+    if let StackState::Found { missing, .. } = &r.stack {
+        if !missing.is_empty() {
+            let runnable = r.results.iter().filter(|c| c.status != Status::Skip).count();
+            out.push_str(&p.status(
+                Status::Fail,
+                &format!(
+                    "The stack is only half up: no container for {}. Start {}: docker compose up -d {}",
+                    missing.join(", "),
+                    if missing.len() == 1 { "it" } else { "them" },
+                    missing.join(" ")
+                ),
+            ));
+            out.push_str(&format!("\n{runnable} of {} checks could still run:\n\n", r.results.len()));
+        }
+    }
+
+    let width = r.results.iter().map(|c| c.id.len() + 2 * c.depth).max().unwrap_or(0);
+    for c in &r.results {
+        let indent = "  ".repeat(c.depth);
+        let pad = " ".repeat(width - c.id.len() - 2 * c.depth);
+        let detail = match c.status {
+            Status::Skip => format!("skipped: {}", skip_reason(c)),
+            Status::Pass if !o.verbose => c.title.clone(),
+            _ => c.message.clone(),
+        };
+        let timing = if o.verbose && o.timings { p.dim(&format!("  ({} ms)", c.duration.as_millis())) } else { String::new() };
+        out.push_str(&format!(
+            "{indent}{} {}{pad}  {}{timing}\n",
+            p.status(c.status, c.status.symbol()),
+            p.status(c.status, &c.id),
+            if c.status == Status::Skip { p.dim(&detail) } else { detail },
+        ));
+        if o.verbose && c.status != Status::Skip {
+            for e in &c.evidence {
+                out.push_str(&format!("{indent}    {}\n", p.dim(e)));
+            }
+        }
+    }
+
+    if let Some(b) = r.first_broken() {
+        out.push('\n');
+        out.push_str(&first_broken(b, o, &p));
+    }
+    let warns: Vec<&CheckResult> = r.results.iter().filter(|c| c.status == Status::Warn).collect();
+    for w in &warns {
+        out.push_str(&format!("\n{} {}: {}\n", p.status(Status::Warn, "!"), w.id, w.message));
+        if let Some(h) = &w.hint {
+            out.push_str(&format!("  hint: {h}\n"));
+        }
+    }
+
+    let s = r.summary();
+    out.push('\n');
+    let mut line = format!("{}/{} passed", s.passed, s.total);
+    if s.failed > 0 {
+        line.push_str(&format!(", {} failed", s.failed));
+    }
+    if s.warned > 0 {
+        line.push_str(&format!(", {} warning{}", s.warned, if s.warned == 1 { "" } else { "s" }));
+    }
+    if s.skipped > 0 {
+        line.push_str(&format!(", {} skipped", s.skipped));
+    }
+    line.push_str(&format!(" · {}/{} points", s.points, s.max_points));
+    if o.timings {
+        line.push_str(&format!(" · {:.2}s", r.duration.as_secs_f64()));
+    }
+    out.push_str(&p.status(if s.failed == 0 && r.ok() { Status::Pass } else { Status::Fail }, &line));
+    out.push('\n');
+    out
+}
+
+fn skip_reason(c: &CheckResult) -> String {
+    if c.skipped_because.is_empty() {
+        "not run".into()
+    } else {
+        format!("needs {}", c.skipped_because.join(", "))
+    }
+}
+
+fn first_broken(b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {
+    let mut out = format!("{} {} ({})\n", p.status(Status::Fail, "First broken step:"), p.bold(&b.title), b.id);
+    out.push_str(&format!("  {}\n", b.message));
+    for e in &b.evidence {
+        out.push_str(&format!("    {}\n", p.dim(e)));
+    }
+    if let Some(h) = &b.hint {
+        out.push_str(&format!("  {} {h}\n", p.bold("Hint:")));
+    }
+    if let Some(see) = &b.see {
+        out.push_str(&format!("  {} {see}\n", p.bold("See it yourself:")));
+    }
+    if let Some(book) = &b.book {
+        out.push_str(&format!("  {} {}\n", p.bold("Read:"), o.book_link(book)));
+    }
+    out
+}

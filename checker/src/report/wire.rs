@@ -1,0 +1,66 @@
+//! JSON wire types (serialise-only), schema `labcheck-report` version 1.
+//! Documented in checker/README.md; bump SCHEMA_VERSION on any incompatible change.
+
+use serde::Serialize;
+
+use super::{Status, Summary};
+
+pub const SCHEMA: &str = "labcheck-report";
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+pub struct WireReport<'a> {
+    pub schema: &'static str,
+    pub schema_version: u32,
+    pub labcheck_version: &'static str,
+    pub lab: WireLab<'a>,
+    pub engine: WireEngine<'a>,
+    pub stack: WireStack<'a>,
+    pub notes: &'a [String],
+    pub ok: bool,
+    pub exit_code: u8,
+    pub summary: Summary,
+    pub first_broken: Option<&'a str>,
+    pub checks: Vec<WireCheck<'a>>,
+    pub duration_ms: u64,
+}
+
+#[derive(Serialize)]
+pub struct WireLab<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub book_url: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct WireEngine<'a> {
+    pub endpoint: &'a str,
+    pub api_version: &'a str,
+    pub server_version: &'a str,
+}
+
+#[derive(Serialize)]
+pub struct WireStack<'a> {
+    /// "found", "partial" or "absent"
+    pub state: &'static str,
+    pub project: Option<&'a str>,
+    pub missing: &'a [String],
+    pub message: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+pub struct WireCheck<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub kind: &'a str,
+    pub status: Status,
+    pub points: u32,
+    pub max_points: u32,
+    pub message: &'a str,
+    pub evidence: &'a [String],
+    pub skipped_because: &'a [String],
+    pub hint: Option<&'a str>,
+    pub book_url: Option<String>,
+    pub see: Option<&'a str>,
+    pub duration_ms: u64,
+}

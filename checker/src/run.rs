@@ -1,0 +1,317 @@
+//! Running a lab: discover the stack, inspect its containers once, run every check's probe as
+//! soon as its needs have passed (all concurrently, one shared client), judge, and report.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use futures_util::future::{BoxFuture, FutureExt, Shared};
+use futures_util::StreamExt;
+
+use crate::check::{judge, Verdict};
+use crate::error::ToolError;
+use crate::lab::{Check, Kind, Lab, Severity};
+use crate::probe::facts::{ContainerFacts, Observed};
+use crate::probe::{compose, container, http, net, postgres};
+use crate::report::{CheckResult, EngineInfo, Report, StackState, Status};
+use crate::target::{api_at_least, discover, Discovery, Engine, Stack};
+
+/// What a run needs besides the lab and the engine.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// `--project`
+    pub project: Option<String>,
+    /// The folder labcheck runs in (for the working_dir match and messages).
+    pub cwd: PathBuf,
+    /// `$LABCHECK_HTTP_HOST`: replaces localhost in `http` checks.
+    pub http_host: Option<String>,
+}
+
+impl RunOptions {
+    pub fn here() -> Self {
+        RunOptions {
+            project: None,
+            cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+            http_host: std::env::var("LABCHECK_HTTP_HOST").ok(),
+        }
+    }
+}
+
+fn engine_info(e: &Engine) -> EngineInfo {
+    EngineInfo { endpoint: e.endpoint.clone(), api_version: e.api_version.clone(), server_version: e.server_version.clone() }
+}
+
+fn notes(engine: &Engine, lab: &Lab) -> Vec<String> {
+    let mut notes = Vec::new();
+    if let Some(need) = &lab.requires_api {
+        let have = if engine.server_api_version.is_empty() { &engine.api_version } else { &engine.server_api_version };
+        if !api_at_least(have, need) {
+            notes.push(format!(
+                "this lab needs Docker Engine API {need} or newer (e.g. healthcheck start_interval), but the engine speaks {have}; \
+                 some checks may fail for that reason alone: upgrade Docker"
+            ));
+        }
+    }
+    notes
+}
+
+/// Run every check of `lab` once against the stack on `engine`.
+pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Report, ToolError> {
+    let started = Instant::now();
+    let discovery = discover(engine, lab, opts.project.as_deref(), &opts.cwd).await?;
+    let depths = crate::ladder::depths(&lab.checks);
+    let stack = match discovery {
+        Discovery::Absent { message } => {
+            let results = lab
+                .checks
+                .iter()
+                .map(|c| skipped(c, depths[&c.id], vec!["the stack is not up".into()], None))
+                .collect();
+            return Ok(Report {
+                lab_id: lab.id.clone(),
+                lab_title: lab.title.clone(),
+                lab_book: lab.book.clone(),
+                engine: engine_info(engine),
+                stack: StackState::Absent { message },
+                notes: notes(engine, lab),
+                results,
+                duration: started.elapsed(),
+            });
+        }
+        Discovery::Found(stack) => stack,
+    };
+
+    // One inspect per container, all at once.
+    let inspects = stack.units.iter().map(|(unit, c)| async move {
+        (unit.clone(), container::inspect(&engine.docker, &engine.timeouts, &c.id).await)
+    });
+    let facts: HashMap<String, Result<ContainerFacts, String>> = futures_util::future::join_all(inspects).await.into_iter().collect();
+    let http_client = http::client(engine.timeouts.http);
+
+    let ctx = Ctx { engine, stack: &stack, facts: &facts, http: &http_client, opts };
+    let ctx = &ctx;
+    // Each check is a shared future that first awaits its needs: a check starts as soon as the
+    // checks it needs have passed, and is skipped at once when one of them did not.
+    let mut futs: HashMap<&str, Shared<BoxFuture<'_, CheckResult>>> = HashMap::new();
+    for check in &lab.checks {
+        let needs: Vec<Shared<BoxFuture<'_, CheckResult>>> =
+            check.needs.iter().filter_map(|n| futs.get(n.as_str()).cloned()).collect();
+        let depth = depths[&check.id];
+        let fut = async move {
+            let done = futures_util::future::join_all(needs).await;
+            let blocked: Vec<String> =
+                done.iter().filter(|r| !matches!(r.status, Status::Pass | Status::Warn)).map(|r| r.id.clone()).collect();
+            if !blocked.is_empty() {
+                return skipped(check, depth, blocked, ctx.see(check));
+            }
+            ctx.run_check(check, depth).await
+        }
+        .boxed()
+        .shared();
+        futs.insert(&check.id, fut);
+    }
+    let results = futures_util::future::join_all(lab.checks.iter().map(|c| futs[c.id.as_str()].clone())).await;
+
+    Ok(Report {
+        lab_id: lab.id.clone(),
+        lab_title: lab.title.clone(),
+        lab_book: lab.book.clone(),
+        engine: engine_info(engine),
+        stack: StackState::Found { project: stack.project.clone(), missing: stack.missing.clone() },
+        notes: notes(engine, lab),
+        results,
+        duration: started.elapsed(),
+    })
+}
+
+fn skipped(c: &Check, depth: usize, because: Vec<String>, see: Option<String>) -> CheckResult {
+    CheckResult {
+        id: c.id.clone(),
+        title: c.title.clone(),
+        kind: c.kind.name().into(),
+        status: Status::Skip,
+        points: 0,
+        max_points: c.points,
+        message: format!("skipped: needs {}", because.join(", ")),
+        evidence: vec![],
+        skipped_because: because,
+        hint: c.hint.clone(),
+        book: c.book.clone(),
+        see,
+        duration: Duration::ZERO,
+        depth,
+    }
+}
+
+struct Ctx<'a> {
+    engine: &'a Engine,
+    stack: &'a Stack,
+    facts: &'a HashMap<String, Result<ContainerFacts, String>>,
+    http: &'a reqwest::Client,
+    opts: &'a RunOptions,
+}
+
+impl Ctx<'_> {
+    fn container(&self, unit: &str) -> Result<&ContainerFacts, Observed> {
+        match self.facts.get(unit) {
+            Some(Ok(f)) => Ok(f),
+            Some(Err(e)) => Err(Observed::ProbeError(e.clone())),
+            None => Err(Observed::Missing(unit.to_string())),
+        }
+    }
+
+    /// A container in the unit's place that is running (execs need one).
+    fn running(&self, unit: &str) -> Result<&ContainerFacts, Observed> {
+        let c = self.container(unit)?;
+        if c.running {
+            Ok(c)
+        } else {
+            Err(Observed::ProbeError(format!("{unit} is not running ({}), so nothing can run inside it", c.status)))
+        }
+    }
+
+    async fn observe(&self, kind: &Kind) -> Observed {
+        let e = self.engine;
+        let t = &e.timeouts;
+        let one = |unit: &str| self.container(unit).map(|c| Observed::Container(c.clone())).unwrap_or_else(|o| o);
+        match kind {
+            Kind::Running { service }
+            | Kind::Healthy { service }
+            | Kind::Published { service, .. }
+            | Kind::NotPublished { service, .. }
+            | Kind::Volume { service, .. }
+            | Kind::Env { service, .. } => one(service),
+            Kind::SharedNetwork { service, peer } => match (self.container(service), self.container(peer)) {
+                (Ok(a), Ok(b)) => Observed::Pair(a.clone(), b.clone()),
+                (Err(o), _) | (_, Err(o)) => o,
+            },
+            Kind::Resolves { from, name } => match self.running(from) {
+                Ok(c) => match net::resolve(&e.docker, t, &c.id, name).await {
+                    Ok(r) => Observed::Resolve(r),
+                    Err(err) => Observed::ProbeError(err),
+                },
+                Err(o) => o,
+            },
+            Kind::Tcp { from, host, port } => match self.running(from) {
+                Ok(c) => match net::tcp(&e.docker, t, &c.id, host, *port).await {
+                    Ok(r) => Observed::Connect(r),
+                    Err(err) => Observed::ProbeError(err),
+                },
+                Err(o) => o,
+            },
+            Kind::DependsOn { service, .. } => match self.container(service) {
+                Ok(c) => Observed::DependsOn(compose::depends_on(c)),
+                Err(o) => o,
+            },
+            Kind::Http { url, .. } => {
+                let url = http::effective_url(url, self.opts.http_host.as_deref());
+                Observed::Http(http::get(self.http, &url).await)
+            }
+            Kind::Postgres { service, query, .. } => match self.running(service) {
+                Ok(c) => Observed::Postgres(postgres::query(c, query, t.postgres).await),
+                Err(o) => o,
+            },
+        }
+    }
+
+    async fn run_check(&self, check: &Check, depth: usize) -> CheckResult {
+        let started = Instant::now();
+        // A service with no container: its `running` check fails (with the way to start it);
+        // every other check on it is skipped, so a half-up stack is not a wall of red.
+        let missing: Vec<String> = check.kind.units().into_iter().filter(|u| self.stack.missing.iter().any(|m| m == u)).map(String::from).collect();
+        if !missing.is_empty() && !matches!(check.kind, Kind::Running { .. }) {
+            let because = missing.iter().map(|m| format!("{m} (no container)")).collect();
+            return skipped(check, depth, because, self.see(check));
+        }
+        let observed = self.observe(&check.kind).await;
+        let j = judge(&check.kind, &observed);
+        let status = match (j.verdict, check.severity) {
+            (Verdict::Pass, _) => Status::Pass,
+            (Verdict::Unknown, _) | (Verdict::Fail, Severity::Warn) => Status::Warn,
+            (Verdict::Fail, Severity::Fail) => Status::Fail,
+        };
+        let mut evidence = j.evidence;
+        if let Observed::Missing(unit) = &observed {
+            evidence.push(format!("start it: docker compose up -d {unit}"));
+        }
+        CheckResult {
+            id: check.id.clone(),
+            title: check.title.clone(),
+            kind: check.kind.name().into(),
+            status,
+            points: if status == Status::Pass { check.points } else { 0 },
+            max_points: check.points,
+            message: j.message,
+            evidence,
+            skipped_because: vec![],
+            hint: check.hint.clone(),
+            book: check.book.clone(),
+            see: self.see(check),
+            duration: started.elapsed(),
+            depth,
+        }
+    }
+
+    fn see(&self, check: &Check) -> Option<String> {
+        let name = |unit: &str| self.stack.units.get(unit).map(|c| c.name.clone()).unwrap_or_else(|| unit.to_string());
+        Some(crate::see::command(&check.kind, self.stack.project.as_deref(), &name))
+    }
+}
+
+/// Re-run until every check passes or `deadline` passes. Between runs, wait for a Docker event
+/// about the lab's containers (start, die, health_status, ...) or, at most, `tick`.
+/// `progress` is called after every run that is not the last.
+pub async fn run_until(
+    engine: &Engine,
+    lab: &Lab,
+    opts: &RunOptions,
+    deadline: Instant,
+    tick: Duration,
+    mut progress: impl FnMut(&Report),
+) -> Result<Report, ToolError> {
+    let mut filters = HashMap::new();
+    filters.insert("type".to_string(), vec!["container".to_string()]);
+    if matches!(lab.target, crate::lab::Target::Compose { .. }) {
+        let label = match &opts.project {
+            Some(p) => format!("{}={p}", compose::LABEL_PROJECT),
+            None => compose::LABEL_PROJECT.to_string(),
+        };
+        filters.insert("label".to_string(), vec![label]);
+    }
+    let options = bollard::query_parameters::EventsOptions { filters: Some(filters), ..Default::default() };
+    let mut events = engine.docker.events(Some(options.clone())).boxed();
+    loop {
+        let report = run_lab(engine, lab, opts).await?;
+        let now = Instant::now();
+        if report.ok() || now >= deadline {
+            return Ok(report);
+        }
+        progress(&report);
+        let wait = tick.min(deadline - now);
+        let sleep = tokio::time::sleep(wait);
+        tokio::pin!(sleep);
+        // Wait for a relevant event (our own execs are events too: ignore them).
+        loop {
+            tokio::select! {
+                _ = &mut sleep => break,
+                ev = events.next() => match ev {
+                    Some(Ok(ev)) => {
+                        let action = ev.action.unwrap_or_default();
+                        if action.starts_with("exec_") || action == "attach" || action == "resize" {
+                            continue;
+                        }
+                        // let a burst of events (a whole `up`) settle a little
+                        tokio::time::sleep(Duration::from_millis(150)).await;
+                        break;
+                    }
+                    Some(Err(_)) | None => {
+                        // the stream broke: fall back to the tick, and reconnect for next time
+                        (&mut sleep).await;
+                        events = engine.docker.events(Some(options.clone())).boxed();
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}

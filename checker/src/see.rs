@@ -1,0 +1,67 @@
+//! "See it yourself": the docker command that shows what a check looked at.
+
+use crate::lab::Kind;
+
+fn sh_quote(s: &str) -> String {
+    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,".contains(c)) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// The command for `kind`; `project` is the compose project (None for plain containers),
+/// `name(unit)` the container name of a service.
+pub fn command(kind: &Kind, project: Option<&str>, name: &dyn Fn(&str) -> String) -> String {
+    let compose = |rest: String| match project {
+        Some(p) => format!("docker compose -p {} {rest}", sh_quote(p)),
+        None => format!("docker {rest}"),
+    };
+    let exec = |unit: &str, cmd: String| match project {
+        Some(p) => format!("docker compose -p {} exec {unit} {cmd}", sh_quote(p)),
+        None => format!("docker exec {} {cmd}", name(unit)),
+    };
+    match kind {
+        Kind::Running { service } => match project {
+            Some(_) => format!("{}   # then: {}", compose(format!("ps -a {service}")), compose(format!("logs --tail 50 {service}"))),
+            None => format!("docker ps -a --filter name={}   # then: docker logs --tail 50 {}", name(service), name(service)),
+        },
+        Kind::Healthy { service } => format!("docker inspect --format '{{{{json .State.Health}}}}' {}", name(service)),
+        Kind::SharedNetwork { service, peer } => format!(
+            "docker inspect --format '{{{{.Name}}}}: {{{{range $n, $e := .NetworkSettings.Networks}}}}{{{{$n}}}} {{{{end}}}}' {} {}",
+            name(service),
+            name(peer)
+        ),
+        Kind::Resolves { from, name: host } => exec(from, format!("getent hosts {}", sh_quote(host))),
+        Kind::Tcp { from, host, port } => exec(
+            from,
+            format!("python3 -c 'import socket; socket.create_connection((\"{host}\", {port}), timeout=3); print(\"connected\")'"),
+        ),
+        Kind::DependsOn { .. } => format!("{}   # see depends_on", compose("config".into())),
+        Kind::Published { service, container_port, .. } => match project {
+            Some(_) => compose(format!("port {service} {}", container_port.port)),
+            None => format!("docker port {} {}", name(service), container_port),
+        },
+        Kind::NotPublished { service, .. } => format!("docker port {}", name(service)),
+        Kind::Volume { service, .. } => format!("docker inspect --format '{{{{json .Mounts}}}}' {}", name(service)),
+        Kind::Env { service, var, .. } => exec(service, format!("printenv {var}")),
+        Kind::Http { url, .. } => format!("curl -i {}", sh_quote(url)),
+        Kind::Postgres { service, query, .. } => {
+            exec(service, format!("sh -c 'psql -U \"$POSTGRES_USER\" -d \"${{POSTGRES_DB:-$POSTGRES_USER}}\" -c {}'", sh_quote(&format!("\"{}\"", query.replace('"', "\\\"")))))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commands_name_the_project_and_container() {
+        let name = |u: &str| format!("p-{u}-1");
+        assert_eq!(command(&Kind::Healthy { service: "db".into() }, Some("p"), &name), "docker inspect --format '{{json .State.Health}}' p-db-1");
+        assert_eq!(command(&Kind::Resolves { from: "web".into(), name: "db".into() }, Some("p"), &name), "docker compose -p p exec web getent hosts db");
+        assert_eq!(command(&Kind::Env { service: "api".into(), var: "X".into(), equals: None, not: vec![] }, None, &name), "docker exec p-api-1 printenv X");
+        assert_eq!(command(&Kind::Http { url: "http://localhost:8080/a b".into(), status: 200, body_contains: None }, None, &name), "curl -i 'http://localhost:8080/a b'");
+    }
+}
