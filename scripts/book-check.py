@@ -190,27 +190,48 @@ def docker(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT)
 
 
+def lab_solution(name: str) -> Path:
+    return ROOT / "labs" / name / "solution"
+
+
 def stack_running(name: str) -> bool:
-    r = docker("compose", "-p", name, "ps", "-q", "--status", "running")
+    """A compose lab runs as project <name>; a script lab (up.sh) labels its containers."""
+    if (lab_solution(name) / "compose.yaml").exists():
+        r = docker("compose", "-p", name, "ps", "-q", "--status", "running")
+    else:
+        r = docker("ps", "-q", "--filter", f"label=org.compose-lab.lab={name}")
     return r.returncode == 0 and bool(r.stdout.strip())
 
 
 def stack_up(name: str) -> str | None:
-    compose = ROOT / "labs" / name / "solution" / "compose.yaml"
-    if not compose.exists():
-        return f"{compose.relative_to(ROOT)} does not exist"
+    sol = lab_solution(name)
+    compose, up = sol / "compose.yaml", sol / "up.sh"
     started = time.monotonic()
-    r = docker("compose", "-f", str(compose), "-p", name, "up", "-d", "--build", "--wait",
-               "--wait-timeout", "180", timeout=600)
+    if compose.exists():
+        how = compose
+        r = docker("compose", "-f", str(compose), "-p", name, "up", "-d", "--build", "--wait",
+                   "--wait-timeout", "180", timeout=600)
+    elif up.exists():
+        how = up
+        r = subprocess.run(["bash", str(up)], capture_output=True, text=True, timeout=600, cwd=sol)
+    else:
+        return f"{sol.relative_to(ROOT)} has neither compose.yaml nor up.sh"
     if r.returncode != 0:
-        return f"docker compose up failed:\n{r.stdout}{r.stderr}"
-    say(f"stack {name}: started from {compose.relative_to(ROOT)} in {time.monotonic() - started:.1f} s")
+        return f"{how.relative_to(ROOT)} failed:\n{r.stdout}{r.stderr}"
+    say(f"stack {name}: started from {how.relative_to(ROOT)} in {time.monotonic() - started:.1f} s")
     return None
 
 
 def stack_down(name: str) -> None:
-    compose = ROOT / "labs" / name / "solution" / "compose.yaml"
-    r = docker("compose", "-f", str(compose), "-p", name, "down", "-v", "--remove-orphans", timeout=300)
+    sol = lab_solution(name)
+    compose, down = sol / "compose.yaml", sol / "down.sh"
+    if compose.exists():
+        r = docker("compose", "-f", str(compose), "-p", name, "down", "-v", "--remove-orphans", timeout=300)
+    elif down.exists():
+        r = subprocess.run(["bash", str(down)], capture_output=True, text=True, timeout=300, cwd=sol)
+    else:
+        say(f"stack {name}: no way to tear it down")
+        return
     say(f"stack {name}: torn down ({'ok' if r.returncode == 0 else r.stderr.strip()})")
 
 
