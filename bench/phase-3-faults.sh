@@ -106,6 +106,12 @@ print(" ".join(c["id"] for c in checks if c.get("status") in ("fail", "failed"))
     fi
 }
 
+# The solution publishes 127.0.0.1:8080, so only one phase-3 stack can run at a time.
+if curl -s -o /dev/null --max-time 2 http://127.0.0.1:8080/; then
+    echo "something already answers on 127.0.0.1:8080 (another phase-3 stack?): stop it first" >&2
+    exit 2
+fi
+
 cases=("$@")
 if [ ${#cases[@]} -eq 0 ]; then
     cases=(solution)
