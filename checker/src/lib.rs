@@ -21,4 +21,4 @@ pub mod target;
 
 pub use error::ToolError;
 pub use report::{Report, Status};
-pub use run::{run_lab, run_until, RunOptions};
+pub use run::{run_lab, run_until, run_until_with, RunOptions};

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use futures_util::future::{BoxFuture, FutureExt, Shared};
+use futures_util::future::{BoxFuture, Either, FutureExt, Shared};
 use futures_util::StreamExt;
 
 use crate::check::{judge, Verdict};
@@ -90,21 +90,29 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
 
     let ctx = Ctx { engine, stack: &stack, facts: &facts, http: &http_client, opts };
     let ctx = &ctx;
-    // Each check is a shared future that first awaits its needs: a check starts as soon as the
-    // checks it needs have passed, and is skipped at once when one of them did not.
+    // Each check is a shared future. Its probe starts at once, alongside the checks it needs
+    // (so a healthy stack costs one probe's latency, not the ladder's depth); as soon as a need
+    // is known not to have passed, the probe is dropped and the check is skipped.
     let mut futs: HashMap<&str, Shared<BoxFuture<'_, CheckResult>>> = HashMap::new();
     for check in &lab.checks {
         let needs: Vec<Shared<BoxFuture<'_, CheckResult>>> =
             check.needs.iter().filter_map(|n| futs.get(n.as_str()).cloned()).collect();
         let depth = depths[&check.id];
         let fut = async move {
-            let done = futures_util::future::join_all(needs).await;
-            let blocked: Vec<String> =
-                done.iter().filter(|r| !matches!(r.status, Status::Pass | Status::Warn)).map(|r| r.id.clone()).collect();
-            if !blocked.is_empty() {
-                return skipped(check, depth, blocked, ctx.see(check));
+            let blocked = futures_util::future::join_all(needs).map(|done| {
+                done.iter().filter(|r| !matches!(r.status, Status::Pass | Status::Warn)).map(|r| r.id.clone()).collect::<Vec<_>>()
+            });
+            let probe = ctx.run_check(check, depth);
+            futures_util::pin_mut!(blocked, probe);
+            let (blocked, result) = match futures_util::future::select(blocked, probe).await {
+                Either::Left((blocked, probe)) if blocked.is_empty() => (blocked, Some(probe.await)),
+                Either::Left((blocked, _dropped)) => (blocked, None),
+                Either::Right((result, blocked)) => (blocked.await, Some(result)),
+            };
+            match result {
+                Some(result) if blocked.is_empty() => result,
+                _ => skipped(check, depth, blocked, ctx.see(check)),
             }
-            ctx.run_check(check, depth).await
         }
         .boxed()
         .shared();
@@ -267,6 +275,19 @@ pub async fn run_until(
     opts: &RunOptions,
     deadline: Instant,
     tick: Duration,
+    progress: impl FnMut(&Report),
+) -> Result<Report, ToolError> {
+    run_until_with(engine, lab, opts, deadline, tick, Report::ok, progress).await
+}
+
+/// [`run_until`] with another notion of done (the live tests wait for a fault's expected state).
+pub async fn run_until_with(
+    engine: &Engine,
+    lab: &Lab,
+    opts: &RunOptions,
+    deadline: Instant,
+    tick: Duration,
+    done: impl Fn(&Report) -> bool,
     mut progress: impl FnMut(&Report),
 ) -> Result<Report, ToolError> {
     let mut filters = HashMap::new();
@@ -283,7 +304,7 @@ pub async fn run_until(
     loop {
         let report = run_lab(engine, lab, opts).await?;
         let now = Instant::now();
-        if report.ok() || now >= deadline {
+        if done(&report) || now >= deadline {
             return Ok(report);
         }
         progress(&report);

@@ -69,11 +69,27 @@ struct RawLab {
     book: Option<String>,
     requires_api: Option<Spanned<String>>,
     target: Spanned<RawTarget>,
+    /// How the live tests drive the lab (read by the tests, ignored by labcheck itself).
+    #[allow(dead_code)]
+    live: Option<toml::Value>,
     #[serde(default)]
     checks: Vec<Spanned<RawCheck>>,
     #[serde(default)]
     faults: Vec<Spanned<RawFault>>,
 }
+
+/// Each check as a plain table, to name unsupported kinds before strict parsing.
+#[derive(Deserialize)]
+struct LenientLab {
+    #[serde(default)]
+    checks: Vec<Spanned<toml::Table>>,
+}
+
+/// The check kinds this labcheck implements.
+pub const KINDS: &[&str] = &[
+    "running", "healthy", "shared_network", "resolves", "tcp", "depends_on", "published", "not_published", "volume", "env",
+    "http", "postgres",
+];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -185,6 +201,22 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
                     return Err(LoadError::Spec(cx.errors));
                 }
             }
+        }
+    }
+
+    // Kinds first: a check of a kind this labcheck lacks has fields the strict parse would call
+    // unknown, and "unknown kind" is the useful message.
+    if let Ok(lenient) = toml::from_str::<LenientLab>(src) {
+        for c in &lenient.checks {
+            if let Some(kind) = c.get_ref().get("kind").and_then(|k| k.as_str()) {
+                if !KINDS.contains(&kind) {
+                    let id = c.get_ref().get("id").and_then(|i| i.as_str()).unwrap_or("?");
+                    cx.err(c.span(), format!("check `{id}`: unknown check kind `{kind}`; this labcheck supports {}", KINDS.join(", ")));
+                }
+            }
+        }
+        if !cx.errors.is_empty() {
+            return Err(LoadError::Spec(cx.errors));
         }
     }
 
@@ -414,13 +446,7 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
             Kind::Postgres { service: req!(service), query: req!(query), expect: rc.expect.clone(), min_rows: rc.min_rows }
         }
         other => {
-            cx.err(
-                rc.kind.span(),
-                format!(
-                    "unknown check kind `{other}`; expected one of running, healthy, shared_network, resolves, tcp, \
-                     depends_on, published, not_published, volume, env, http, postgres"
-                ),
-            );
+            cx.err(rc.kind.span(), format!("unknown check kind `{other}`; this labcheck supports {}", KINDS.join(", ")));
             return None;
         }
     };

@@ -132,17 +132,46 @@ pub async fn in_helper(docker: &Docker, t: &Timeouts, container: &str, cmd: &[&s
         ..Default::default()
     };
     let created = bounded(t.api, "creating a helper container", docker.create_container(None::<CreateContainerOptions>, body)).await?;
+    let mut guard = HelperGuard { docker: docker.clone(), id: Some(created.id.clone()), limit: t.api };
     let id = created.id;
     let result = async {
         bounded(t.api, "starting the helper container", docker.start_container(&id, None::<bollard::query_parameters::StartContainerOptions>)).await?;
         exec(docker, t, &id, cmd).await
     }
     .await;
-    let _ = bounded(
-        t.api,
-        "removing the helper container",
-        docker.remove_container(&id, Some(RemoveContainerOptions { force: true, v: true, link: false })),
-    )
-    .await;
+    guard.remove().await;
     result.map(|out| (out, image))
+}
+
+/// Removes the helper even when the probe is dropped half-way (a skipped check, a timeout).
+struct HelperGuard {
+    docker: Docker,
+    id: Option<String>,
+    limit: std::time::Duration,
+}
+
+impl HelperGuard {
+    async fn remove(&mut self) {
+        if let Some(id) = self.id.take() {
+            let _ = remove(&self.docker, &id, self.limit).await;
+        }
+    }
+}
+
+async fn remove(docker: &Docker, id: &str, limit: std::time::Duration) -> Result<(), String> {
+    bounded(limit, "removing the helper container", docker.remove_container(id, Some(RemoveContainerOptions { force: true, v: true, link: false })))
+        .await
+}
+
+impl Drop for HelperGuard {
+    fn drop(&mut self) {
+        if let (Some(id), Ok(handle)) = (self.id.take(), tokio::runtime::Handle::try_current()) {
+            let docker = self.docker.clone();
+            let limit = self.limit;
+            // best effort: auto-remove and the helper's 30 s lifetime cover a runtime that ends first
+            handle.spawn(async move {
+                let _ = remove(&docker, &id, limit).await;
+            });
+        }
+    }
 }
