@@ -58,6 +58,7 @@ settle() {
 
 run_case() {
     local name=$1 files=(-f "$solution") exp want_first want_fails got got_first out
+    case_bad=0
     [ "$name" = solution ] || files+=(-f "$lab/faults/$name.yml")
     exp=$(expected "$name") || { echo "?? $name: not in lab.toml"; mismatches=$((mismatches + 1)); return; }
     want_first=${exp%%|*}; want_fails=$(sorted "${exp#*|}")
@@ -80,30 +81,33 @@ run_case() {
         echo "     -- docker compose ps -a; logs --tail 15:"
         docker compose "${files[@]}" -p "$project" ps -a 2>&1 | sed 's/^/     /'
         docker compose "${files[@]}" -p "$project" logs --no-color --tail 15 2>&1 | sed 's/^/     /'
-        mismatches=$((mismatches + 1))
+        case_bad=1
     fi
 
     if [ -n "$labcheck" ]; then
         out=$(cd "$root" && "$labcheck" phase-3 --project "$project" --format json 2>&1)
-        got=$(python3 -c '
+        read -r got_first got < <(python3 -c '
 import json, sys
-r = json.loads(sys.stdin.read())
-checks = r.get("checks") or r.get("results") or []
-print(" ".join(c["id"] for c in checks if c.get("status") in ("fail", "failed")))' <<<"$out" 2>&1)
+try:
+    r = json.loads(sys.stdin.read())
+except ValueError:
+    print("unparsable"); sys.exit()
+print(r.get("first_broken") or "-", " ".join(c["id"] for c in r["checks"] if c["status"] == "fail"))' <<<"$out")
+        [ "$got_first" = - ] && got_first=""
         got=$(sorted "$got")
-        got_first=$(first_of "$got")
         if [ "$got" = "$want_fails" ] && [ "$got_first" = "$want_first" ]; then
             echo "ok $name (labcheck): fails [${got}]"
         else
             echo "MISMATCH $name (labcheck): fails [${got}] first ${got_first:-none}; lab.toml says [${want_fails}]"
             head -c 2000 <<<"$out" | sed 's/^/     /'
-            mismatches=$((mismatches + 1))
+            case_bad=1
         fi
     fi
     if [ "$name" = bind-mount ]; then
         down
         docker run --rm -v "$lab/solution:/s" busybox rm -rf /s/pgdata   # owned by postgres's uid
     fi
+    mismatches=$((mismatches + case_bad))
 }
 
 # The solution publishes 127.0.0.1:8080, so only one phase-3 stack can run at a time.
