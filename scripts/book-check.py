@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import html.parser
+import json
 import os
 import re
 import shutil
@@ -32,6 +33,7 @@ BAD_LOG = re.compile(r"\b(WARN|WARNING|ERROR|error|warning)\b")
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
 EXPECT = re.compile(r"^\s*#\s*expect:\s?(?P<rx>.*)$")
 BLOCK_TIMEOUT = 120
+REMAP: dict[str, str] = {}  # host port -> host port, see --remap
 
 
 def say(msg: str) -> None:
@@ -195,12 +197,45 @@ def lab_solution(name: str) -> Path:
 
 
 def stack_running(name: str) -> bool:
-    """A compose lab runs as project <name>; a script lab (up.sh) labels its containers."""
-    if (lab_solution(name) / "compose.yaml").exists():
-        r = docker("compose", "-p", name, "ps", "-q", "--status", "running")
-    else:
-        r = docker("ps", "-q", "--filter", f"label=org.compose-lab.lab={name}")
+    """A compose lab runs as project <name> with every service running; a script lab (up.sh)
+    labels its containers org.compose-lab.lab=<name>."""
+    compose = lab_solution(name) / "compose.yaml"
+    if compose.exists():
+        want = docker("compose", "-f", str(compose), "-p", name, "config", "--services")
+        have = docker("compose", "-p", name, "ps", "--services", "--status", "running")
+        if want.returncode != 0 or have.returncode != 0:
+            return False
+        return bool(want.stdout.split()) and set(want.stdout.split()) <= set(have.stdout.split())
+    r = docker("ps", "-q", "--filter", f"label=org.compose-lab.lab={name}")
     return r.returncode == 0 and bool(r.stdout.strip())
+
+
+def remap_override(name: str, remap: dict[str, str]) -> Path | None:
+    """For a shared engine where another stack holds a lab's host port: an override file that
+    publishes the same container ports on other host ports (see --remap)."""
+    if not remap:
+        return None
+    compose = lab_solution(name) / "compose.yaml"
+    r = docker("compose", "-f", str(compose), "-p", name, "config", "--format", "json")
+    if r.returncode != 0:
+        return None
+    cfg = json.loads(r.stdout)
+    lines = ["services:"]
+    for svc, spec in cfg.get("services", {}).items():
+        ports = spec.get("ports") or []
+        if not any(str(p.get("published")) in remap for p in ports):
+            continue
+        lines.append(f"  {svc}:")
+        lines.append("    ports: !override")
+        for p in ports:
+            pub = remap.get(str(p.get("published")), str(p.get("published")))
+            ip = f"{p['host_ip']}:" if p.get("host_ip") else ""
+            lines.append(f"      - \"{ip}{pub}:{p['target']}/{p.get('protocol', 'tcp')}\"")
+    if len(lines) == 1:
+        return None
+    f = Path(f"/tmp/book-check-{name}-remap.yaml")
+    f.write_text("\n".join(lines) + "\n")
+    return f
 
 
 def stack_up(name: str) -> str | None:
@@ -209,8 +244,18 @@ def stack_up(name: str) -> str | None:
     started = time.monotonic()
     if compose.exists():
         how = compose
-        r = docker("compose", "-f", str(compose), "-p", name, "up", "-d", "--build", "--wait",
-                   "--wait-timeout", "180", timeout=600)
+        # Another stack may hold the lab's host port for a while (a shared engine): retry.
+        for attempt in range(1, 13):
+            files = ["-f", str(compose)]
+            override = remap_override(name, REMAP)
+            if override:
+                files += ["-f", str(override)]
+            r = docker("compose", *files, "-p", name, "up", "-d", "--build", "--wait",
+                       "--wait-timeout", "180", timeout=600)
+            if r.returncode == 0 or "port is already allocated" not in r.stderr:
+                break
+            say(f"stack {name}: a host port is taken by another stack; retrying in 10 s ({attempt}/12)")
+            time.sleep(10)
     elif up.exists():
         how = up
         r = subprocess.run(["bash", str(up)], capture_output=True, text=True, timeout=600, cwd=sol)
@@ -237,7 +282,10 @@ def stack_down(name: str) -> None:
 
 def run_block(b: Block) -> list[str]:
     try:
-        proc = subprocess.run(["bash", "-euo", "pipefail", "-c", b.code], capture_output=True,
+        code = b.code
+        for src, dst in REMAP.items():
+            code = re.sub(rf"(?<=:){src}\b", dst, code)
+        proc = subprocess.run(["bash", "-euo", "pipefail", "-c", code], capture_output=True,
                               text=True, timeout=BLOCK_TIMEOUT, cwd=ROOT)
     except subprocess.TimeoutExpired:
         return [f"{b.where}: timed out after {BLOCK_TIMEOUT} s"]
@@ -246,6 +294,8 @@ def run_block(b: Block) -> list[str]:
     if proc.returncode != 0:
         problems.append(f"{b.where}: exit status {proc.returncode}")
     for rx in b.expects:
+        for src, dst in REMAP.items():
+            rx = re.sub(rf"(?<=:){src}\b", dst, rx)
         try:
             pat = re.compile(rx)
         except re.error as e:
@@ -309,7 +359,17 @@ def main() -> int:
     ap.add_argument("--only", action="append", metavar="STACK", help="run only the blocks of this stack (repeatable)")
     ap.add_argument("--keep", action="store_true", help="leave stacks the checker started running")
     ap.add_argument("--list", action="store_true", help="list the runnable blocks and exit")
+    ap.add_argument("--remap", action="append", metavar="PORT=PORT", default=[],
+                    help="shared engines only: publish the labs' host port PORT on another port, "
+                         "and rewrite ':PORT' in the blocks and expects accordingly")
     args = ap.parse_args()
+    for item in args.remap:
+        src, _, dst = item.partition("=")
+        if not (src.isdigit() and dst.isdigit()):
+            ap.error(f"--remap wants PORT=PORT, got {item!r}")
+        REMAP[src] = dst
+    if REMAP:
+        say("remapped host ports: " + ", ".join(f"{a} -> {b}" for a, b in REMAP.items()))
 
     blocks = extract_blocks()
     if args.list:
