@@ -47,6 +47,16 @@ unpack_trixie() {
   done
 }
 
+# apt-get install from the host's own sources, refreshing its package lists once per run.
+apt_updated=false
+apt_install() {
+  $apt_updated || { timeout 600 apt-get -q update >/dev/null; apt_updated=true; }
+  # No init system starts services here; keep the package scripts from trying.
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+  DEBIAN_FRONTEND=noninteractive timeout 900 apt-get -q install -y --no-install-recommends "$@" >/dev/null
+  rm -f /usr/sbin/policy-rc.d
+}
+
 have_plugin() { docker "$1" version >/dev/null 2>&1; }
 
 install_plugins() {
@@ -77,12 +87,7 @@ start_engine() {
   need_debian "install a Docker engine"
   if ! command -v runc >/dev/null || ! command -v iptables >/dev/null; then
     say "installing bookworm's docker.io for runc, iptables and tini"
-    # No init system starts services here; keep the package scripts from trying.
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
-    timeout 600 apt-get -q update >/dev/null
-    DEBIAN_FRONTEND=noninteractive timeout 900 apt-get -q install -y --no-install-recommends \
-      docker.io iptables ca-certificates >/dev/null
-    rm -f /usr/sbin/policy-rc.d
+    apt_install docker.io iptables ca-certificates
   fi
   [ -x "$ENGINE_DIR/root/usr/sbin/dockerd" ] || { say "unpacking Engine 26 from trixie's docker.io and containerd"; unpack_trixie docker.io containerd; }
   local bin="$ENGINE_DIR/bin"
@@ -90,9 +95,10 @@ start_engine() {
   for b in usr/sbin/dockerd usr/sbin/docker-proxy usr/bin/docker-init usr/bin/containerd usr/bin/containerd-shim-runc-v2; do
     ln -sf "$ENGINE_DIR/root/$b" "$bin/$(basename "$b")"
   done
-  # A stale pid file from a killed dockerd would stop the new one.
+  # A dockerd that is alive but not answering yet is waited for; a stale pid file from a killed
+  # one is removed, since it would stop the new one.
   if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then rm -f /var/run/docker.pid; fi
-  if ! pgrep -x dockerd >/dev/null; then
+  if [ ! -f /var/run/docker.pid ]; then
     say "starting dockerd (log: $LOG)"
     PATH="$bin:$PATH" nohup setsid "$bin/dockerd" --host "unix://$SOCK" >>"$LOG" 2>&1 </dev/null &
   fi
@@ -106,7 +112,8 @@ start_engine() {
 
 command -v docker >/dev/null || {
   need_root "install the docker CLI"; need_debian "install the docker CLI"
-  DEBIAN_FRONTEND=noninteractive apt-get -q install -y --no-install-recommends docker.io >/dev/null
+  say "installing the docker CLI (bookworm's docker.io)"
+  apt_install docker.io
 }
 if engine_answers; then
   say "engine answers; leaving it as it is"

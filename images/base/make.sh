@@ -7,7 +7,9 @@
 set -euo pipefail
 tag=$1; shift
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
-command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get -q install -y debootstrap >/dev/null
+if ! command -v debootstrap >/dev/null; then
+  apt-get -q update >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get -q install -y debootstrap >/dev/null
+fi
 root=$(mktemp -d /var/tmp/compose-lab-base.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 debootstrap --variant=minbase --include=ca-certificates bookworm "$root" "$mirror" >/dev/null
