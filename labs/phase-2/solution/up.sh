@@ -17,6 +17,12 @@ for name in web api db; do
     exit 1
   fi
 done
+for net in frontend backend; do
+  if docker network inspect "$net" >/dev/null 2>&1; then
+    echo "A network named '$net' already exists. Run ./down.sh first." >&2
+    exit 1
+  fi
+done
 
 # 1. Two user-defined bridge networks (the driver is bridge by default; said here for clarity).
 docker network create --driver bridge --label "$LAB_LABEL" frontend

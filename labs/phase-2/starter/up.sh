@@ -15,6 +15,12 @@ for name in web api db; do
     exit 1
   fi
 done
+for net in frontend backend; do
+  if docker network inspect "$net" >/dev/null 2>&1; then
+    echo "A network named '$net' already exists. Run ./down.sh first." >&2
+    exit 1
+  fi
+done
 
 # TODO (frontend-network, backend-network): create two user-defined bridge networks,
 # frontend and backend. Label them with "$LAB_LABEL" so you can find them later.
