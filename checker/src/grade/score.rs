@@ -1,0 +1,196 @@
+//! From one learner's report to gradebook points.
+//!
+//! - a passing check earns its points (from lab.toml);
+//! - a check with `severity = "warn"` that does not pass still earns its points, unless the
+//!   roster's `[grading] warnings_cost_points = true`;
+//! - a `severity = "fail"` check that labcheck could not decide (a probe error, reported as a
+//!   warning to the learner) earns nothing: it is marked `undetermined`;
+//! - failed and skipped checks earn nothing; a skipped one says why.
+
+use crate::lab::{Lab, Severity};
+use crate::report::{Report, StackState, Status};
+
+use super::roster::GradingRules;
+
+/// The row status of a learner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RowStatus {
+    /// Every point earned and the whole stack found.
+    Ok,
+    /// The stack was found but some points were lost.
+    Failing,
+    /// No stack of the lab on the learner's engine.
+    Absent,
+    /// labcheck could not grade: engine unreachable, timeout, several candidate projects.
+    Error,
+}
+
+impl RowStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RowStatus::Ok => "ok",
+            RowStatus::Failing => "failing",
+            RowStatus::Absent => "absent",
+            RowStatus::Error => "error",
+        }
+    }
+}
+
+/// How one check was graded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CheckGrade {
+    pub id: String,
+    /// pass, fail, warn, skip (as labcheck reported it), or "error" when the learner was not graded.
+    pub status: String,
+    pub points: u32,
+    pub max_points: u32,
+    /// Why points were given or not, when it is not a plain pass or fail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+pub fn grade_checks(lab: &Lab, report: &Report, rules: &GradingRules) -> Vec<CheckGrade> {
+    lab.checks
+        .iter()
+        .map(|c| {
+            let Some(r) = report.results.iter().find(|r| r.id == c.id) else {
+                return CheckGrade { id: c.id.clone(), status: "skip".into(), points: 0, max_points: c.points, note: Some("not in the report".into()) };
+            };
+            let (points, note) = match (r.status, c.severity) {
+                (Status::Pass, _) => (c.points, None),
+                (Status::Warn, Severity::Warn) if rules.warnings_cost_points => (0, Some(format!("warning (costs points in this class): {}", r.message))),
+                (Status::Warn, Severity::Warn) => (c.points, Some(format!("warning, no points lost: {}", r.message))),
+                (Status::Warn, Severity::Fail) => (0, Some(format!("undetermined: {}", r.message))),
+                (Status::Fail, _) => (0, None),
+                (Status::Skip, _) => (
+                    0,
+                    Some(if r.skipped_because.is_empty() { "skipped".to_string() } else { format!("skipped: needs {}", r.skipped_because.join(", ")) }),
+                ),
+            };
+            CheckGrade { id: c.id.clone(), status: r.status.as_str().into(), points, max_points: c.points, note }
+        })
+        .collect()
+}
+
+pub fn row_status(report: &Report, checks: &[CheckGrade]) -> RowStatus {
+    match &report.stack {
+        StackState::Absent { .. } => RowStatus::Absent,
+        StackState::Found { missing, .. } => {
+            let earned: u32 = checks.iter().map(|c| c.points).sum();
+            let max: u32 = checks.iter().map(|c| c.max_points).sum();
+            if missing.is_empty() && earned == max { RowStatus::Ok } else { RowStatus::Failing }
+        }
+    }
+}
+
+/// Every check at zero, for a learner who could not be graded.
+pub fn error_checks(lab: &Lab) -> Vec<CheckGrade> {
+    lab.checks
+        .iter()
+        .map(|c| CheckGrade { id: c.id.clone(), status: "error".into(), points: 0, max_points: c.points, note: None })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{CheckResult, EngineInfo};
+    use std::time::Duration;
+
+    fn lab() -> Lab {
+        crate::lab::load_str(
+            r#"
+format_version = 1
+id = "t"
+title = "t"
+[target]
+kind = "compose"
+services = ["web"]
+[[checks]]
+id = "a"
+title = "a"
+kind = "running"
+service = "web"
+points = 2
+[[checks]]
+id = "b"
+title = "b"
+kind = "healthy"
+service = "web"
+points = 3
+severity = "warn"
+needs = ["a"]
+[[checks]]
+id = "c"
+title = "c"
+kind = "env"
+service = "web"
+var = "X"
+points = 4
+needs = ["a"]
+"#,
+            std::path::Path::new("/labs/t/lab.toml"),
+            std::path::Path::new("/labs/t"),
+        )
+        .expect("the test lab loads")
+    }
+
+    fn result(id: &str, status: Status, max: u32) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            title: id.into(),
+            kind: "running".into(),
+            status,
+            points: if status == Status::Pass { max } else { 0 },
+            max_points: max,
+            message: format!("{id} said so"),
+            evidence: vec![],
+            skipped_because: if status == Status::Skip { vec!["a".into()] } else { vec![] },
+            hint: None,
+            book: None,
+            see: None,
+            duration: Duration::ZERO,
+            depth: 0,
+        }
+    }
+
+    fn report(results: Vec<CheckResult>) -> Report {
+        Report {
+            lab_id: "t".into(),
+            lab_title: "t".into(),
+            lab_book: None,
+            engine: EngineInfo { endpoint: "x".into(), api_version: "1.45".into(), server_version: "26".into() },
+            stack: StackState::Found { project: Some("p".into()), missing: vec![] },
+            notes: vec![],
+            results,
+            duration: Duration::ZERO,
+        }
+    }
+
+    #[test]
+    fn warnings_earn_their_points_unless_the_class_says_otherwise() {
+        let lab = lab();
+        let r = report(vec![result("a", Status::Pass, 2), result("b", Status::Warn, 3), result("c", Status::Pass, 4)]);
+        let g = grade_checks(&lab, &r, &GradingRules::default());
+        assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [2, 3, 4]);
+        assert_eq!(row_status(&r, &g), RowStatus::Ok);
+        let g = grade_checks(&lab, &r, &GradingRules { warnings_cost_points: true });
+        assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [2, 0, 4]);
+        assert_eq!(row_status(&r, &g), RowStatus::Failing);
+    }
+
+    #[test]
+    fn an_undecided_fail_check_earns_nothing_and_skips_say_why() {
+        let lab = lab();
+        let r = report(vec![result("a", Status::Fail, 2), result("b", Status::Skip, 3), result("c", Status::Warn, 4)]);
+        let g = grade_checks(&lab, &r, &GradingRules::default());
+        assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [0, 0, 0]);
+        assert_eq!(g[1].note.as_deref(), Some("skipped: needs a"));
+        assert!(g[2].note.as_deref().unwrap().starts_with("undetermined"));
+        assert_eq!(row_status(&r, &g), RowStatus::Failing);
+        let mut absent = r.clone();
+        absent.stack = StackState::Absent { message: "no".into() };
+        assert_eq!(row_status(&absent, &g), RowStatus::Absent);
+    }
+}

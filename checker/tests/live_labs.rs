@@ -1,0 +1,222 @@
+//! Live tests against the real engine, driven by every labs/*/lab.toml that declares [[faults]].
+//!
+//! For each such compose lab: the solution passes every check; each fault (solution + override)
+//! fails exactly its declared `fails`, with `first_broken` first; a half-up stack (only the
+//! first service) and an absent stack give their single clear message.
+//! The docker CLI sets the stacks up (the product itself never calls it). Stacks run one at a
+//! time (host ports are shared) and are always torn down, also on panic.
+//! With no reachable engine these tests FAIL: they never skip.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use labcheck::lab::{lint::lab_dirs, load_lab, Lab, Target};
+use labcheck::probe::Timeouts;
+use labcheck::report::{StackState, Status};
+use labcheck::{run_lab, run_until_with, Report, RunOptions};
+
+fn labs_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs").canonicalize().expect("the repo's labs/ folder")
+}
+
+/// A compose project brought up for a test; `down -v` on drop, panic or not.
+struct Stack {
+    project: String,
+    dir: PathBuf,
+    files: Vec<PathBuf>,
+}
+
+impl Stack {
+    fn new(lab: &Lab) -> Stack {
+        let suffix = format!("{}-{}", std::process::id(), Instant::now().elapsed().subsec_nanos() % 10000);
+        Stack { project: format!("lc-{}-{suffix}", lab.id), dir: lab.dir.clone(), files: vec![lab.dir.join("solution/compose.yaml")] }
+    }
+
+    fn compose(&self, files: &[PathBuf], args: &[&str]) -> std::process::Output {
+        let mut cmd = Command::new("docker");
+        cmd.arg("compose");
+        for f in files {
+            cmd.arg("-f").arg(f);
+        }
+        cmd.args(["-p", &self.project]).args(args).current_dir(&self.dir);
+        cmd.output().expect("docker compose runs")
+    }
+
+    /// `up -d --build` with these override files (retrying while a host port is taken by
+    /// another test run on this machine).
+    fn up(&mut self, overrides: &[PathBuf], services: &[&str]) {
+        let mut files = vec![self.dir.join("solution/compose.yaml")];
+        files.extend(overrides.iter().cloned());
+        self.files = files.clone();
+        let mut args = vec!["up", "-d", "--build", "--remove-orphans"];
+        if !services.is_empty() {
+            args.push("--no-deps"); // really only these services
+        }
+        args.extend_from_slice(services);
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let out = self.compose(&files, &args);
+            if out.status.success() {
+                return;
+            }
+            let err = String::from_utf8_lossy(&out.stderr).to_string();
+            if err.contains("port is already allocated") && Instant::now() < deadline {
+                eprintln!("[live] a host port is busy (another run?); retrying");
+                std::thread::sleep(Duration::from_secs(3));
+                continue;
+            }
+            panic!("docker compose up failed for {}:\n{err}", self.project);
+        }
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        let out = self.compose(&self.files.clone(), &["down", "-v", "--remove-orphans", "--timeout", "2"]);
+        if !out.status.success() {
+            eprintln!("[live] teardown of {} failed: {}", self.project, String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+fn failing(r: &Report) -> BTreeSet<String> {
+    r.results.iter().filter(|c| c.status == Status::Fail).map(|c| c.id.clone()).collect()
+}
+
+fn show(r: &Report) -> String {
+    labcheck::report::human::render(
+        r,
+        &labcheck::report::RenderOptions { verbose: true, color: false, book_url: "http://book/".into(), timings: true },
+    )
+}
+
+fn opts(project: &str) -> RunOptions {
+    RunOptions { project: Some(project.to_string()), cwd: std::env::temp_dir(), http_host: None }
+}
+
+/// Compose labs that declare faults and that this labcheck can load.
+fn fault_labs() -> Vec<Lab> {
+    let mut labs = Vec::new();
+    for dir in lab_dirs(&labs_dir()).unwrap() {
+        match load_lab(&dir) {
+            Ok(lab) if !lab.faults.is_empty() && matches!(lab.target, Target::Compose { .. }) => labs.push(lab),
+            Ok(_) => {}
+            Err(e) => eprintln!("[live] not testing {}: {e}", dir.display()),
+        }
+    }
+    labs
+}
+
+#[test]
+fn live_every_lab_solution_faults_half_up_and_absent() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let engine = rt
+        .block_on(labcheck::target::connect(Timeouts::default()))
+        .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+    let labs = fault_labs();
+    assert!(!labs.is_empty(), "no compose lab with [[faults]] could be loaded from {}", labs_dir().display());
+    let settle = Duration::from_secs(90);
+    let tick = Duration::from_secs(1);
+
+    for lab in &labs {
+        let Target::Compose { services } = &lab.target else { unreachable!() };
+
+        // Absent: a project name nothing uses.
+        let absent = rt.block_on(run_lab(&engine, lab, &opts(&format!("lc-absent-{}", std::process::id())))).unwrap();
+        match &absent.stack {
+            StackState::Absent { message } => {
+                assert!(message.contains("docker compose up -d"), "{message}");
+                for s in services {
+                    assert!(message.contains(s.as_str()), "the message names {s}: {message}");
+                }
+            }
+            other => panic!("expected an absent stack, got {other:?}"),
+        }
+        assert_eq!(absent.exit_code(), 1);
+        assert!(absent.results.iter().all(|c| c.status == Status::Skip));
+
+        let mut stack = Stack::new(lab);
+
+        // Half up: only the first service (without its dependencies).
+        let first = services[0].as_str();
+        stack.up(&[], &[first]);
+        let half = rt
+            .block_on(run_until_with(&engine, lab, &opts(&stack.project), Instant::now() + settle, tick, |r| {
+                r.results.iter().filter(|c| c.kind == "running").all(|c| c.status != Status::Fail || !c.message.contains(first))
+            }, |_| {}))
+            .unwrap();
+        match &half.stack {
+            StackState::Found { missing, .. } => {
+                let want: Vec<String> = services.iter().filter(|s| s.as_str() != first).cloned().collect();
+                assert_eq!(missing, &want, "{}", show(&half));
+            }
+            other => panic!("expected a half-up stack, got {other:?}"),
+        }
+        assert_eq!(half.exit_code(), 1);
+        // Checks on the missing services are skipped, except their `running` check, which fails.
+        for c in &half.results {
+            let on_missing = lab.checks.iter().find(|k| k.id == c.id).unwrap().kind.units().iter().any(|u| *u != first);
+            if on_missing && c.kind == "running" {
+                assert_eq!(c.status, Status::Fail, "{}", show(&half));
+            } else if on_missing {
+                assert_eq!(c.status, Status::Skip, "{} should be skipped:\n{}", c.id, show(&half));
+            }
+        }
+        let human = show(&half);
+        assert!(human.contains("half up"), "{human}");
+
+        // The solution: everything passes.
+        stack.up(&[], &[]);
+        let started = Instant::now();
+        let solved = rt.block_on(run_until_with(&engine, lab, &opts(&stack.project), started + settle, tick, Report::ok, |_| {})).unwrap();
+        assert!(solved.ok(), "the solution of {} must pass every check:\n{}", lab.id, show(&solved));
+        eprintln!("[live] {}: solution green after {:.1}s; one run took {:?}", lab.id, started.elapsed().as_secs_f64(), solved.duration);
+
+        // Each fault: exactly the declared checks fail, first_broken first.
+        for fault in &lab.faults {
+            stack.up(&[lab.dir.join(&fault.file)], &[]);
+            let want: BTreeSet<String> = fault.fails.iter().cloned().collect();
+            let started = Instant::now();
+            let r = rt
+                .block_on(run_until_with(&engine, lab, &opts(&stack.project), started + settle, tick, |r| failing(r) == want, |_| {}))
+                .unwrap();
+            assert_eq!(failing(&r), want, "fault {} of {}:\n{}", fault.file, lab.id, show(&r));
+            assert_eq!(r.first_broken().map(|c| c.id.as_str()), Some(fault.first_broken.as_str()), "fault {}:\n{}", fault.file, show(&r));
+            assert_eq!(r.exit_code(), 1);
+            eprintln!("[live] {}: fault {} as declared after {:.1}s", lab.id, fault.file, started.elapsed().as_secs_f64());
+        }
+        // back to the solution: a fault must not leave the stack broken for the next lab
+        drop(stack);
+        cleanup_bind_dirs(lab);
+    }
+}
+
+/// Faults that bind-mount data folders leave them in solution/ (owned by the container's user).
+fn cleanup_bind_dirs(lab: &Lab) {
+    for fault in &lab.faults {
+        let Ok(text) = std::fs::read_to_string(lab.dir.join(&fault.file)) else { continue };
+        for line in text.lines() {
+            let l = line.trim().trim_start_matches("- ").trim_matches('"');
+            if let Some(rest) = l.strip_prefix("./") {
+                let host = rest.split(':').next().unwrap_or("");
+                let path = lab.dir.join("solution").join(host);
+                // only folders the fault created: not tracked sources like ./initdb
+                if !host.is_empty() && path.is_dir() && !tracked(&path) {
+                    let _ = std::fs::remove_dir_all(&path);
+                }
+            }
+        }
+    }
+}
+
+fn tracked(path: &Path) -> bool {
+    Command::new("git")
+        .args(["ls-files", "--error-unmatch"])
+        .arg(path)
+        .current_dir(path.parent().unwrap_or(Path::new(".")))
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(true)
+}
