@@ -58,7 +58,11 @@ for entry in "${KIT[@]}"; do
   first=${tag_list[0]}
   if [ "$dir" = rust ]; then
     # Only the workbook's own stack needs it (to build labcheck); it is made from the host's Rust.
-    command -v rustc >/dev/null || { printf 'images: %-28s skipped: no Rust toolchain on this host\n' "$first"; continue; }
+    # A rustup toolchain is self-contained; a distribution's rustc (sysroot /usr) is not copyable.
+    sysroot=$(rustc --print sysroot 2>/dev/null || true)
+    if [ -z "$sysroot" ] || [ "$sysroot" = /usr ] || [ ! -x "$sysroot/bin/cargo" ]; then
+      printf 'images: %-28s skipped: no rustup toolchain on this host (only the root stack needs it)\n' "$first"; continue
+    fi
     really=${really/RUSTC_VERSION/$(rustc -V | cut -d' ' -f2)}
   fi
   hash=$(inputs_hash "$dir")
