@@ -7,9 +7,11 @@
 //! - [`ladder`]: `needs` ordering and skip propagation.
 //! - [`run`]: one run ([`run::run_lab`]) or re-runs until green ([`run::run_until`]).
 //! - [`report`]: human, json, junit and tap renderings.
+//! - [`grade`]: `labcheck grade`, a class roster graded concurrently into a gradebook.
 
 pub mod check;
 pub mod error;
+pub mod grade;
 pub mod lab;
 pub mod labs_dir;
 pub mod ladder;

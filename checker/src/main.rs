@@ -59,6 +59,8 @@ enum Command {
     Explain { lab: String },
     /// Validate every labs/*/lab.toml (and the book's anchors when the book is there).
     Lint,
+    /// Grade a class: every learner's engine from a roster, into a gradebook (see examples/README.md).
+    Grade(labcheck::grade::GradeArgs),
     /// Run a lab's checks (the same as `labcheck <lab>`).
     #[command(hide = true)]
     Check {
@@ -112,6 +114,7 @@ fn real_main(cli: Cli) -> Result<u8, ToolError> {
         }
         (Some(Command::Lint), _) => lint_cmd(&labs()?),
         (Some(Command::Check { lab, run }), _) => check(&labs()?, &lab, &run),
+        (Some(Command::Grade(args)), _) => labcheck::grade::cli::run(&labs()?, &args),
         (None, Some(lab)) => check(&labs()?, &lab, &cli.run),
         (None, None) => unreachable!("clap requires a lab or a command"),
     }

@@ -238,7 +238,8 @@ impl Tunnel {
                         while matches!(s.read(&mut buf).await, Ok(n) if n > 0) {}
                     });
                 }
-                return Ok((tunnel, http.map(|_| addr)));
+                let forwarded = http.is_some().then(|| addr.clone());
+                return Ok((tunnel, forwarded));
             }
             if let Ok(Some(status)) = tunnel.child.try_wait() {
                 let mut text = Vec::new();

@@ -50,12 +50,38 @@ struct RawCommon {
     docker_socket: Option<String>,
 }
 
+/// The same fields as [`RawCommon`] plus the id (written out: serde's `flatten` would lose the
+/// place of a mistyped field).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawLearner {
     id: String,
-    #[serde(flatten)]
-    common: RawCommon,
+    endpoint: Option<String>,
+    context: Option<String>,
+    project: Option<String>,
+    tls: Option<TlsFiles>,
+    http_host: Option<String>,
+    ssh_identity: Option<PathBuf>,
+    ssh_known_hosts: Option<PathBuf>,
+    docker_socket: Option<String>,
+}
+
+impl RawLearner {
+    fn split(self) -> (String, RawCommon) {
+        (
+            self.id,
+            RawCommon {
+                endpoint: self.endpoint,
+                context: self.context,
+                project: self.project,
+                tls: self.tls,
+                http_host: self.http_host,
+                ssh_identity: self.ssh_identity,
+                ssh_known_hosts: self.ssh_known_hosts,
+                docker_socket: self.docker_socket,
+            },
+        )
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -129,6 +155,7 @@ pub struct GradingRules {
 
 #[derive(Debug, Clone)]
 pub struct Roster {
+    /// The roster file (its folder, when parsed from text).
     pub file: PathBuf,
     pub learners: Vec<Learner>,
     pub rules: GradingRules,
@@ -149,7 +176,9 @@ pub fn load(path: &Path) -> Result<Roster, RosterError> {
     }
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read the roster: {e}")))?;
     let base = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
-    parse(&text, &base).map_err(err)
+    let mut roster = parse(&text, &base).map_err(err)?;
+    roster.file = path.to_path_buf();
+    Ok(roster)
 }
 
 /// Parse roster text; relative paths are resolved against `base`.
@@ -166,12 +195,13 @@ pub fn parse(text: &str, base: &Path) -> Result<Roster, String> {
     let mut seen = BTreeSet::new();
     let mut learners = Vec::with_capacity(raw.learner.len());
     for (i, l) in raw.learner.into_iter().enumerate() {
-        let at = format!("learner #{} ({})", i + 1, if l.id.is_empty() { "no id" } else { &l.id });
-        check_id(&l.id).map_err(|m| format!("{at}: {m}"))?;
-        if !seen.insert(l.id.to_ascii_lowercase()) {
-            return Err(format!("{at}: the id `{}` appears twice (ids name files, compared without case)", l.id));
+        let (id, own) = l.split();
+        let at = format!("learner #{} ({})", i + 1, if id.is_empty() { "no id" } else { &id });
+        check_id(&id).map_err(|m| format!("{at}: {m}"))?;
+        if !seen.insert(id.to_ascii_lowercase()) {
+            return Err(format!("{at}: the id `{id}` appears twice (ids name files, compared without case)"));
         }
-        let c = merge(l.common, &defaults);
+        let c = merge(own, &defaults);
         let endpoint = endpoint_of(&c, base).map_err(|m| format!("{at}: {m}"))?;
         if let Some(p) = &c.project {
             check_name(p, "project").map_err(|m| format!("{at}: {m}"))?;
@@ -179,7 +209,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Roster, String> {
         if let Some(h) = &c.http_host {
             check_host(h).map_err(|m| format!("{at}: http_host: {m}"))?;
         }
-        learners.push(Learner { id: l.id, endpoint, project: c.project, http_host: c.http_host });
+        learners.push(Learner { id, endpoint, project: c.project, http_host: c.http_host });
     }
     let rules = GradingRules { warnings_cost_points: raw.grading.map(|g| g.warnings_cost_points).unwrap_or(false) };
     Ok(Roster { file: base.to_path_buf(), learners, rules })
