@@ -193,3 +193,6 @@ pub struct Fault {
     pub fails: Vec<String>,
     pub line: usize,
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,206 @@
+//! lab.toml parsing, validation, and errors with line and column.
+
+use std::path::Path;
+
+use super::*;
+
+const GOOD: &str = r#"format_version = 1
+id = "demo"
+title = "Demo"
+book = "demo/index.html"
+
+[target]
+kind = "compose"
+services = ["web", "db"]
+
+[[checks]]
+id = "web-up"
+title = "web is running"
+kind = "running"
+service = "web"
+needs = ["db-up"]
+
+[[checks]]
+id = "db-up"
+title = "db is running"
+kind = "running"
+service = "db"
+points = 2
+severity = "warn"
+
+[[checks]]
+id = "port"
+title = "web published"
+kind = "published"
+service = "web"
+container_port = "5000/tcp"
+host_port = 8080
+
+[[checks]]
+id = "nopub"
+title = "db not published"
+kind = "not_published"
+service = "db"
+container_port = 5432
+
+[[checks]]
+id = "env"
+title = "DB_HOST"
+kind = "env"
+service = "web"
+var = "DB_HOST"
+not = "localhost"
+
+[[faults]]
+file = "faults/x.yml"
+summary = "x"
+first_broken = "web-up"
+fails = ["web-up"]
+"#;
+
+fn load(src: &str) -> Result<Lab, Vec<SpecError>> {
+    load_str(src, Path::new("labs/demo/lab.toml"), Path::new("labs/demo")).map_err(|e| match e {
+        LoadError::Spec(v) => v,
+        other => panic!("{other}"),
+    })
+}
+
+fn one_error(src: &str) -> SpecError {
+    let errs = load(src).expect_err("should not load");
+    assert!(!errs.is_empty());
+    errs[0].clone()
+}
+
+#[test]
+fn a_good_lab_loads_in_ladder_order_with_defaults() {
+    let lab = load(GOOD).unwrap();
+    assert_eq!(lab.id, "demo");
+    let ids: Vec<&str> = lab.checks.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["db-up", "web-up", "port", "nopub", "env"]);
+    let db = &lab.checks[0];
+    assert_eq!((db.points, db.severity, db.line), (2, Severity::Warn, 17));
+    assert_eq!((lab.checks[1].points, lab.checks[1].severity), (1, Severity::Fail));
+    assert_eq!(
+        lab.checks[2].kind,
+        Kind::Published { service: "web".into(), container_port: PortKey { port: 5000, proto: "tcp".into() }, host_port: Some(8080), host_ip: None }
+    );
+    assert_eq!(lab.checks[3].kind, Kind::NotPublished { service: "db".into(), container_port: Some(PortKey { port: 5432, proto: "tcp".into() }) });
+    assert_eq!(lab.checks[4].kind, Kind::Env { service: "web".into(), var: "DB_HOST".into(), equals: None, not: vec!["localhost".into()] });
+    assert_eq!(lab.faults[0].first_broken, "web-up");
+    assert_eq!(lab.target, Target::Compose { services: vec!["web".into(), "db".into()] });
+}
+
+#[test]
+fn toml_syntax_errors_have_line_and_column() {
+    let e = one_error("format_version = 1\nid = \"x\"\ntitle = \n");
+    assert_eq!((e.line, e.column), (3, 9), "{e}");
+    assert!(e.to_string().starts_with("labs/demo/lab.toml:3:9: "), "{e}");
+}
+
+#[test]
+fn a_missing_field_points_at_the_check() {
+    let src = GOOD.replace("service = \"db\"\npoints = 2", "points = 2");
+    let e = one_error(&src);
+    assert_eq!(e.line, 17, "{e}");
+    assert!(e.message.contains("check `db-up` (kind running) is missing `service`"), "{e}");
+}
+
+#[test]
+fn a_typo_in_a_field_name_is_caught_where_it_is() {
+    let src = GOOD.replace("var = \"DB_HOST\"", "varr = \"DB_HOST\"");
+    let e = one_error(&src);
+    assert!(e.message.contains("unknown field `varr`"), "{e}");
+    assert_eq!((e.line, e.column), (45, 1), "{e}");
+}
+
+#[test]
+fn unknown_kinds_are_named_before_their_fields() {
+    let src = GOOD.replace("kind = \"running\"\nservice = \"web\"", "kind = \"network\"\nnetwork = \"frontend\"");
+    let e = one_error(&src);
+    assert!(e.message.contains("unknown check kind `network`"), "{e}");
+    assert_eq!(e.line, 10, "{e}");
+}
+
+#[test]
+fn needs_must_exist_and_be_acyclic() {
+    let e = one_error(&GOOD.replace("needs = [\"db-up\"]", "needs = [\"db-upp\"]"));
+    assert!(e.message.contains("needs `db-upp`, which is not a check"), "{e}");
+    assert_eq!((e.line, e.column), (15, 10), "{e}");
+
+    let cyclic = GOOD.replace("severity = \"warn\"", "severity = \"warn\"\nneeds = [\"web-up\"]");
+    let e = one_error(&cyclic);
+    assert!(e.message.contains("cycle"), "{e}");
+    assert!(e.message.contains("web-up -> db-up -> web-up") || e.message.contains("db-up -> web-up -> db-up"), "{e}");
+}
+
+#[test]
+fn ids_are_unique_and_kebab_case() {
+    let dup = GOOD.replace("id = \"port\"", "id = \"env\"");
+    assert!(load(&dup).unwrap_err().iter().any(|e| e.message.contains("duplicate check id `env`")));
+    let bad = GOOD.replace("id = \"port\"", "id = \"Port_1\"");
+    assert!(load(&bad).unwrap_err().iter().any(|e| e.message.contains("kebab-case")));
+}
+
+#[test]
+fn faults_must_name_real_checks() {
+    let e = one_error(&GOOD.replace("fails = [\"web-up\"]", "fails = [\"web-up\", \"nope\"]"));
+    assert!(e.message.contains("names `nope`"), "{e}");
+    let e = one_error(&GOOD.replace("first_broken = \"web-up\"", "first_broken = \"port\""));
+    assert!(e.message.contains("not in its `fails`"), "{e}");
+}
+
+#[test]
+fn format_version_is_checked_first() {
+    let e = one_error(&GOOD.replace("format_version = 1", "format_version = 2"));
+    assert!(e.message.contains("newer than this labcheck"), "{e}");
+    assert_eq!((e.line, e.column), (1, 18));
+    let e = one_error(&GOOD.replace("format_version = 1\n", ""));
+    assert!(e.message.contains("missing `format_version`"), "{e}");
+}
+
+#[test]
+fn bad_values_are_reported() {
+    let e = one_error(&GOOD.replace("host_port = 8080", "host_port = 70000"));
+    assert!(e.message.contains("not a port"), "{e}");
+    let e = one_error(&GOOD.replace("container_port = \"5000/tcp\"", "container_port = \"5000/http\""));
+    assert!(e.message.contains("container_port must be"), "{e}");
+    let e = one_error(&GOOD.replace("severity = \"warn\"", "severity = \"fatal\""));
+    assert!(e.message.contains("severity `fatal`"), "{e}");
+    let e = one_error(&GOOD.replace("kind = \"compose\"", "kind = \"swarm\""));
+    assert!(e.message.contains("unknown target kind `swarm`"), "{e}");
+}
+
+#[test]
+fn a_lab_without_checks_has_nothing_to_check() {
+    let src = "format_version = 1\nid = \"x\"\ntitle = \"x\"\n[target]\nkind = \"compose\"\nservices = [\"a\"]\n";
+    assert!(one_error(src).message.contains("nothing to check"));
+}
+
+#[test]
+fn the_live_table_is_accepted_and_ignored() {
+    let src = GOOD.replace("[target]", "[live]\nafter_up = [[\"stop\", \"db\"]]\n\n[target]");
+    assert!(load(&src).is_ok());
+}
+
+#[test]
+fn lint_finds_missing_fault_files_and_book_anchors() {
+    let dir = tempfile::tempdir().unwrap();
+    let labs = dir.path().join("labs");
+    let lab_dir = labs.join("demo");
+    std::fs::create_dir_all(&lab_dir).unwrap();
+    let src = GOOD.replace("title = \"web is running\"", "title = \"web is running\"\nbook = \"demo/troubleshooting.html#web-up\"");
+    std::fs::write(lab_dir.join("lab.toml"), &src).unwrap();
+    let book = dir.path().join("book/src/demo");
+    std::fs::create_dir_all(&book).unwrap();
+    std::fs::write(book.join("troubleshooting.md"), "# T\n\n### web {#web-down}\n").unwrap();
+    let r = lint::lint(&labs, Some(&dir.path().join("book/src"))).unwrap();
+    let msgs: Vec<String> = r.problems.iter().map(|p| p.to_string()).collect();
+    assert!(msgs.iter().any(|m| m.contains("fault file `faults/x.yml` does not exist")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.contains("no section with the anchor {#web-up}")), "{msgs:?}");
+    assert_eq!(msgs.len(), 2, "{msgs:?}");
+
+    std::fs::create_dir_all(lab_dir.join("faults")).unwrap();
+    std::fs::write(lab_dir.join("faults/x.yml"), "services: {}\n").unwrap();
+    std::fs::write(book.join("troubleshooting.md"), "# T\n\n### web {#web-up}\n").unwrap();
+    assert!(lint::lint(&labs, Some(&dir.path().join("book/src"))).unwrap().problems.is_empty());
+}
