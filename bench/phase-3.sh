@@ -36,17 +36,20 @@ if [ ! -x "$labcheck" ]; then
     (cd "$root" && cargo build --release --quiet -p labcheck)
 fi
 
-# The solution publishes 127.0.0.1:8080, so only one phase-3 stack can run at a time.
-if curl -s -o /dev/null --max-time 2 http://127.0.0.1:8080/; then
-    echo "something already answers on 127.0.0.1:8080 (another phase-3 stack?): stop it first" >&2
-    exit 2
-fi
-
 echo "== stack: project $project"
 compose build --quiet
-start=$(now_ns)
-compose up -d --wait --wait-timeout 60 >/dev/null 2>&1 || {
-    echo "the solution stack did not become healthy:" >&2; compose ps -a >&2; compose logs --tail 20 >&2; exit 2; }
+# The solution publishes 127.0.0.1:8080, so only one phase-3 stack can run at a time: wait
+# (up to 2 minutes) while another one holds the port.
+for try in $(seq 40); do
+    start=$(now_ns)
+    if err=$(compose up -d --wait --wait-timeout 60 2>&1); then break; fi
+    if [[ "$err" == *"already allocated"* ]]; then
+        [ "$try" = 1 ] && echo "127.0.0.1:8080 is taken by another stack: waiting for it"
+        compose down >/dev/null 2>&1; sleep 3; continue
+    fi
+    echo "the solution stack did not become healthy:" >&2; echo "$err" >&2
+    compose ps -a >&2; compose logs --tail 20 >&2; exit 2
+done
 up_ms=$(( ($(now_ns) - start) / 1000000 ))
 echo "up -d --wait (build cached, new volume, initdb): ${up_ms} ms to all services healthy"
 
