@@ -45,7 +45,7 @@ for try in $(seq 40); do
     if err=$(compose up -d --wait --wait-timeout 60 2>&1); then break; fi
     if [[ "$err" == *"already allocated"* ]]; then
         [ "$try" = 1 ] && echo "127.0.0.1:8080 is taken by another stack: waiting for it"
-        compose down >/dev/null 2>&1; sleep 3; continue
+        compose down -v >/dev/null 2>&1; sleep 3; continue
     fi
     echo "the solution stack did not become healthy:" >&2; echo "$err" >&2
     compose ps -a >&2; compose logs --tail 20 >&2; exit 2
