@@ -75,12 +75,30 @@ pub async fn connect(endpoint: &Endpoint, timeouts: Timeouts, budget: Duration, 
     }
 }
 
+/// An error with its causes (a TLS failure's reason is three levels down).
+pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut src = e.source();
+    while let Some(s) = src {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
+}
+
+async fn limited<T>(limit: Duration, what: &str, fut: impl std::future::Future<Output = Result<T, bollard::errors::Error>>) -> Result<T, String> {
+    bounded(limit, what, async { fut.await.map_err(|e| chain(&e)) }).await
+}
+
 /// Ping, negotiate the API version, read the engine's version: the same as `target::connect`.
 async fn handshake(docker: Docker, endpoint: String, timeouts: Timeouts) -> Result<Engine, String> {
     let docker = docker.with_timeout(Duration::from_secs(timeouts.api.as_secs().max(1)));
-    bounded(timeouts.api, "ping", docker.ping()).await?;
-    let docker = bounded(timeouts.api, "API version negotiation", docker.negotiate_version()).await?;
-    let version = bounded(timeouts.api, "version", docker.version()).await?;
+    limited(timeouts.api, "ping", docker.ping()).await?;
+    let docker = limited(timeouts.api, "API version negotiation", docker.negotiate_version()).await?;
+    let version = limited(timeouts.api, "version", docker.version()).await?;
     let api_version = docker.client_version().to_string();
     Ok(Engine {
         docker,

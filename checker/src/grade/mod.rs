@@ -107,7 +107,9 @@ fn local_port(url: &str) -> Option<u16> {
     matches!(host, "localhost" | "127.0.0.1").then_some(port)
 }
 
-fn cap(mut s: String) -> String {
+/// One line, at most ERROR_CAP bytes.
+fn cap(s: String) -> String {
+    let mut s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.len() > ERROR_CAP {
         let mut end = ERROR_CAP;
         while !s.is_char_boundary(end) {
