@@ -65,7 +65,7 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
             let results = lab
                 .checks
                 .iter()
-                .map(|c| skipped(c, depths[&c.id], vec!["the stack is not up".into()], None))
+                .map(|c| skipped_why(c, depths[&c.id], vec![], None, "skipped: the stack is not up".into()))
                 .collect();
             return Ok(Report {
                 lab_id: lab.id.clone(),
@@ -132,7 +132,13 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
     })
 }
 
+/// A skipped check. `because` lists the needs that did not pass, or (with `why`) other causes.
 fn skipped(c: &Check, depth: usize, because: Vec<String>, see: Option<String>) -> CheckResult {
+    let message = format!("skipped: needs {}", because.join(", "));
+    skipped_why(c, depth, because, see, message)
+}
+
+fn skipped_why(c: &Check, depth: usize, because: Vec<String>, see: Option<String>, message: String) -> CheckResult {
     CheckResult {
         id: c.id.clone(),
         title: c.title.clone(),
@@ -140,7 +146,7 @@ fn skipped(c: &Check, depth: usize, because: Vec<String>, see: Option<String>) -
         status: Status::Skip,
         points: 0,
         max_points: c.points,
-        message: format!("skipped: needs {}", because.join(", ")),
+        message,
         evidence: vec![],
         skipped_because: because,
         hint: c.hint.clone(),
@@ -228,8 +234,8 @@ impl Ctx<'_> {
         // every other check on it is skipped, so a half-up stack is not a wall of red.
         let missing: Vec<String> = check.kind.units().into_iter().filter(|u| self.stack.missing.iter().any(|m| m == u)).map(String::from).collect();
         if !missing.is_empty() && !matches!(check.kind, Kind::Running { .. }) {
-            let because = missing.iter().map(|m| format!("{m} (no container)")).collect();
-            return skipped(check, depth, because, self.see(check));
+            let message = format!("skipped: {} no container", missing.iter().map(|m| format!("{m} has")).collect::<Vec<_>>().join(" and "));
+            return skipped_why(check, depth, missing, self.see(check), message);
         }
         let observed = self.observe(&check.kind).await;
         let j = judge(&check.kind, &observed);

@@ -76,7 +76,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         let indent = "  ".repeat(c.depth);
         let pad = " ".repeat(width - c.id.len() - 2 * c.depth);
         let detail = match c.status {
-            Status::Skip => format!("skipped: {}", skip_reason(c)),
+            Status::Skip => c.message.clone(),
             Status::Pass if !o.verbose => c.title.clone(),
             _ => c.message.clone(),
         };
@@ -125,14 +125,6 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     out.push_str(&p.status(if s.failed == 0 && r.ok() { Status::Pass } else { Status::Fail }, &line));
     out.push('\n');
     out
-}
-
-fn skip_reason(c: &CheckResult) -> String {
-    if c.skipped_because.is_empty() {
-        "not run".into()
-    } else {
-        format!("needs {}", c.skipped_because.join(", "))
-    }
 }
 
 fn first_broken(b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {

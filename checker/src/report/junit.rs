@@ -71,8 +71,8 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         match c.status {
             Status::Pass => out.push_str("/>\n"),
             Status::Skip => {
-                let why = if c.skipped_because.is_empty() { "not run".to_string() } else { format!("needs {}", c.skipped_because.join(", ")) };
-                out.push_str(&format!(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", e(&why)));
+                let why = c.message.trim_start_matches("skipped: ");
+                out.push_str(&format!(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", e(why)));
             }
             Status::Fail | Status::Warn => {
                 let mut body = String::new();

@@ -48,7 +48,8 @@ pub struct CheckResult {
     pub max_points: u32,
     pub message: String,
     pub evidence: Vec<String>,
-    /// For skipped checks: the needs that did not pass, or the missing service.
+    /// For skipped checks: the needs that did not pass, or the services with no container
+    /// (empty when the whole stack is absent).
     pub skipped_because: Vec<String>,
     pub hint: Option<String>,
     /// Book link, relative to the book root.

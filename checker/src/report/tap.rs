@@ -22,7 +22,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         match c.status {
             Status::Pass => out.push_str(&format!("ok {n} - {name}\n")),
             Status::Skip => {
-                let why = if c.skipped_because.is_empty() { "not run".to_string() } else { format!("needs {}", c.skipped_because.join(", ")) };
+                let why = c.message.trim_start_matches("skipped: ");
                 out.push_str(&format!("ok {n} - {name} # SKIP {why}\n"));
             }
             Status::Fail | Status::Warn => {

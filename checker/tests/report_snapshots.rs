@@ -1,0 +1,148 @@
+//! Snapshots of every report format for a fixed set of results (durations fixed by hand).
+
+use std::time::Duration;
+
+use labcheck::report::{self, CheckResult, EngineInfo, Format, RenderOptions, Report, StackState, Status};
+
+fn result(id: &str, status: Status, depth: usize) -> CheckResult {
+    CheckResult {
+        id: id.into(),
+        title: format!("{id} title"),
+        kind: "running".into(),
+        status,
+        points: if status == Status::Pass { 2 } else { 0 },
+        max_points: 2,
+        message: format!("{id}: what was found"),
+        evidence: vec![],
+        skipped_because: vec![],
+        hint: Some(format!("hint for {id}")),
+        book: Some(format!("phase-3/troubleshooting.html#{id}")),
+        see: Some(format!("docker compose -p phase-3 ps -a {id}")),
+        duration: Duration::from_millis(12),
+        depth,
+    }
+}
+
+fn fixture() -> Report {
+    let mut healthy = result("db-healthy", Status::Pass, 1);
+    healthy.kind = "healthy".into();
+    healthy.evidence = vec!["last healthcheck output (exit 0): accepting connections".into()];
+    let mut host = result("web-db-host", Status::Fail, 1);
+    host.kind = "env".into();
+    host.message = "DB_HOST in web is `localhost`, which cannot work here".into();
+    host.evidence = vec!["<inside> & \"quoted\"".into()];
+    let mut warn = result("depends-on-healthy", Status::Warn, 1);
+    warn.kind = "depends_on".into();
+    warn.message = "cannot tell whether web depends on db: no label # and no file".into();
+    let mut skip = result("healthz-ok", Status::Skip, 2);
+    skip.kind = "http".into();
+    skip.skipped_because = vec!["web-db-host".into()];
+    skip.message = "skipped: needs web-db-host".into();
+    Report {
+        lab_id: "phase-3".into(),
+        lab_title: "Networking and Compose: Flask and PostgreSQL".into(),
+        lab_book: Some("phase-3/index.html".into()),
+        engine: EngineInfo { endpoint: "unix:///var/run/docker.sock".into(), api_version: "1.45".into(), server_version: "26.1.5".into() },
+        stack: StackState::Found { project: Some("phase-3".into()), missing: vec![] },
+        notes: vec![],
+        results: vec![result("db-running", Status::Pass, 0), healthy, result("web-running", Status::Pass, 0), warn, host, skip],
+        duration: Duration::from_millis(210),
+    }
+}
+
+fn opts(verbose: bool) -> RenderOptions {
+    RenderOptions { verbose, color: false, book_url: "http://localhost:3000/".into(), timings: true }
+}
+
+#[test]
+fn human() {
+    insta::assert_snapshot!("human", report::render(&fixture(), Format::Human, &opts(false)));
+}
+
+#[test]
+fn human_verbose() {
+    insta::assert_snapshot!("human_verbose", report::render(&fixture(), Format::Human, &opts(true)));
+}
+
+#[test]
+fn json() {
+    let out = report::render(&fixture(), Format::Json, &opts(false)).replace(env!("CARGO_PKG_VERSION"), "[VERSION]");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
+    assert_eq!(v["schema_version"], 1);
+    insta::assert_snapshot!("json", out);
+}
+
+#[test]
+fn junit() {
+    insta::assert_snapshot!("junit", report::render(&fixture(), Format::Junit, &opts(false)));
+}
+
+#[test]
+fn tap() {
+    insta::assert_snapshot!("tap", report::render(&fixture(), Format::Tap, &opts(false)));
+}
+
+fn half_up() -> Report {
+    let mut r = fixture();
+    r.stack = StackState::Found { project: Some("phase-3".into()), missing: vec!["web".into()] };
+    let mut web = result("web-running", Status::Fail, 0);
+    web.message = "`web` has no container".into();
+    web.evidence = vec!["start it: docker compose up -d web".into()];
+    let mut net = result("shared-network", Status::Skip, 1);
+    net.skipped_because = vec!["web".into()];
+    net.message = "skipped: web has no container".into();
+    r.results = vec![result("db-running", Status::Pass, 0), web, net];
+    r
+}
+
+#[test]
+fn human_half_up() {
+    insta::assert_snapshot!("human_half_up", report::render(&half_up(), Format::Human, &opts(false)));
+}
+
+fn absent() -> Report {
+    let mut r = fixture();
+    r.stack = StackState::Absent {
+        message: "No compose project on this engine has the services of lab phase-3 (web, db).\nStart them: cd labs/phase-3/solution && docker compose up -d".into(),
+    };
+    r.notes = vec!["this lab needs Docker Engine API 1.44 or newer".into()];
+    for c in &mut r.results {
+        c.status = Status::Skip;
+        c.points = 0;
+        c.skipped_because = vec![];
+        c.message = "skipped: the stack is not up".into();
+    }
+    r
+}
+
+#[test]
+fn every_format_when_the_stack_is_absent() {
+    let a = absent();
+    let all = [Format::Human, Format::Json, Format::Junit, Format::Tap]
+        .iter()
+        .map(|f| report::render(&a, *f, &opts(false)))
+        .collect::<Vec<_>>()
+        .join("\n----\n")
+        .replace(env!("CARGO_PKG_VERSION"), "[VERSION]");
+    insta::assert_snapshot!("absent_all_formats", all);
+}
+
+#[test]
+fn colour_only_when_asked() {
+    let plain = report::render(&fixture(), Format::Human, &opts(false));
+    assert!(!plain.contains('\u{1b}'));
+    let coloured = report::render(&fixture(), Format::Human, &RenderOptions { color: true, ..opts(false) });
+    assert!(coloured.contains('\u{1b}'));
+}
+
+#[test]
+fn exit_codes_follow_the_results() {
+    assert_eq!(fixture().exit_code(), 1);
+    let mut green = fixture();
+    green.results.retain(|c| matches!(c.status, Status::Pass | Status::Warn));
+    assert_eq!(green.exit_code(), 0, "warnings do not fail");
+    assert_eq!(absent().exit_code(), 1);
+    let mut half = half_up();
+    half.results.retain(|c| c.status == Status::Pass);
+    assert_eq!(half.exit_code(), 1, "a half-up stack never passes");
+}
