@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BOOK = ROOT / "book"
 SRC = BOOK / "src"
-OUT = BOOK / "book"
+OUT = BOOK / "book"  # replaced in main() by a private build folder, see --out
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 BAD_LOG = re.compile(r"\b(WARN|WARNING|ERROR|error|warning)\b")
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`]*)$")
@@ -45,6 +45,9 @@ def find_mdbook() -> str:
     if not Path(exe).exists():
         say("error: mdbook not found (cargo install --locked mdbook)")
         sys.exit(2)
+    if not (shutil.which("mdbook-quiz") or (Path.home() / ".cargo/bin/mdbook-quiz").exists()):
+        say("error: mdbook-quiz not found; book.toml uses it (cargo install --locked mdbook-quiz)")
+        sys.exit(2)
     return exe
 
 
@@ -53,7 +56,8 @@ def build() -> list[str]:
     exe = find_mdbook()
     env = dict(os.environ, NO_COLOR="1", RUST_LOG="info", MDBOOK_LOG="info")
     started = time.monotonic()
-    proc = subprocess.run([exe, "build", str(BOOK)], capture_output=True, text=True, env=env)
+    proc = subprocess.run([exe, "build", str(BOOK), "--dest-dir", str(OUT)], capture_output=True,
+                          text=True, env=env)
     took = time.monotonic() - started
     lines = [ANSI.sub("", l) for l in (proc.stdout + proc.stderr).splitlines()]
     problems = [l for l in lines if BAD_LOG.search(l)]
@@ -362,7 +366,15 @@ def main() -> int:
     ap.add_argument("--remap", action="append", metavar="PORT=PORT", default=[],
                     help="shared engines only: publish the labs' host port PORT on another port, "
                          "and rewrite ':PORT' in the blocks and expects accordingly")
+    ap.add_argument("--out", metavar="DIR", help="build into DIR (default: a fresh temporary folder, "
+                    "so that other builds running at the same time cannot change what is checked)")
     args = ap.parse_args()
+    global OUT
+    if args.out:
+        OUT = Path(args.out).resolve()
+    else:
+        import tempfile
+        OUT = Path(tempfile.mkdtemp(prefix="book-check-")) / "book"
     for item in args.remap:
         src, _, dst = item.partition("=")
         if not (src.isdigit() and dst.isdigit()):
@@ -389,6 +401,8 @@ def main() -> int:
     if not args.no_run:
         run_problems, _ = run_blocks(blocks, set(args.only) if args.only else None, args.keep)
         problems += run_problems
+    if not args.out:
+        shutil.rmtree(OUT.parent, ignore_errors=True)
     if problems:
         say(f"\nFAILED: {len(problems)} problem(s)")
         for p in problems:
