@@ -40,13 +40,16 @@ pub fn book_src(labs_dir: &Path) -> Option<PathBuf> {
     src.is_dir().then_some(src)
 }
 
-/// Every lab's id and title (labs that fail to load are listed with their error).
-pub fn list(labs_dir: &Path) -> Result<Vec<Result<Lab, ToolError>>, ToolError> {
+/// Every lab folder's name with its loaded lab (or why it does not load).
+pub fn list(labs_dir: &Path) -> Result<Vec<(String, Result<Lab, ToolError>)>, ToolError> {
     let dirs = lab_dirs(labs_dir).map_err(|_| ToolError::NoLabs(labs_dir.display().to_string()))?;
     if dirs.is_empty() {
         return Err(ToolError::NoLabs(labs_dir.display().to_string()));
     }
-    Ok(dirs.iter().map(|d| load_lab(d).map_err(ToolError::from)).collect())
+    Ok(dirs
+        .iter()
+        .map(|d| (d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), load_lab(d).map_err(ToolError::from)))
+        .collect())
 }
 
 /// Load the lab `id` (a folder name, or a lab's declared id).
