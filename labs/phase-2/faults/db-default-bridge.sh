@@ -7,7 +7,7 @@ docker rm -f -v db >/dev/null
 docker run -d --name db \
   --label org.compose-lab.lab=phase-2 \
   --env-file db.env \
-  --health-cmd 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB"' \
+  --health-cmd 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"' \
   --health-interval 10s --health-timeout 3s --health-retries 5 \
   --health-start-period 30s --health-start-interval 1s \
   postgres:15-alpine

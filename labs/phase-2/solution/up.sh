@@ -30,11 +30,13 @@ docker network create --driver bridge --label "$LAB_LABEL" backend
 
 # 2. The database, on backend only, with no published port: only containers on backend can
 #    reach it, by its name "db". The health check lets us wait until it accepts connections.
+#    It asks over TCP (-h 127.0.0.1): on first start the image runs a temporary server on the
+#    Unix socket only while it initialises, and a socket probe would call that "ready".
 docker run -d --name db \
   --network backend \
   --label "$LAB_LABEL" \
   --env-file db.env \
-  --health-cmd 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB"' \
+  --health-cmd 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"' \
   --health-interval 10s --health-timeout 3s --health-retries 5 \
   --health-start-period 30s --health-start-interval 1s \
   postgres:15-alpine

@@ -31,7 +31,7 @@ docker run -d --name db \
   --label "$LAB_LABEL" \
   --env-file db.env \
   -p 5432:5432 \
-  --health-cmd 'pg_isready -U "$POSTGRES_USER" -d "$POSTGRES_DB"' \
+  --health-cmd 'pg_isready -h 127.0.0.1 -U "$POSTGRES_USER" -d "$POSTGRES_DB"' \
   --health-interval 10s --health-timeout 3s --health-retries 5 \
   --health-start-period 30s --health-start-interval 1s \
   postgres:15-alpine
