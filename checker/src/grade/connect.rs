@@ -95,7 +95,8 @@ async fn limited<T>(limit: Duration, what: &str, fut: impl std::future::Future<O
 
 /// Ping, negotiate the API version, read the engine's version: the same as `target::connect`.
 async fn handshake(docker: Docker, endpoint: String, timeouts: Timeouts) -> Result<Engine, String> {
-    let docker = docker.with_timeout(Duration::from_secs(timeouts.api.as_secs().max(1)));
+    // bollard's own limit stays above ours, so a silent engine reads "no answer within 5.0s".
+    let docker = docker.with_timeout(Duration::from_secs(timeouts.api.as_secs() + 2));
     limited(timeouts.api, "ping", docker.ping()).await?;
     let docker = limited(timeouts.api, "API version negotiation", docker.negotiate_version()).await?;
     let version = limited(timeouts.api, "version", docker.version()).await?;
