@@ -3,7 +3,8 @@
 
 1. `mdbook build book` must print no warning or error line.
 2. Every relative href/src in the built HTML must point at an existing file, and every
-   #fragment at an element with that id (or name) in the target page.
+   #fragment at an element with that id (or name) in the target page; every `book` link in
+   labs/*/lab.toml must land on a page and an anchor of the built book.
 3. Every fenced block whose info string carries `test=<stack>` (see book/README.md) is run
    with `bash -euo pipefail` against that stack, and its `# expect: <regex>` lines are checked.
 
@@ -137,6 +138,42 @@ def check_links() -> tuple[list[str], int]:
             leftovers.append(f"{f.relative_to(OUT.resolve())}: unexpanded {{{{#include}}}}")
     say(f"links: {len(pages)} pages, {checked} relative links checked, {len(problems)} broken")
     return problems + leftovers, checked
+
+
+def check_lab_links() -> list[str]:
+    """Every `book = "page.html#anchor"` in labs/*/lab.toml must land on a page and an element
+    of the built book: that is where labcheck sends a learner whose check failed."""
+    import tomllib
+    problems: list[str] = []
+    checked = 0
+    ids: dict[Path, set[str]] = {}
+    for lab in sorted((ROOT / "labs").glob("*/lab.toml")):
+        rel = lab.relative_to(ROOT)
+        try:
+            data = tomllib.loads(lab.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, OSError) as e:
+            problems.append(f"{rel}: cannot read: {e}")
+            continue
+        refs = [("lab", data.get("book"))] + [(c.get("id", "?"), c.get("book")) for c in data.get("checks", [])]
+        for who, ref in refs:
+            if not ref:
+                continue
+            checked += 1
+            page, _, frag = ref.partition("#")
+            target = (OUT / page).resolve()
+            if not target.exists():
+                problems.append(f"{rel}: {who}: book page {page} does not exist")
+                continue
+            if frag:
+                if target not in ids:
+                    pp = PageParser()
+                    pp.feed(target.read_text(encoding="utf-8", errors="replace"))
+                    ids[target] = pp.ids
+                if frag not in ids[target]:
+                    problems.append(f"{rel}: {who}: no anchor #{frag} in {page}")
+    labs = len(list((ROOT / "labs").glob("*/lab.toml")))
+    say(f"lab links: {checked} book links in {labs} lab.toml file(s), {len(problems)} broken")
+    return problems
 
 
 # ---------------------------------------------------------------- 3. runnable blocks
@@ -397,6 +434,7 @@ def main() -> int:
         return 1
     link_problems, _ = check_links()
     problems += link_problems
+    problems += check_lab_links()
     say(f"runnable blocks in the sources: {len(blocks)}")
     if not args.no_run:
         run_problems, _ = run_blocks(blocks, set(args.only) if args.only else None, args.keep)
