@@ -40,8 +40,11 @@ pub fn book_src(labs_dir: &Path) -> Option<PathBuf> {
     src.is_dir().then_some(src)
 }
 
+/// A lab folder's name and its lab, or why it does not load.
+pub type Listed = (String, Result<Lab, ToolError>);
+
 /// Every lab folder's name with its loaded lab (or why it does not load).
-pub fn list(labs_dir: &Path) -> Result<Vec<(String, Result<Lab, ToolError>)>, ToolError> {
+pub fn list(labs_dir: &Path) -> Result<Vec<Listed>, ToolError> {
     let dirs = lab_dirs(labs_dir).map_err(|_| ToolError::NoLabs(labs_dir.display().to_string()))?;
     if dirs.is_empty() {
         return Err(ToolError::NoLabs(labs_dir.display().to_string()));

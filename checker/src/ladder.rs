@@ -1,6 +1,7 @@
 //! The debugging ladder: `needs` ordering and skip propagation.
 
 use crate::lab::Check;
+use crate::report::{CheckResult, Status};
 use std::collections::HashMap;
 
 /// A stable topological order of the checks by `needs`: file order, except that a check comes
@@ -50,10 +51,10 @@ pub fn order(checks: &[Check]) -> Result<Vec<usize>, Vec<String>> {
     Ok(out)
 }
 
-/// Why a check is skipped: the needs that did not pass (in the order declared).
-/// `passed(id)` says whether a need passed (a warning counts as passed: it does not block).
-pub fn blocked_by<'a>(check: &'a Check, passed: impl Fn(&str) -> bool) -> Vec<&'a str> {
-    check.needs.iter().map(String::as_str).filter(|n| !passed(n)).collect()
+/// Why a check is skipped: the ids of its needs that did not pass, in the order declared.
+/// A warning counts as passed: it does not block the ladder.
+pub fn blocked_by(needs: &[CheckResult]) -> Vec<String> {
+    needs.iter().filter(|r| !matches!(r.status, Status::Pass | Status::Warn)).map(|r| r.id.clone()).collect()
 }
 
 /// The depth of each check on the ladder (0 for checks with no needs), for indentation.
@@ -109,11 +110,30 @@ mod tests {
         assert_eq!(cycle, ["a", "c", "b", "a"]);
     }
 
+    fn result(id: &str, status: Status) -> CheckResult {
+        CheckResult {
+            id: id.into(),
+            title: id.into(),
+            kind: "running".into(),
+            status,
+            points: 0,
+            max_points: 1,
+            message: String::new(),
+            evidence: vec![],
+            skipped_because: vec![],
+            hint: None,
+            book: None,
+            see: None,
+            duration: std::time::Duration::ZERO,
+            depth: 0,
+        }
+    }
+
     #[test]
-    fn blocked_by_lists_only_needs_that_did_not_pass() {
-        let c = check("c", &["a", "b"]);
-        assert_eq!(blocked_by(&c, |n| n == "a"), ["b"]);
-        assert!(blocked_by(&c, |_| true).is_empty());
+    fn blocked_by_lists_needs_that_failed_or_were_skipped_but_not_warnings() {
+        let done = [result("a", Status::Pass), result("b", Status::Fail), result("c", Status::Warn), result("d", Status::Skip)];
+        assert_eq!(blocked_by(&done), ["b", "d"]);
+        assert!(blocked_by(&done[..1]).is_empty());
     }
 
     #[test]

@@ -99,9 +99,7 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
             check.needs.iter().filter_map(|n| futs.get(n.as_str()).cloned()).collect();
         let depth = depths[&check.id];
         let fut = async move {
-            let blocked = futures_util::future::join_all(needs).map(|done| {
-                done.iter().filter(|r| !matches!(r.status, Status::Pass | Status::Warn)).map(|r| r.id.clone()).collect::<Vec<_>>()
-            });
+            let blocked = futures_util::future::join_all(needs).map(|done| crate::ladder::blocked_by(&done));
             let probe = ctx.run_check(check, depth);
             futures_util::pin_mut!(blocked, probe);
             let (blocked, result) = match futures_util::future::select(blocked, probe).await {
@@ -187,7 +185,7 @@ impl Ctx<'_> {
     async fn observe(&self, kind: &Kind) -> Observed {
         let e = self.engine;
         let t = &e.timeouts;
-        let one = |unit: &str| self.container(unit).map(|c| Observed::Container(c.clone())).unwrap_or_else(|o| o);
+        let one = |unit: &str| self.container(unit).map(|c| Observed::Container(Box::new(c.clone()))).unwrap_or_else(|o| o);
         match kind {
             Kind::Running { service }
             | Kind::Healthy { service }
@@ -196,7 +194,7 @@ impl Ctx<'_> {
             | Kind::Volume { service, .. }
             | Kind::Env { service, .. } => one(service),
             Kind::SharedNetwork { service, peer } => match (self.container(service), self.container(peer)) {
-                (Ok(a), Ok(b)) => Observed::Pair(a.clone(), b.clone()),
+                (Ok(a), Ok(b)) => Observed::Pair(Box::new(a.clone()), Box::new(b.clone())),
                 (Err(o), _) | (_, Err(o)) => o,
             },
             Kind::Resolves { from, name } => match self.running(from) {

@@ -28,13 +28,13 @@ fn v(k: &Kind, o: Observed) -> Verdict {
 #[test]
 fn running_needs_running_and_not_restarting() {
     let k = Kind::Running { service: "db".into() };
-    assert_eq!(v(&k, Observed::Container(c())), Verdict::Pass);
+    assert_eq!(v(&k, Observed::Container(Box::new(c()))), Verdict::Pass);
     let exited = ContainerFacts { running: false, status: "exited".into(), exit_code: Some(1), ..c() };
-    let j = judge(&k, &Observed::Container(exited));
+    let j = judge(&k, &Observed::Container(Box::new(exited)));
     assert_eq!(j.verdict, Verdict::Fail);
     assert!(j.message.contains("exited with code 1"), "{}", j.message);
     let restarting = ContainerFacts { restarting: true, ..c() };
-    assert_eq!(v(&k, Observed::Container(restarting)), Verdict::Fail);
+    assert_eq!(v(&k, Observed::Container(Box::new(restarting))), Verdict::Fail);
     assert_eq!(v(&k, Observed::Missing("db".into())), Verdict::Fail);
 }
 
@@ -42,12 +42,12 @@ fn running_needs_running_and_not_restarting() {
 fn healthy_shows_the_last_healthcheck_output_on_failure() {
     let k = Kind::Healthy { service: "db".into() };
     let health = |s: &str| HealthFacts { status: s.into(), failing_streak: 2, last_output: Some("  no response\n".into()), last_exit_code: Some(2) };
-    assert_eq!(v(&k, Observed::Container(ContainerFacts { health: Some(health("healthy")), ..c() })), Verdict::Pass);
-    let j = judge(&k, &Observed::Container(ContainerFacts { health: Some(health("unhealthy")), ..c() }));
+    assert_eq!(v(&k, Observed::Container(Box::new(ContainerFacts { health: Some(health("healthy")), ..c() }))), Verdict::Pass);
+    let j = judge(&k, &Observed::Container(Box::new(ContainerFacts { health: Some(health("unhealthy")), ..c() })));
     assert_eq!(j.verdict, Verdict::Fail);
     assert_eq!(j.evidence, ["last healthcheck output (exit 2): no response"]);
-    assert_eq!(v(&k, Observed::Container(ContainerFacts { health: Some(health("starting")), ..c() })), Verdict::Fail);
-    let j = judge(&k, &Observed::Container(c()));
+    assert_eq!(v(&k, Observed::Container(Box::new(ContainerFacts { health: Some(health("starting")), ..c() }))), Verdict::Fail);
+    let j = judge(&k, &Observed::Container(Box::new(c())));
     assert!(j.message.contains("no healthcheck"), "{}", j.message);
 }
 
@@ -56,15 +56,15 @@ fn shared_network_ignores_the_default_bridge() {
     let k = Kind::SharedNetwork { service: "web".into(), peer: "db".into() };
     let a = ContainerFacts { networks: vec![net("p_default")], ..c() };
     let b = ContainerFacts { networks: vec![net("other"), net("p_default")], ..c() };
-    assert_eq!(v(&k, Observed::Pair(a, b)), Verdict::Pass);
+    assert_eq!(v(&k, Observed::Pair(Box::new(a), Box::new(b))), Verdict::Pass);
     let a = ContainerFacts { networks: vec![net("bridge")], ..c() };
     let b = ContainerFacts { networks: vec![net("bridge")], ..c() };
-    let j = judge(&k, &Observed::Pair(a, b));
+    let j = judge(&k, &Observed::Pair(Box::new(a), Box::new(b)));
     assert_eq!(j.verdict, Verdict::Fail);
     assert!(j.evidence[0].contains("no user-defined network (on: bridge)"), "{:?}", j.evidence);
     let a = ContainerFacts { networks: vec![net("p_front")], ..c() };
     let b = ContainerFacts { networks: vec![net("p_back")], ..c() };
-    assert_eq!(v(&k, Observed::Pair(a, b)), Verdict::Fail);
+    assert_eq!(v(&k, Observed::Pair(Box::new(a), Box::new(b))), Verdict::Fail);
 }
 
 #[test]
@@ -107,13 +107,13 @@ fn published_checks_port_host_port_and_ip() {
     let pk = PortKey { port: 5000, proto: "tcp".into() };
     let web = ContainerFacts { ports: vec![port("5000/tcp", "127.0.0.1", "8080")], ..c() };
     let k = |hp: Option<u16>, ip: Option<&str>| Kind::Published { service: "web".into(), container_port: pk.clone(), host_port: hp, host_ip: ip.map(String::from) };
-    assert_eq!(v(&k(None, None), Observed::Container(web.clone())), Verdict::Pass);
-    assert_eq!(v(&k(Some(8080), Some("127.0.0.1")), Observed::Container(web.clone())), Verdict::Pass);
-    assert_eq!(v(&k(Some(8000), None), Observed::Container(web.clone())), Verdict::Fail);
-    assert_eq!(v(&k(Some(8080), Some("0.0.0.0")), Observed::Container(web.clone())), Verdict::Fail);
+    assert_eq!(v(&k(None, None), Observed::Container(Box::new(web.clone()))), Verdict::Pass);
+    assert_eq!(v(&k(Some(8080), Some("127.0.0.1")), Observed::Container(Box::new(web.clone()))), Verdict::Pass);
+    assert_eq!(v(&k(Some(8000), None), Observed::Container(Box::new(web.clone()))), Verdict::Fail);
+    assert_eq!(v(&k(Some(8080), Some("0.0.0.0")), Observed::Container(Box::new(web.clone()))), Verdict::Fail);
     let all = ContainerFacts { ports: vec![port("5000/tcp", "", "8080")], ..c() };
-    assert_eq!(v(&k(Some(8080), Some("0.0.0.0")), Observed::Container(all)), Verdict::Pass);
-    assert_eq!(v(&k(None, None), Observed::Container(c())), Verdict::Fail);
+    assert_eq!(v(&k(Some(8080), Some("0.0.0.0")), Observed::Container(Box::new(all))), Verdict::Pass);
+    assert_eq!(v(&k(None, None), Observed::Container(Box::new(c()))), Verdict::Fail);
 }
 
 #[test]
@@ -122,12 +122,12 @@ fn not_published_with_and_without_a_port() {
     let any = Kind::NotPublished { service: "db".into(), container_port: None };
     let p5432 = Kind::NotPublished { service: "db".into(), container_port: Some(PortKey { port: 5432, proto: "tcp".into() }) };
     let p80 = Kind::NotPublished { service: "db".into(), container_port: Some(PortKey { port: 80, proto: "tcp".into() }) };
-    assert_eq!(v(&any, Observed::Container(c())), Verdict::Pass);
-    let j = judge(&any, &Observed::Container(db.clone()));
+    assert_eq!(v(&any, Observed::Container(Box::new(c()))), Verdict::Pass);
+    let j = judge(&any, &Observed::Container(Box::new(db.clone())));
     assert_eq!(j.verdict, Verdict::Fail);
     assert!(j.message.contains("0.0.0.0:5432 -> 5432/tcp"), "{}", j.message);
-    assert_eq!(v(&p5432, Observed::Container(db.clone())), Verdict::Fail);
-    assert_eq!(v(&p80, Observed::Container(db)), Verdict::Pass);
+    assert_eq!(v(&p5432, Observed::Container(Box::new(db.clone()))), Verdict::Fail);
+    assert_eq!(v(&p80, Observed::Container(Box::new(db))), Verdict::Pass);
 }
 
 #[test]
@@ -137,15 +137,15 @@ fn volume_tells_named_anonymous_and_bind_apart() {
         mounts: vec![MountFacts { kind: kind.into(), name: name.map(String::from), source: Some("/src".into()), destination: "/var/lib/postgresql/data/".into() }],
         ..c()
     };
-    assert_eq!(v(&k, Observed::Container(m("volume", Some("p_pgdata")))), Verdict::Pass);
+    assert_eq!(v(&k, Observed::Container(Box::new(m("volume", Some("p_pgdata"))))), Verdict::Pass);
     let anon = "a".repeat(64);
-    let j = judge(&k, &Observed::Container(m("volume", Some(&anon))));
+    let j = judge(&k, &Observed::Container(Box::new(m("volume", Some(&anon)))));
     assert_eq!(j.verdict, Verdict::Fail);
     assert!(j.message.contains("anonymous"), "{}", j.message);
-    assert_eq!(v(&k, Observed::Container(m("bind", None))), Verdict::Fail);
-    assert_eq!(v(&k, Observed::Container(c())), Verdict::Fail);
+    assert_eq!(v(&k, Observed::Container(Box::new(m("bind", None)))), Verdict::Fail);
+    assert_eq!(v(&k, Observed::Container(Box::new(c()))), Verdict::Fail);
     let any = Kind::Volume { service: "db".into(), path: "/var/lib/postgresql/data".into(), named: false };
-    assert_eq!(v(&any, Observed::Container(m("bind", None))), Verdict::Pass);
+    assert_eq!(v(&any, Observed::Container(Box::new(m("bind", None)))), Verdict::Pass);
 }
 
 #[test]
@@ -157,14 +157,14 @@ fn env_set_equals_and_not() {
         equals: equals.map(String::from),
         not: not.iter().map(|s| s.to_string()).collect(),
     };
-    assert_eq!(v(&k(None, &[]), Observed::Container(web.clone())), Verdict::Pass);
-    assert_eq!(v(&k(Some("db"), &[]), Observed::Container(web.clone())), Verdict::Fail);
-    assert_eq!(v(&k(None, &["localhost", "127.0.0.1"]), Observed::Container(web.clone())), Verdict::Fail);
-    assert_eq!(v(&k(Some("localhost"), &[]), Observed::Container(web.clone())), Verdict::Pass);
+    assert_eq!(v(&k(None, &[]), Observed::Container(Box::new(web.clone()))), Verdict::Pass);
+    assert_eq!(v(&k(Some("db"), &[]), Observed::Container(Box::new(web.clone()))), Verdict::Fail);
+    assert_eq!(v(&k(None, &["localhost", "127.0.0.1"]), Observed::Container(Box::new(web.clone()))), Verdict::Fail);
+    assert_eq!(v(&k(Some("localhost"), &[]), Observed::Container(Box::new(web.clone()))), Verdict::Pass);
     let unset = Kind::Env { service: "web".into(), var: "NOPE".into(), equals: None, not: vec![] };
-    assert_eq!(v(&unset, Observed::Container(web.clone())), Verdict::Fail);
+    assert_eq!(v(&unset, Observed::Container(Box::new(web.clone()))), Verdict::Fail);
     let empty = Kind::Env { service: "web".into(), var: "EMPTY".into(), equals: None, not: vec![] };
-    assert_eq!(v(&empty, Observed::Container(web)), Verdict::Pass);
+    assert_eq!(v(&empty, Observed::Container(Box::new(web))), Verdict::Pass);
 }
 
 #[test]

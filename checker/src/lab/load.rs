@@ -434,7 +434,7 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
                 None => 200,
             };
             let url = req!(url);
-            if !url.is_empty() && !(url.starts_with("http://") || url.starts_with("https://")) {
+            if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
                 cx.err(span.clone(), format!("check `{id}`: url `{url}` must start with http:// or https://"));
             }
             Kind::Http { url, status, body_contains: rc.body_contains.clone() }

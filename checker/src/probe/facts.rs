@@ -128,8 +128,8 @@ pub struct PgFacts {
 /// What a probe observed for one check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Observed {
-    Container(ContainerFacts),
-    Pair(ContainerFacts, ContainerFacts),
+    Container(Box<ContainerFacts>),
+    Pair(Box<ContainerFacts>, Box<ContainerFacts>),
     Resolve(ResolveFacts),
     Connect(ConnectFacts),
     DependsOn(DependsFacts),

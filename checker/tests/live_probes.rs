@@ -1,0 +1,153 @@
+//! Live: the in-namespace probes when the image has no tools. A container whose image holds
+//! nothing but a `sleep` binary must be probed through a helper container (busybox), the result
+//! must say so, and no helper may be left behind. Uses the plain-containers target kind.
+//! With no reachable engine this test FAILS: it never skips.
+
+use std::process::Command;
+
+use labcheck::probe::exec::HELPER_LABEL;
+use labcheck::probe::Timeouts;
+use labcheck::report::Status;
+use labcheck::{run_lab, RunOptions};
+
+fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker").args(args).output().expect("docker CLI");
+    assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Removes the test's containers, network and image, also on panic.
+struct Cleanup(String);
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let n = &self.0;
+        let _ = Command::new("docker").args(["rm", "-f", &format!("{n}-bare"), &format!("{n}-srv")]).output();
+        let _ = Command::new("docker").args(["network", "rm", n]).output();
+        let _ = Command::new("docker").args(["rmi", "-f", &format!("{n}-bare:test")]).output();
+    }
+}
+
+#[test]
+fn live_probes_use_a_helper_when_the_image_has_no_tools() {
+    let n = format!("lc-probe-{}", std::process::id());
+    let _cleanup = Cleanup(n.clone());
+
+    // An image with a single static binary, /sleep (busybox called as `sleep`): no sh, no getent.
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = docker(&["create", "busybox"]);
+    docker(&["cp", &format!("{tmp}:/bin/busybox"), dir.path().join("sleep").to_str().unwrap()]);
+    docker(&["rm", &tmp]);
+    let tar = dir.path().join("bare.tar");
+    let st = Command::new("tar").arg("-cf").arg(&tar).arg("-C").arg(dir.path()).arg("sleep").status().unwrap();
+    assert!(st.success());
+    docker(&["import", tar.to_str().unwrap(), &format!("{n}-bare:test")]);
+
+    docker(&["network", "create", &n]);
+    docker(&["run", "-d", "--name", &format!("{n}-srv"), "--network", &n, "busybox", "sh", "-c", "while true; do nc -l -p 5432 -e true; done"]);
+    docker(&["run", "-d", "--name", &format!("{n}-bare"), "--network", &n, &format!("{n}-bare:test"), "/sleep", "300"]);
+
+    let labs = tempfile::tempdir().unwrap();
+    let lab_dir = labs.path().join("probe");
+    std::fs::create_dir_all(&lab_dir).unwrap();
+    let (bare, srv) = (format!("{n}-bare"), format!("{n}-srv"));
+    std::fs::write(
+        lab_dir.join("lab.toml"),
+        format!(
+            r#"format_version = 1
+id = "probe"
+title = "probes through a helper"
+[target]
+kind = "containers"
+containers = ["{bare}", "{srv}"]
+networks = ["{n}"]
+
+[[checks]]
+id = "bare-running"
+title = "bare runs"
+kind = "running"
+service = "{bare}"
+
+[[checks]]
+id = "resolves"
+title = "srv resolves from bare"
+kind = "resolves"
+from = "{bare}"
+name = "{srv}"
+needs = ["bare-running"]
+
+[[checks]]
+id = "no-such-name"
+title = "a name nobody has"
+kind = "resolves"
+from = "{bare}"
+name = "nosuch-{n}"
+needs = ["bare-running"]
+
+[[checks]]
+id = "tcp-open"
+title = "srv:5432 from bare"
+kind = "tcp"
+from = "{bare}"
+host = "{srv}"
+port = 5432
+needs = ["resolves"]
+
+[[checks]]
+id = "tcp-closed"
+title = "srv:5433 from bare"
+kind = "tcp"
+from = "{bare}"
+host = "{srv}"
+port = 5433
+needs = ["resolves"]
+
+[[checks]]
+id = "shared"
+title = "they share a network"
+kind = "shared_network"
+service = "{bare}"
+peer = "{srv}"
+"#
+        ),
+    )
+    .unwrap();
+    let lab = labcheck::lab::load_lab(&lab_dir).unwrap();
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let engine = rt
+        .block_on(labcheck::target::connect(Timeouts::default()))
+        .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+    let opts = RunOptions { project: None, cwd: std::env::temp_dir(), http_host: None };
+    let r = rt.block_on(run_lab(&engine, &lab, &opts)).unwrap();
+    let get = |id: &str| r.results.iter().find(|c| c.id == id).unwrap();
+    let text = labcheck::report::human::render(
+        &r,
+        &labcheck::report::RenderOptions { verbose: true, color: false, book_url: "http://b/".into(), timings: true },
+    );
+
+    for id in ["bare-running", "resolves", "tcp-open", "shared"] {
+        assert_eq!(get(id).status, Status::Pass, "{id}:\n{text}");
+    }
+    for id in ["no-such-name", "tcp-closed"] {
+        assert_eq!(get(id).status, Status::Fail, "{id}:\n{text}");
+    }
+    for id in ["resolves", "no-such-name", "tcp-open", "tcp-closed"] {
+        assert!(get(id).evidence.iter().any(|e| e.contains("helper container (busybox)")), "{id} must say a helper was used:\n{text}");
+    }
+
+    // No helper is left behind.
+    let left = docker(&["ps", "-aq", "--filter", &format!("label={HELPER_LABEL}")]);
+    assert_eq!(left, "", "helper containers left behind");
+
+    // And the same probes on a container that has the tools use an exec, not a helper.
+    let mut lab2 = lab.clone();
+    for c in &mut lab2.checks {
+        if let labcheck::lab::Kind::Resolves { from, .. } | labcheck::lab::Kind::Tcp { from, .. } = &mut c.kind {
+            *from = srv.clone();
+        }
+    }
+    let r2 = rt.block_on(run_lab(&engine, &lab2, &opts)).unwrap();
+    let res = r2.results.iter().find(|c| c.id == "tcp-open").unwrap();
+    assert_eq!(res.status, Status::Pass, "{res:?}");
+    assert!(res.evidence.iter().any(|e| e.contains("exec `nc`")), "{res:?}");
+}
