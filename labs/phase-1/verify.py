@@ -356,7 +356,12 @@ def main():
         t0 = time.monotonic()
         runner.down(fault)
         try:
-            runner.up(fault)
+            try:
+                runner.up(fault)
+            except (RuntimeError, subprocess.TimeoutExpired) as e:
+                print(f"== {name}: ERROR bringing it up: {str(e).strip()[-600:]}")
+                bad += 1
+                continue
             t_up = time.monotonic() - t0
             # A fault that breaks health never settles: give the app a few seconds to start.
             breaks_health = any("health" in f for f in want_fails)
