@@ -245,9 +245,10 @@ fn a_class_on_three_kinds_of_engine_is_graded_in_one_run() {
     let certs = PathBuf::from(&e2["DOCKER_CERT_PATH"]);
     let small_dir = t.join("small");
     std::fs::create_dir_all(&small_dir).unwrap();
+    // Its bridge is named lcgb<pid> so that the engine script's DOCKER-USER rule lets it forward.
     let small_file = write(
         &small_dir.join("compose.yaml"),
-        "services:\n  db:\n    image: busybox\n    command: [\"sleep\", \"3600\"]\n    init: true\n    volumes:\n      - pgdata:/var/lib/postgresql/data\n  web:\n    image: busybox\n    command: [\"sleep\", \"3600\"]\n    init: true\n    environment:\n      DB_HOST: db\nvolumes:\n  pgdata:\n",
+        &format!("services:\n  db:\n    image: busybox\n    command: [\"sleep\", \"3600\"]\n    init: true\n    volumes:\n      - pgdata:/var/lib/postgresql/data\n  web:\n    image: busybox\n    command: [\"sleep\", \"3600\"]\n    init: true\n    environment:\n      DB_HOST: db\nvolumes:\n  pgdata:\nnetworks:\n  default:\n    driver_opts:\n      com.docker.network.bridge.name: lcgb{tag}\n", tag = std::process::id() % 100_000_000),
     );
     let small = Project::up(Some(&format!("unix://{}", e2["SOCKET"])), format!("lcg-small-{tag}"), vec![small_file], small_dir, true);
 
@@ -438,8 +439,8 @@ endpoint = "tcp://127.0.0.5:{hole}"
     eprintln!("[grade] wall times for 1, 10, 30 targets (jobs 8): {times:.2?}; 30 with --jobs 1: {serial:.2}s");
     // Here every target shares one 2-core machine and its engine, so the engine's CPU (execs in
     // containers) bounds the gain; on a real class each target is its own machine.
-    assert!(times[2] < 30.0 * times[0] / 2.0, "30 targets took {:.2}s, one took {:.2}s", times[2], times[0]);
-    assert!(times[2] < serial, "30 targets with --jobs 8 took {:.2}s, with --jobs 1 {serial:.2}s", times[2]);
+    assert!(times[2] < 30.0 * times[0], "30 targets took {:.2}s, one took {:.2}s", times[2], times[0]);
+    assert!(times[2] < 0.75 * serial, "30 targets with --jobs 8 took {:.2}s, with --jobs 1 {serial:.2}s", times[2]);
 }
 
 #[test]
