@@ -3,12 +3,15 @@
 # (bench/phase-3-docker-cli.sh). Both run the same phase-3 checks on the same live stack.
 #
 # usage: bench/phase-3.sh [RUNS]          (default 20 runs each, after 2 warm-up runs)
-# env:   LABCHECK=path/to/labcheck        (default: target/release/labcheck, built if missing)
+# env:   BENCH_TOOL=loop|hyperfine        loop (default) interleaves the two commands, fairer
+#                                         while others load the machine; hyperfine runs all
+#                                         runs of one command, then all of the other
+#        LABCHECK=path/to/labcheck        (default: target/release/labcheck, built if missing)
 #        TARGET_RATIO=0.25                the goal for labcheck's mean / the script's mean
 #        STRICT=1                         exit 1 when the ratio misses the goal
 # It brings up the solution stack under a unique project name, checks that both tools pass on
-# it, times them side by side (hyperfine when installed, else a loop), prints the means and the
-# ratio, and always tears the stack down.
+# it, times them side by side, prints mean, median and standard deviation of each and the ratio,
+# and always tears the stack down.
 set -euo pipefail
 
 runs="${1:-20}"
@@ -66,38 +69,47 @@ echo "both pass: labcheck, and the script ($(grep -c '^PASS' "$work/cli.out") PA
 labcheck_cmd="$labcheck phase-3 --project $project"
 script_cmd="$cli_script -q $project"
 
-if command -v hyperfine >/dev/null; then
-    echo "== hyperfine: $runs runs each, 2 warm-up"
-    hyperfine --warmup 2 --runs "$runs" --style basic --export-json "$work/times.json" \
-        -n labcheck "$labcheck_cmd" -n docker-cli-script "$script_cmd" >"$work/hyperfine.out"
-    read -r lab_mean lab_sd cli_mean cli_sd < <(python3 - "$work/times.json" <<'EOF'
-import json, sys
-r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
-print(*(f'{r[n][k] * 1000:.1f}' for n in ("labcheck", "docker-cli-script") for k in ("mean", "stddev")))
-EOF
-)
-else
-    echo "== loop (no hyperfine): $runs runs each, interleaved, 2 warm-up"
-    for _ in 1 2; do $labcheck_cmd >/dev/null 2>&1; $script_cmd >/dev/null 2>&1; done
-    : >"$work/lab.ms"; : >"$work/cli.ms"
-    for _ in $(seq "$runs"); do
-        t=$(now_ns); $labcheck_cmd >/dev/null 2>&1 || { echo "labcheck failed during the run" >&2; exit 1; }
-        echo $(( $(now_ns) - t )) >>"$work/lab.ms"
-        t=$(now_ns); $script_cmd >/dev/null 2>&1 || { echo "the script failed during the run" >&2; exit 1; }
-        echo $(( $(now_ns) - t )) >>"$work/cli.ms"
-    done
-    read -r lab_mean lab_sd cli_mean cli_sd < <(python3 - "$work/lab.ms" "$work/cli.ms" <<'EOF'
+# stats FILE...: "mean median sd" in ms for each file of nanosecond samples.
+stats() {
+    python3 - "$@" <<'EOF'
 import statistics, sys
 for f in sys.argv[1:]:
     xs = [int(l) / 1e6 for l in open(f) if l.strip()]
-    print(f"{statistics.mean(xs):.1f} {statistics.stdev(xs) if len(xs) > 1 else 0:.1f}", end=" ")
+    sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
+    print(f"{statistics.mean(xs):.1f} {statistics.median(xs):.1f} {sd:.1f}", end=" ")
 print()
 EOF
-)
-fi
+}
 
+if [ "${BENCH_TOOL:-loop}" = hyperfine ] && command -v hyperfine >/dev/null; then
+    echo "== hyperfine: $runs runs each, 2 warm-up (all runs of one command, then the other)"
+    hyperfine --warmup 2 --runs "$runs" --style basic --export-json "$work/times.json" \
+        -n labcheck "$labcheck_cmd" -n docker-cli-script "$script_cmd" >"$work/hyperfine.out"
+    python3 - "$work/times.json" "$work/lab.ns" "$work/cli.ns" <<'EOF'
+import json, sys
+r = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+for name, out in (("labcheck", sys.argv[2]), ("docker-cli-script", sys.argv[3])):
+    open(out, "w").write("".join(f"{int(t * 1e9)}\n" for t in r[name]["times"]))
+EOF
+else
+    # Interleaved (A, B, A, B, ...), so both face the same load on a shared machine.
+    echo "== $runs runs each, interleaved, after 2 warm-up runs each"
+    for _ in 1 2; do $labcheck_cmd >/dev/null 2>&1; $script_cmd >/dev/null 2>&1; done
+    : >"$work/lab.ns"; : >"$work/cli.ns"
+    for _ in $(seq "$runs"); do
+        t=$(now_ns); $labcheck_cmd >/dev/null 2>&1 || { echo "labcheck failed during the run" >&2; exit 1; }
+        echo $(( $(now_ns) - t )) >>"$work/lab.ns"
+        t=$(now_ns); $script_cmd >/dev/null 2>&1 || { echo "the script failed during the run" >&2; exit 1; }
+        echo $(( $(now_ns) - t )) >>"$work/cli.ns"
+    done
+fi
+read -r lab_mean lab_median lab_sd cli_mean cli_median cli_sd < <(stats "$work/lab.ns" "$work/cli.ns")
+
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+printf '%-18s mean %7.1f ms   median %7.1f ms   sd %6.1f ms\n' \
+    labcheck "$lab_mean" "$lab_median" "$lab_sd" "docker-cli script" "$cli_mean" "$cli_median" "$cli_sd"
 ratio=$(python3 -c "print(f'{$lab_mean / $cli_mean:.3f}')")
-printf '%-20s mean %8.1f ms  (sd %.1f)\n' "labcheck" "$lab_mean" "$lab_sd" "docker-cli script" "$cli_mean" "$cli_sd"
+ratio_median=$(python3 -c "print(f'{$lab_median / $cli_median:.3f}')")
 verdict=$(python3 -c "print('meets' if $ratio <= $target_ratio else 'MISSES')")
-echo "ratio labcheck/script: $ratio  ($verdict the goal of <= $target_ratio)"
+echo "ratio labcheck/script: $ratio of the means ($verdict the goal of <= $target_ratio), $ratio_median of the medians"
 if [ "${STRICT:-0}" = 1 ] && [ "$verdict" = MISSES ]; then exit 1; fi
