@@ -122,10 +122,12 @@ print(r.get("first_broken") or "-", " ".join(c["id"] for c in r["checks"] if c["
 }
 
 # The solution publishes 127.0.0.1:8080, so only one phase-3 stack can run at a time.
-if curl -s -o /dev/null --max-time 2 http://127.0.0.1:8080/; then
-    echo "something already answers on 127.0.0.1:8080 (another phase-3 stack?): stop it first" >&2
-    exit 2
-fi
+for i in $(seq 60); do
+    curl -s -o /dev/null --max-time 2 http://127.0.0.1:8080/ || break
+    [ "$i" = 1 ] && echo "127.0.0.1:8080 answers (another phase-3 stack?): waiting up to 3 minutes"
+    [ "$i" = 60 ] && { echo "127.0.0.1:8080 is still taken: stop the other stack first" >&2; exit 2; }
+    sleep 3
+done
 
 cases=("$@")
 if [ ${#cases[@]} -eq 0 ]; then
