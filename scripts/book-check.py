@@ -385,6 +385,10 @@ def run_blocks(blocks: list[Block], only: set[str] | None, keep: bool) -> tuple[
                 per_stack.setdefault(stack, [0, 0])[0 if ok else 1] += 1
                 say(f"  {'ok  ' if ok else 'FAIL'} {b.where} [{stack}] {time.monotonic() - t0:.1f} s")
                 problems += res
+            if stack in started and not keep:
+                # Done with this stack: free its ports and memory before the next one starts.
+                started.remove(stack)
+                stack_down(stack)
     finally:
         if not keep:
             for s in started:
