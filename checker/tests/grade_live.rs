@@ -406,6 +406,11 @@ endpoint = "tcp://127.0.0.5:{hole}"
     assert!(g.stdout.contains("where the class struggles:"), "{}", g.stdout);
     assert!(g.stdout.contains("web-published") && g.stdout.contains("5 failing"), "{}", g.stdout);
 
+    // The ssh tunnel also forwards the lab's http ports: a server on this machine's 127.0.0.1
+    // (the far side of the tunnel) answers on the tunnel's own loopback address; once the
+    // connection is dropped, the tunnel is gone.
+    tunnel_forwards_http(&ssh);
+
     // Scale: the same reachable stacks under many learner ids. 30 must cost far less than 30 x 1.
     let targets = [
         format!("endpoint = \"unix:///var/run/docker.sock\"\nproject = \"{}\"", green.name),
@@ -441,6 +446,97 @@ endpoint = "tcp://127.0.0.5:{hole}"
     // containers) bounds the gain; on a real class each target is its own machine.
     assert!(times[2] < 30.0 * times[0], "30 targets took {:.2}s, one took {:.2}s", times[2], times[0]);
     assert!(times[2] < 0.75 * serial, "30 targets with --jobs 8 took {:.2}s, with --jobs 1 {serial:.2}s", times[2]);
+}
+
+/// A one-shot HTTP server on 127.0.0.1; returns its port.
+fn tiny_http_server() -> u16 {
+    let l = TcpListener::bind(("127.0.0.1", 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf);
+            let _ = std::io::Write::write_all(&mut s, b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\nConnection: close\r\n\r\nthrough ssh -L");
+        }
+    });
+    port
+}
+
+fn tunnel_forwards_http(ssh: &BTreeMap<String, String>) {
+    use labcheck::grade::{connect, roster};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let port = tiny_http_server();
+    let text = format!(
+        "[[learner]]\nid = \"t\"\nendpoint = \"{}\"\nssh_identity = \"{}\"\nssh_known_hosts = \"{}\"\n",
+        ssh["SSH_ENDPOINT"], ssh["SSH_IDENTITY"], ssh["SSH_KNOWN_HOSTS"]
+    );
+    let ep = roster::parse(&text, Path::new("/")).expect("a roster").learners.remove(0).endpoint;
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let c = connect::connect(&ep, labcheck::probe::Timeouts::default(), Duration::from_secs(10), 7, &[port]).await.expect("the tunnel opens");
+        let host = c.http_host.clone().expect("ssh forwards http ports to a loopback address");
+        assert!(host.starts_with("127.77."), "{host}");
+        let mut s = tokio::net::TcpStream::connect((host.as_str(), port)).await.expect("the forwarded port answers");
+        s.write_all(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
+        let mut body = String::new();
+        s.read_to_string(&mut body).await.unwrap();
+        assert!(body.starts_with("HTTP/1.1 200 OK") && body.ends_with("through ssh -L"), "{body}");
+        drop(c);
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while tokio::net::TcpStream::connect((host.as_str(), port)).await.is_ok() {
+            assert!(Instant::now() < deadline, "the tunnel outlived its connection");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    });
+}
+
+/// Answers /_ping and /version like an engine, then never answers anything else.
+fn stalling_engine() -> u16 {
+    let l = TcpListener::bind(("127.0.0.6", 0)).unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for mut s in l.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let n = s.read(&mut buf).unwrap_or(0);
+            let req = String::from_utf8_lossy(&buf[..n]).to_string();
+            let path = req.split_whitespace().nth(1).unwrap_or("").to_string();
+            let body = if path.ends_with("/_ping") {
+                "OK".to_string()
+            } else if path.ends_with("/version") {
+                r#"{"Version":"26.1.5","ApiVersion":"1.45","MinAPIVersion":"1.24"}"#.to_string()
+            } else {
+                held.push(s);
+                continue;
+            };
+            let ctype = if body == "OK" { "text/plain" } else { "application/json" };
+            let _ = std::io::Write::write_all(
+                &mut s,
+                format!("HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes(),
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn an_engine_that_answers_ping_then_stalls_costs_one_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let port = stalling_engine();
+    let roster = write(
+        &tmp.path().join("class.toml"),
+        &format!("[[learner]]\nid = \"stalls\"\nendpoint = \"tcp://127.0.0.6:{port}\"\nproject = \"p\"\n[[learner]]\nid = \"stalls-too\"\nendpoint = \"tcp://127.0.0.6:{port}\"\nproject = \"p\"\n"),
+    );
+    let g = grade(&roster, &tmp.path().join("out"), &["--timeout", "3s"], &[]);
+    assert_eq!(g.code, 1, "{}\n{}", g.stdout, g.stderr);
+    for id in ["stalls", "stalls-too"] {
+        let row = &g.rows[id];
+        assert_eq!(row["status"], "error", "{row:?}");
+        let secs: f64 = row["seconds"].parse().unwrap();
+        assert!((2.5..4.5).contains(&secs), "{id} took {secs}s: {row:?}");
+        assert!(row["error"].contains("3.0s") || row["error"].contains("3s limit"), "{row:?}");
+    }
+    assert!(g.wall < Duration::from_secs(6), "two stalling engines graded side by side took {:?}", g.wall);
 }
 
 #[test]

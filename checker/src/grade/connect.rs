@@ -153,9 +153,15 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The loopback address where slot `n`'s forwarded HTTP ports listen: 127.77.x.y.
+/// The loopback address where slot `n`'s forwarded HTTP ports listen: 127.77.x.y, offset by
+/// the process id so that two grading runs on one machine do not collide.
 pub fn loopback_for(slot: usize) -> String {
-    format!("127.77.{}.{}", (slot / 250) % 256, slot % 250 + 2)
+    loopback_at(slot + (std::process::id() as usize).wrapping_mul(257))
+}
+
+fn loopback_at(n: usize) -> String {
+    let n = n % (256 * 250);
+    format!("127.77.{}.{}", n / 250, n % 250 + 2)
 }
 
 /// An `ssh -N -L` process forwarding a local socket to the engine's socket on the host.
@@ -306,7 +312,9 @@ mod tests {
     fn loopback_slots_are_distinct() {
         let all: std::collections::BTreeSet<String> = (0..1000).map(loopback_for).collect();
         assert_eq!(all.len(), 1000);
-        assert_eq!(loopback_for(0), "127.77.0.2");
+        assert_eq!(loopback_at(0), "127.77.0.2");
+        assert_eq!(loopback_at(251), "127.77.1.3");
+        assert_eq!(loopback_at(256 * 250), "127.77.0.2");
     }
 
     #[test]
