@@ -4,7 +4,8 @@
 #   - the search box finds pages (results appear, and link to the right chapter);
 #   - the mdbook-quiz quizzes render and start;
 #   - no page requests anything from outside 127.0.0.1 (the book works offline);
-#   - no JavaScript errors on the pages visited.
+#   - every page loads with its styles and no broken images;
+#   - no JavaScript errors on any page.
 # Screenshots (a phase page with a diagram, search results, a quiz) go to $SHOT_DIR.
 #
 # Usage: scripts/book-browser-test.sh [--no-build]   (--no-build: test a copy of book/book as it is)
@@ -60,10 +61,11 @@ done
 # Pages that contain mermaid diagrams, from the built HTML.
 MERMAID_PAGES=$(cd "$OUT" && grep -rl --include='*.html' 'class="language-mermaid"' . | sed 's|^\./||' | sort | tr '\n' ' ')
 QUIZ_PAGES=$(cd "$OUT" && grep -rl --include='*.html' 'class="quiz-placeholder"' . | sed 's|^\./||' | sort | tr '\n' ' ')
+ALL_PAGES=$(cd "$OUT" && find . -name '*.html' ! -name 'toc.html' | sed 's|^\./||' | sort | tr '\n' ' ')
 
 cat >"$JS" <<'EOF'
 const { chromium } = require('playwright-core');
-const [base, shots, exe, profile, mermaidPages, quizPages] = process.argv.slice(2);
+const [base, shots, exe, profile, mermaidPages, quizPages, allPages] = process.argv.slice(2);
 const failures = [];
 const fail = (msg) => { failures.push(msg); console.log(`  FAIL ${msg}`); };
 const ok = (msg) => console.log(`  ok   ${msg}`);
@@ -199,7 +201,27 @@ const ok = (msg) => console.log(`  ok   ${msg}`);
     }
   }
 
-  // 4. Offline and error-free.
+  // 4. Every page of the book loads, with its styles, and no broken images.
+  let pagesOk = 0;
+  for (const path of allPages.split(' ').filter(Boolean)) {
+    const r = await step(async () => {
+      const resp = await page.goto(`${base}/${path}`, { waitUntil: 'load', timeout: 20000 });
+      return page.evaluate((status) => ({
+        status,
+        styled: getComputedStyle(document.querySelector('#mdbook-sidebar') || document.body).position !== 'static',
+        brokenImgs: [...document.images].filter((i) => i.complete && i.naturalWidth === 0).map((i) => i.src),
+        title: document.title,
+      }), resp ? resp.status() : 0);
+    });
+    if (r.status !== 200 || !r.styled || r.brokenImgs.length) {
+      fail(`page ${path}: status ${r.status}, styled ${r.styled}, broken images ${r.brokenImgs.join(', ')}`);
+    } else {
+      pagesOk++;
+    }
+  }
+  ok(`${pagesOk} page(s) loaded with styles and no broken images`);
+
+  // 5. Offline and error-free.
   if (external.length) fail(`requests outside 127.0.0.1: ${[...new Set(external)].join(', ')}`);
   else ok('no request left 127.0.0.1');
   if (jsErrors.length) fail(`JavaScript errors:\n    ${jsErrors.join('\n    ')}`);
@@ -214,4 +236,4 @@ const ok = (msg) => console.log(`  ok   ${msg}`);
 EOF
 
 say "serving $OUT on http://127.0.0.1:$PORT with $($CHROMIUM --version 2>/dev/null | head -n1)"
-NODE_PATH="$CACHE/node_modules" node "$JS" "http://127.0.0.1:$PORT" "$SHOT_DIR" "$CHROMIUM" "$PROFILE" "$MERMAID_PAGES" "$QUIZ_PAGES"
+NODE_PATH="$CACHE/node_modules" node "$JS" "http://127.0.0.1:$PORT" "$SHOT_DIR" "$CHROMIUM" "$PROFILE" "$MERMAID_PAGES" "$QUIZ_PAGES" "$ALL_PAGES"
