@@ -107,8 +107,10 @@ fn local_port(url: &str) -> Option<u16> {
     matches!(host, "localhost" | "127.0.0.1").then_some(port)
 }
 
-/// One line, at most ERROR_CAP bytes.
+/// One line of printable text (a hostile label can't send escape sequences to the
+/// instructor's terminal), at most ERROR_CAP bytes.
 fn cap(s: String) -> String {
+    let s: String = s.chars().map(|c| if c.is_control() && !c.is_whitespace() { '?' } else { c }).collect();
     let mut s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.len() > ERROR_CAP {
         let mut end = ERROR_CAP;
@@ -244,5 +246,6 @@ mod tests {
         assert_eq!(super::local_port("https://localhost?x"), Some(443));
         assert_eq!(super::local_port("http://example.org:8080/"), None);
         assert_eq!(super::cap("é".repeat(800)).chars().count(), 502);
+        assert_eq!(super::cap("a\x1b]0;pwned\x07\n  b".into()), "a?]0;pwned? b");
     }
 }
