@@ -16,7 +16,7 @@ app = Flask(__name__)
 def db_settings():
     """The connection settings for psycopg2.connect()."""
     return {
-        # TODO: read the host from the DB_HOST environment variable. Think about what
+        # TODO (healthz-ok): read the host from the DB_HOST environment variable. Think about what
         # "localhost" means inside the web container.
         "host": "localhost",
         # TODO: read the port from DB_PORT, defaulting to 5432.
