@@ -443,6 +443,17 @@ endpoint = "unix:///var/run/docker.sock"
     }
 
     #[test]
+    fn the_example_roster_parses() {
+        let r = p(include_str!("../../../examples/class.toml")).expect("examples/class.toml is a valid roster");
+        let ids: Vec<&str> = r.learners.iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(ids, ["alice", "bob", "chen", "dana", "demo"]);
+        assert!(matches!(&r.learners[1].endpoint, Endpoint::Ssh { socket, port: Some(2222), .. } if socket == "/run/user/1001/docker.sock"));
+        assert!(matches!(&r.learners[2].endpoint, Endpoint::Tcp { tls: Some(_), port: 2376, .. }));
+        assert_eq!(r.learners[3].project.as_deref(), Some("dana-phase-3"));
+        assert_eq!(r.learners[0].project.as_deref(), Some("phase-3"));
+    }
+
+    #[test]
     fn a_learners_own_endpoint_replaces_the_default_context() {
         let r = p("[defaults]\ncontext = \"class\"\n[[learner]]\nid = \"a\"\n[[learner]]\nid = \"b\"\nendpoint = \"tcp://[::1]:2376\"\n").unwrap();
         assert_eq!(r.learners[0].endpoint, Endpoint::Context("class".into()));
