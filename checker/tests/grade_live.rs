@@ -539,6 +539,50 @@ fn an_engine_that_answers_ping_then_stalls_costs_one_limit() {
     assert!(g.wall < Duration::from_secs(6), "two stalling engines graded side by side took {:?}", g.wall);
 }
 
+/// A learner's stack whose tools misbehave: `getent` floods its output forever, `nc` and
+/// `nslookup` never return. Its grade costs at most the limit, and the run goes on.
+#[test]
+fn a_hostile_stack_costs_at_most_its_limit() {
+    engine_must_answer();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = write(
+        &dir.join("compose.yaml"),
+        concat!(
+            "services:\n",
+            "  db:\n    image: busybox\n    command: [\"sleep\", \"3600\"]\n    init: true\n",
+            "  web:\n    image: busybox\n    init: true\n",
+            // Each tool is a hard link to busybox: unlink it before writing the replacement.
+            "    command: [\"sh\", \"-c\", \"for t in nc nslookup; do rm -f /bin/$$t; printf '#!/bin/sh\\nexec sleep 1000\\n' > /bin/$$t; chmod +x /bin/$$t; done; ",
+            "rm -f /bin/getent; printf '#!/bin/sh\\nexec yes flood\\n' > /bin/getent; chmod +x /bin/getent; exec sleep 3600\"]\n",
+        ),
+    );
+    let p = Project::up(None, format!("lcg-hostile-{}", std::process::id()), vec![file], dir, false);
+    // the replacements are in place before grading starts
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !Command::new("docker").args(["exec", &format!("{}-web-1", p.name), "grep", "-q", "yes flood", "/bin/getent"]).status().unwrap().success() {
+        assert!(Instant::now() < deadline, "the hostile web container did not set itself up");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let roster = write(
+        &tmp.path().join("class.toml"),
+        &format!("[[learner]]\nid = \"hostile\"\nendpoint = \"unix:///var/run/docker.sock\"\nproject = \"{}\"\n", p.name),
+    );
+    let g = grade(&roster, &tmp.path().join("out"), &["--timeout", "4s"], &[]);
+    let row = &g.rows["hostile"];
+    let secs: f64 = row["seconds"].parse().unwrap();
+    assert!(secs < 5.0, "the hostile stack took {secs}s: {row:?}");
+    assert!(g.wall < Duration::from_secs(7), "{:?}", g.wall);
+    match row["status"].as_str() {
+        // the probes' own limits fired first: the flooded name lookup earned nothing
+        "failing" => assert_eq!(row["db-resolves"], "0", "{row:?}"),
+        // or the learner's overall limit did
+        "error" => assert!(row["error"].contains("4s limit"), "{row:?}"),
+        other => panic!("unexpected status {other}: {row:?}"),
+    }
+}
+
 #[test]
 fn roster_mistakes_stop_the_run_with_their_place() {
     let tmp = tempfile::tempdir().unwrap();
