@@ -10,15 +10,15 @@ use super::Timeouts;
 /// Exit code of [`TCP_SCRIPT`] when the image has none of its tools.
 const NO_TOOL: i64 = 97;
 
-/// Tries python3, then bash's /dev/tcp, then netcat (`-z`, or busybox's `-e true`); prints the
-/// tool used on stdout's first line.
+/// Tries bash's /dev/tcp (quickest to start), then python3, then netcat (`-z`, or busybox's
+/// `-e true`); prints the tool used on stdout's first line.
 const TCP_SCRIPT: &str = r#"h=$1; p=$2
+if command -v bash >/dev/null 2>&1; then echo bash; if command -v timeout >/dev/null 2>&1; then exec timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$h" "$p"; fi; exec bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$h" "$p"; fi
 if command -v python3 >/dev/null 2>&1; then echo python3; exec python3 -c 'import socket,sys
 try:
     socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=3).close()
 except Exception as e:
     print(type(e).__name__ + ": " + str(e), file=sys.stderr); sys.exit(1)' "$h" "$p"; fi
-if command -v bash >/dev/null 2>&1; then echo bash; if command -v timeout >/dev/null 2>&1; then exec timeout 3 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$h" "$p"; fi; exec bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$h" "$p"; fi
 if command -v nc >/dev/null 2>&1; then echo nc; if nc -h 2>&1 | grep -q -- '-z'; then exec nc -z -w 3 "$h" "$p"; fi; exec nc -w 3 "$h" "$p" -e true; fi
 exit 97"#;
 

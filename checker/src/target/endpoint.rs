@@ -31,7 +31,8 @@ pub fn describe_endpoint() -> String {
 }
 
 /// Connect like the docker CLI (DOCKER_HOST, DOCKER_TLS_VERIFY, DOCKER_CERT_PATH, else the
-/// default socket), ping, negotiate the API version, and read the engine's version.
+/// default socket), negotiate the API version (which also proves the daemon answers), and read
+/// the engine's version.
 pub async fn connect(timeouts: Timeouts) -> Result<Engine, ToolError> {
     let endpoint = describe_endpoint();
     let no_daemon = |detail: String| ToolError::NoDaemon {
@@ -42,7 +43,7 @@ pub async fn connect(timeouts: Timeouts) -> Result<Engine, ToolError> {
     let docker = Docker::connect_with_defaults().map_err(|e| no_daemon(e.to_string()))?;
     let secs = timeouts.api.as_secs().max(1);
     let docker = docker.with_timeout(Duration::from_secs(secs));
-    bounded(timeouts.api, "ping", docker.ping()).await.map_err(no_daemon)?;
+    // Negotiation is the first request: it doubles as the ping.
     let docker = bounded(timeouts.api, "API version negotiation", docker.negotiate_version()).await.map_err(no_daemon)?;
     let version = bounded(timeouts.api, "version", docker.version()).await.map_err(no_daemon)?;
     let api_version = docker.client_version().to_string();
