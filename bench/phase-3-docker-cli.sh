@@ -127,7 +127,7 @@ if ready users-endpoint healthz-ok; then
     check_http users-endpoint "$base_url/users" 'ada@example.com'
 fi
 
-if ready users-seeded db-running; then
+if ready users-seeded db-healthy; then
     # psql inside db, with the container's own POSTGRES_* credentials.
     rows=$(docker exec "$db" sh -c 'psql -X -q -t -A -U "$POSTGRES_USER" -d "$POSTGRES_DB" -c "SELECT id FROM users"' 2>&1)
     if [ $? -eq 0 ] && [ "$(grep -c . <<<"$rows")" -ge 3 ]; then pass users-seeded
