@@ -35,6 +35,21 @@ impl Default for Timeouts {
     }
 }
 
+/// An error with its causes: "client error (Connect): Connection refused (os error 111)".
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let more = s.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        src = s.source();
+    }
+    text
+}
+
 /// Run `fut` with a limit; a timeout becomes an error string naming `what`.
 pub async fn bounded<T, E: std::fmt::Display>(
     limit: Duration,

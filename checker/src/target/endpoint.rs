@@ -3,7 +3,7 @@ use std::time::Duration;
 use bollard::Docker;
 
 use crate::error::ToolError;
-use crate::probe::{bounded, Timeouts};
+use crate::probe::{bounded, error_chain, Timeouts};
 
 /// A connected engine: one client shared by every probe.
 #[derive(Debug, Clone)]
@@ -44,8 +44,10 @@ pub async fn connect(timeouts: Timeouts) -> Result<Engine, ToolError> {
     let secs = timeouts.api.as_secs().max(1);
     let docker = docker.with_timeout(Duration::from_secs(secs));
     // Negotiation is the first request: it doubles as the ping.
-    let docker = bounded(timeouts.api, "API version negotiation", docker.negotiate_version()).await.map_err(no_daemon)?;
-    let version = bounded(timeouts.api, "version", docker.version()).await.map_err(no_daemon)?;
+    let docker = bounded(timeouts.api, "API version negotiation", async { docker.negotiate_version().await.map_err(|e| error_chain(&e)) })
+        .await
+        .map_err(no_daemon)?;
+    let version = bounded(timeouts.api, "version", async { docker.version().await.map_err(|e| error_chain(&e)) }).await.map_err(no_daemon)?;
     let api_version = docker.client_version().to_string();
     Ok(Engine {
         docker,
