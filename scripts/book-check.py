@@ -136,6 +136,12 @@ def check_links() -> tuple[list[str], int]:
         text = f.read_text(encoding="utf-8", errors="replace")
         if "{{#include" in text or "{{#rustdoc_include" in text:
             leftovers.append(f"{f.relative_to(OUT.resolve())}: unexpanded {{{{#include}}}}")
+    # An indented {{#include}} (inside a list item) pastes unindented lines, which ends the list
+    # and spills the rest of the file out of its code block.
+    for md in sorted(SRC.rglob("*.md")):
+        for n, line in enumerate(md.read_text(encoding="utf-8").splitlines(), 1):
+            if re.match(r"^\s+\{\{#(include|rustdoc_include)", line):
+                leftovers.append(f"{md.relative_to(ROOT)}:{n}: indented {{{{#include}}}} breaks the list it is in; move it out")
     say(f"links: {len(pages)} pages, {checked} relative links checked, {len(problems)} broken")
     return problems + leftovers, checked
 
