@@ -402,6 +402,7 @@ endpoint = "tcp://127.0.0.5:{hole}"
     assert!(xml.contains("<error message=") && xml.contains("errors=\"1\""), "{xml}");
     let green_xml = std::fs::read_to_string(g.out.join("junit/green.xml")).unwrap();
     assert!(green_xml.contains("failures=\"1\"") && green_xml.contains("<skipped"), "{green_xml}");
+    assert!(green_xml.contains("<property name=\"learner\" value=\"green\"/>"), "{green_xml}");
     // The summary table names where the class struggles.
     assert!(g.stdout.contains("where the class struggles:"), "{}", g.stdout);
     assert!(g.stdout.contains("web-published") && g.stdout.contains("5 failing"), "{}", g.stdout);

@@ -175,10 +175,15 @@ pub fn json(g: &Gradebook) -> Value {
 /// JUnit for one learner: labcheck's own rendering, or one errored testcase when the learner
 /// could not be graded.
 pub fn junit(g: &Gradebook, r: &LearnerGrade) -> String {
-    if let Some(rep) = &r.report {
-        return report::render(rep, Format::Junit, &render_opts());
-    }
     let e = xml_escape;
+    if let Some(rep) = &r.report {
+        // labcheck's own JUnit, with the learner named among the suite's properties
+        return report::render(rep, Format::Junit, &render_opts()).replacen(
+            "    <properties>\n",
+            &format!("    <properties>\n      <property name=\"learner\" value=\"{}\"/>\n", e(&r.learner.id)),
+            1,
+        );
+    }
     let msg = r.error.as_deref().unwrap_or("not graded");
     format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
