@@ -19,6 +19,9 @@ pub enum ToolError {
     #[error("several compose projects have the services of lab {lab}: {}.\nChoose one with --project <name>.", candidates.join(", "))]
     Ambiguous { lab: String, candidates: Vec<String> },
 
+    #[error("lab {lab} checks plain containers by name, not a compose project: drop --project")]
+    ProjectNotApplicable { lab: String },
+
     #[error("no labs found in {0} (a lab is a folder with a lab.toml); set --lab-dir or $LABCHECK_LABS")]
     NoLabs(String),
 

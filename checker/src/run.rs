@@ -223,6 +223,33 @@ impl Ctx<'_> {
                 Ok(c) => Observed::Postgres(postgres::query(c, query, t.postgres).await),
                 Err(o) => o,
             },
+            Kind::Attached { service, .. } => one(service),
+            Kind::Network { network, .. } => match net::network(&e.docker, t, network).await {
+                Ok(n) => Observed::Network(n),
+                Err(err) => Observed::ProbeError(err),
+            },
+            Kind::NetworkExcludes { services, .. } => {
+                let mut all = Vec::new();
+                for s in services {
+                    match self.container(s) {
+                        Ok(c) => all.push((s.clone(), Some(Box::new(c.clone())))),
+                        Err(Observed::Missing(_)) => all.push((s.clone(), None)),
+                        Err(o) => return o,
+                    }
+                }
+                Observed::Many(all)
+            }
+            Kind::Isolated { network, service, via, name, port, timeout_secs } => match self.container(service) {
+                Ok(c) => {
+                    let addresses: Vec<String> = c.networks.iter().filter_map(|n| n.ip.clone()).collect();
+                    let probe = net::Isolation { network, via: *via, name, port: *port, timeout_secs: *timeout_secs };
+                    match net::isolated(&e.docker, t, probe, &addresses).await {
+                        Ok(i) => Observed::Isolation(i),
+                        Err(err) => Observed::ProbeError(err),
+                    }
+                }
+                Err(o) => o,
+            },
         }
     }
 
@@ -231,7 +258,7 @@ impl Ctx<'_> {
         // A service with no container: its `running` check fails (with the way to start it);
         // every other check on it is skipped, so a half-up stack is not a wall of red.
         let missing: Vec<String> = check.kind.units().into_iter().filter(|u| self.stack.missing.iter().any(|m| m == u)).map(String::from).collect();
-        if !missing.is_empty() && !matches!(check.kind, Kind::Running { .. }) {
+        if !missing.is_empty() && !matches!(check.kind, Kind::Running { .. } | Kind::NetworkExcludes { .. }) {
             let message = format!("skipped: {} no container", missing.iter().map(|m| format!("{m} has")).collect::<Vec<_>>().join(" and "));
             return skipped_why(check, depth, missing, self.see(check), message);
         }

@@ -46,6 +46,17 @@ pub fn command(kind: &Kind, project: Option<&str>, name: &dyn Fn(&str) -> String
         Kind::Volume { service, .. } => format!("docker inspect --format '{{{{json .Mounts}}}}' {}", name(service)),
         Kind::Env { service, var, .. } => exec(service, format!("printenv {var}")),
         Kind::Http { url, .. } => format!("curl -i {}", sh_quote(url)),
+        Kind::Network { network, .. } => format!("docker network inspect --format '{{{{.Name}}}} {{{{.Driver}}}}' {network}"),
+        Kind::Attached { service, .. } => format!("docker inspect --format '{{{{json .NetworkSettings.Networks}}}}' {}", name(service)),
+        Kind::NetworkExcludes { network, .. } => format!("docker network inspect --format '{{{{range .Containers}}}}{{{{.Name}}}} {{{{end}}}}' {network}"),
+        Kind::Isolated { network, via: crate::lab::IsolationVia::Name, name: host, .. } => {
+            format!("docker run --rm --network {network} busybox nslookup {host} 127.0.0.11")
+        }
+        Kind::Isolated { network, service, port, .. } => format!(
+            "docker run --rm --network {network} busybox nc -w 2 <an address of {}> {} -e true",
+            name(service),
+            port.unwrap_or(0)
+        ),
         Kind::Postgres { service, query, .. } => {
             exec(service, format!("sh -c 'psql -U \"$POSTGRES_USER\" -d \"${{POSTGRES_DB:-$POSTGRES_USER}}\" -c {}'", sh_quote(&format!("\"{}\"", query.replace('"', "\\\"")))))
         }

@@ -75,6 +75,10 @@ pub fn judge(kind: &Kind, observed: &Observed) -> Judgement {
         (Kind::Env { service, var, equals, not }, Observed::Container(c)) => env(service, var, equals.as_deref(), not, c),
         (Kind::Http { url, status, body_contains }, Observed::Http(h)) => http(url, *status, body_contains.as_deref(), h),
         (Kind::Postgres { query, expect, min_rows, .. }, Observed::Postgres(p)) => postgres(query, expect.as_deref(), *min_rows, p),
+        (Kind::Network { network: name, driver }, Observed::Network(n)) => network(name, driver, n.as_ref()),
+        (Kind::Attached { service, networks, only }, Observed::Container(c)) => attached(service, networks, *only, c),
+        (Kind::NetworkExcludes { network, .. }, Observed::Many(cs)) => network_excludes(network, cs),
+        (Kind::Isolated { service, network, .. }, Observed::Isolation(i)) => isolated(service, network, i),
         (k, o) => fail(format!("internal error: probe result {o:?} does not fit check kind {}", k.name())),
     }
 }
@@ -209,7 +213,8 @@ pub fn published(service: &str, port: &str, host_port: Option<u16>, host_ip: Opt
     let shown = b.iter().map(|p| show_binding(p)).collect::<Vec<_>>().join(", ");
     let port_ok = |p: &PortFacts| host_port.map_or(true, |hp| p.host_port == hp.to_string());
     let ip_ok = |p: &PortFacts| host_ip.map_or(true, |ip| p.host_ip == ip || (p.host_ip.is_empty() && ip == "0.0.0.0"));
-    if b.iter().any(|p| port_ok(p) && ip_ok(p)) {
+    // Every binding must match: `-p 127.0.0.1:8080:80 -p 8080:80` is also public.
+    if b.iter().all(|p| port_ok(p) && ip_ok(p)) {
         pass(format!("{service}'s port {port} is published ({shown})"))
     } else {
         let want = format!("{}:{}", host_ip.unwrap_or("*"), host_port.map(|p| p.to_string()).unwrap_or_else(|| "*".into()));
@@ -319,4 +324,60 @@ pub fn postgres(query: &str, expect: Option<&str>, min_rows: Option<u64>, p: &Pg
         pass(format!("the query ran ({} row(s))", rows.len()))
     };
     j.with(format!("query: {query}")).with(format!("on {}", p.endpoint))
+}
+
+pub fn network(name: &str, driver: &str, n: Option<&NetFacts>) -> Judgement {
+    let Some(n) = n else { return fail(format!("no such network: {name}")) };
+    if n.default_bridge || USER_NETWORKS_EXCLUDED.contains(&n.name.as_str()) {
+        return fail(format!("{name} is one of Docker's predefined networks, not a user-defined one"));
+    }
+    if n.driver != driver {
+        return fail(format!("{name} exists with driver={}, expected {driver}", n.driver));
+    }
+    pass(format!("{name} is a user-defined {driver} network"))
+}
+
+pub fn attached(service: &str, networks: &[String], only: bool, c: &ContainerFacts) -> Judgement {
+    let on: Vec<&str> = c.networks.iter().map(|n| n.name.as_str()).collect();
+    let missing: Vec<&str> = networks.iter().map(String::as_str).filter(|n| !on.contains(n)).collect();
+    let extra: Vec<&str> = on.iter().copied().filter(|n| !networks.iter().any(|w| w == n)).collect();
+    let shown = format!("on [{}]", on.join(", "));
+    if !missing.is_empty() {
+        fail(format!("{service} is not on {} ({shown})", missing.join(", ")))
+    } else if only && !extra.is_empty() {
+        fail(format!("{service} is also on {} ({shown})", extra.join(", ")))
+    } else {
+        pass(format!("{service} is {shown}"))
+    }
+}
+
+pub fn network_excludes(network: &str, cs: &[(String, Option<Box<ContainerFacts>>)]) -> Judgement {
+    let on: Vec<&str> = cs
+        .iter()
+        .filter(|(_, c)| c.as_ref().is_some_and(|c| c.networks.iter().any(|n| n.name == network)))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if on.is_empty() {
+        pass(format!("none of {} is on {network}", cs.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")))
+    } else {
+        fail(format!("on {network}: {}", on.join(", ")))
+    }
+}
+
+pub fn isolated(service: &str, network: &str, i: &IsolationFacts) -> Judgement {
+    let reached: Vec<&Attempt> = i.attempts.iter().filter(|a| a.reached).collect();
+    let mut j = if !reached.is_empty() {
+        fail(format!(
+            "from {network}, {service} is reachable: {}",
+            reached.iter().map(|a| if a.detail.contains("->") { a.detail.clone() } else { format!("reached {}", a.target) }).collect::<Vec<_>>().join(", ")
+        ))
+    } else if i.attempts.is_empty() {
+        fail(format!("{service} has no address to try"))
+    } else {
+        pass(format!("a container on {network} alone cannot reach {service}"))
+    };
+    for a in &i.attempts {
+        j = j.with(format!("{}: {}{}", a.target, if a.reached { "reached" } else { "not reached" }, if a.detail.is_empty() { String::new() } else { format!(" ({})", excerpt(&a.detail, 120)) }));
+    }
+    j.with(format!("checked from a helper container ({}) attached to {network} only", i.image))
 }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Check, Fault, Kind, Lab, PortKey, Severity, Target, FORMAT_VERSION};
+use super::{Check, Fault, IsolationVia, Kind, Lab, PortKey, Severity, Target, FORMAT_VERSION};
 
 /// A problem in a lab.toml, located at `file:line:column` (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +88,7 @@ struct LenientLab {
 /// The check kinds this labcheck implements.
 pub const KINDS: &[&str] = &[
     "running", "healthy", "shared_network", "resolves", "tcp", "depends_on", "published", "not_published", "volume", "env",
-    "http", "postgres",
+    "http", "postgres", "network", "attached", "network_excludes", "isolated",
 ];
 
 #[derive(Deserialize)]
@@ -152,6 +152,13 @@ struct RawCheck {
     query: Option<String>,
     expect: Option<String>,
     min_rows: Option<u64>,
+    network: Option<String>,
+    driver: Option<String>,
+    networks: Option<Vec<String>>,
+    only: Option<bool>,
+    services: Option<Vec<String>>,
+    via: Option<Spanned<String>>,
+    timeout: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -444,6 +451,43 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
                 cx.err(span.clone(), format!("check `{id}`: use either `expect` or `min_rows`, not both"));
             }
             Kind::Postgres { service: req!(service), query: req!(query), expect: rc.expect.clone(), min_rows: rc.min_rows }
+        }
+        "network" => Kind::Network { network: req!(network), driver: rc.driver.clone().unwrap_or_else(|| "bridge".into()) },
+        "attached" => Kind::Attached { service: req!(service), networks: req!(networks), only: rc.only.unwrap_or(false) },
+        "network_excludes" => Kind::NetworkExcludes { network: req!(network), services: req!(services) },
+        "isolated" => {
+            let service = req!(service);
+            let network = req!(network);
+            let via = match rc.via.as_ref().map(|v| (v.get_ref().as_str(), v.span())) {
+                Some(("name", _)) => IsolationVia::Name,
+                Some(("ip", _)) => IsolationVia::Ip,
+                Some((other, sp)) => {
+                    cx.err(sp, format!("via `{other}` must be \"name\" or \"ip\""));
+                    IsolationVia::Name
+                }
+                None => {
+                    missing.push("via");
+                    IsolationVia::Name
+                }
+            };
+            let port = match (&rc.port, via) {
+                (Some(p), _) => Some(port_u16(cx, p, "port")),
+                (None, IsolationVia::Ip) => {
+                    missing.push("port");
+                    None
+                }
+                (None, IsolationVia::Name) => None,
+            };
+            let timeout_secs = match &rc.timeout {
+                Some(t) if (1..=30).contains(t.get_ref()) => *t.get_ref() as u64,
+                Some(t) => {
+                    cx.err(t.span(), format!("timeout = {} must be 1 to 30 seconds", t.get_ref()));
+                    2
+                }
+                None => 2,
+            };
+            let name = rc.name.clone().unwrap_or_else(|| service.clone());
+            Kind::Isolated { network, service, via, name, port, timeout_secs }
         }
         other => {
             cx.err(rc.kind.span(), format!("unknown check kind `{other}`; this labcheck supports {}", KINDS.join(", ")));

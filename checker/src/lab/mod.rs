@@ -102,6 +102,23 @@ pub enum Kind {
     Env { service: String, var: String, equals: Option<String>, not: Vec<String> },
     Http { url: String, status: u16, body_contains: Option<String> },
     Postgres { service: String, query: String, expect: Option<String>, min_rows: Option<u64> },
+    /// A user-defined network exists with that driver (not a predefined one).
+    Network { network: String, driver: String },
+    /// The container is attached to these networks (and, with `only`, to no other).
+    Attached { service: String, networks: Vec<String>, only: bool },
+    /// None of these containers is attached to the network (absent ones count as not attached).
+    NetworkExcludes { network: String, services: Vec<String> },
+    /// A fresh container on `network` alone cannot resolve / reach `service`.
+    Isolated { network: String, service: String, via: IsolationVia, name: String, port: Option<u16>, timeout_secs: u64 },
+}
+
+/// What an `isolated` check tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationVia {
+    /// Look the name up; pass when none of the service's addresses comes back.
+    Name,
+    /// Connect to each of the service's addresses; pass when every attempt fails.
+    Ip,
 }
 
 impl Kind {
@@ -120,6 +137,10 @@ impl Kind {
             Kind::Env { .. } => "env",
             Kind::Http { .. } => "http",
             Kind::Postgres { .. } => "postgres",
+            Kind::Network { .. } => "network",
+            Kind::Attached { .. } => "attached",
+            Kind::NetworkExcludes { .. } => "network_excludes",
+            Kind::Isolated { .. } => "isolated",
         }
     }
 
@@ -163,6 +184,17 @@ impl Kind {
                     _ => "runs".to_string(),
                 }
             ),
+            Kind::Network { network, driver } => format!("the user-defined network {network} exists with the {driver} driver"),
+            Kind::Attached { service, networks, only } => {
+                format!("{service} is attached to {}{}", networks.join(", "), if *only { " and nothing else" } else { "" })
+            }
+            Kind::NetworkExcludes { network, services } => format!("none of {} is attached to {network}", services.join(", ")),
+            Kind::Isolated { network, service, via: IsolationVia::Name, name, .. } => {
+                format!("a container on {network} alone cannot resolve `{name}` to an address of {service}")
+            }
+            Kind::Isolated { network, service, via: IsolationVia::Ip, port, .. } => {
+                format!("a container on {network} alone cannot connect to any address of {service} on port {}", port.unwrap_or(0))
+            }
         }
     }
 
@@ -178,8 +210,9 @@ impl Kind {
             | Kind::Postgres { service, .. } => vec![service],
             Kind::SharedNetwork { service, peer } => vec![service, peer],
             Kind::Resolves { from, .. } | Kind::Tcp { from, .. } => vec![from],
-            Kind::DependsOn { service, .. } => vec![service],
-            Kind::Http { .. } => vec![],
+            Kind::DependsOn { service, .. } | Kind::Attached { service, .. } | Kind::Isolated { service, .. } => vec![service],
+            Kind::NetworkExcludes { services, .. } => services.iter().map(String::as_str).collect(),
+            Kind::Http { .. } | Kind::Network { .. } => vec![],
         }
     }
 }

@@ -115,9 +115,45 @@ pub async fn helper_image(docker: &Docker, t: &Timeouts) -> Result<&'static str,
 /// Run `cmd` in a short-lived helper container that shares `container`'s network namespace.
 /// The helper is auto-removed, and removed explicitly as well. Returns the output and image.
 pub async fn in_helper(docker: &Docker, t: &Timeouts, container: &str, cmd: &[&str]) -> Result<(ExecOutput, &'static str), String> {
-    let image = helper_image(docker, t).await?;
+    let helper = Helper::start(docker, t, &format!("container:{container}")).await?;
+    let out = helper.exec(cmd).await;
+    helper.remove().await;
+    out.map(|o| (o, helper.image))
+}
+
+/// A running helper container; several execs may run in it at once.
+pub struct Helper<'a> {
+    docker: &'a Docker,
+    t: &'a Timeouts,
+    pub id: String,
+    pub image: &'static str,
+    guard: tokio::sync::Mutex<HelperGuard>,
+}
+
+impl<'a> Helper<'a> {
+    /// Start a helper whose `NetworkMode` is `network_mode` (`container:<id>`, or a network name).
+    pub async fn start(docker: &'a Docker, t: &'a Timeouts, network_mode: &str) -> Result<Helper<'a>, String> {
+        let image = helper_image(docker, t).await?;
+        let (id, guard) = create_helper(docker, t, image, network_mode).await?;
+        let helper = Helper { docker, t, id, image, guard: tokio::sync::Mutex::new(guard) };
+        bounded(t.api, "starting the helper container", docker.start_container(&helper.id, None::<bollard::query_parameters::StartContainerOptions>))
+            .await?;
+        Ok(helper)
+    }
+
+    pub async fn exec(&self, cmd: &[&str]) -> Result<ExecOutput, String> {
+        exec(self.docker, self.t, &self.id, cmd).await
+    }
+
+    pub async fn remove(&self) {
+        self.guard.lock().await.remove().await;
+    }
+}
+
+async fn create_helper(docker: &Docker, t: &Timeouts, image: &'static str, network_mode: &str) -> Result<(String, HelperGuard), String> {
     let mut labels = HashMap::new();
     labels.insert(HELPER_LABEL.to_string(), "true".to_string());
+    labels.insert("org.compose-lab.probe".to_string(), "true".to_string());
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         // Bounded life even if labcheck dies before cleaning up; auto-remove does the rest.
@@ -125,22 +161,15 @@ pub async fn in_helper(docker: &Docker, t: &Timeouts, container: &str, cmd: &[&s
         labels: Some(labels),
         network_disabled: None,
         host_config: Some(HostConfig {
-            network_mode: Some(format!("container:{container}")),
+            network_mode: Some(network_mode.to_string()),
             auto_remove: Some(true),
             ..Default::default()
         }),
         ..Default::default()
     };
     let created = bounded(t.api, "creating a helper container", docker.create_container(None::<CreateContainerOptions>, body)).await?;
-    let mut guard = HelperGuard { docker: docker.clone(), id: Some(created.id.clone()), limit: t.api };
-    let id = created.id;
-    let result = async {
-        bounded(t.api, "starting the helper container", docker.start_container(&id, None::<bollard::query_parameters::StartContainerOptions>)).await?;
-        exec(docker, t, &id, cmd).await
-    }
-    .await;
-    guard.remove().await;
-    result.map(|out| (out, image))
+    let guard = HelperGuard { docker: docker.clone(), id: Some(created.id.clone()), limit: t.api };
+    Ok((created.id, guard))
 }
 
 /// Removes the helper even when the probe is dropped half-way (a skipped check, a timeout).

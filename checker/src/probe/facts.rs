@@ -125,6 +125,34 @@ pub struct PgFacts {
     pub rows: Result<Vec<Vec<Option<String>>>, String>,
 }
 
+/// A network as `GET /networks/{name}` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NetFacts {
+    pub name: String,
+    pub driver: String,
+    /// `com.docker.network.bridge.default_bridge` is "true" (the predefined `bridge`).
+    pub default_bridge: bool,
+}
+
+/// One attempt of an isolation probe: a name lookup or a connection.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Attempt {
+    /// What was tried: a name, or `ip:port`.
+    pub target: String,
+    /// The lookup returned one of the service's addresses / the connection succeeded.
+    pub reached: bool,
+    pub detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct IsolationFacts {
+    /// The network the helper joined (and nothing else).
+    pub network: String,
+    /// The helper's image.
+    pub image: String,
+    pub attempts: Vec<Attempt>,
+}
+
 /// What a probe observed for one check.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum Observed {
@@ -135,6 +163,11 @@ pub enum Observed {
     DependsOn(DependsFacts),
     Http(HttpFacts),
     Postgres(PgFacts),
+    /// A network, or None when there is no such network.
+    Network(Option<NetFacts>),
+    /// Several containers by name (None: no such container).
+    Many(Vec<(String, Option<Box<ContainerFacts>>)>),
+    Isolation(IsolationFacts),
     /// The service has no container in the project.
     Missing(String),
     /// The probe itself could not run (timeout, no helper image, API error).

@@ -3,8 +3,10 @@
 
 use bollard::Docker;
 
-use super::exec::{exec, in_helper, ExecOutput};
-use super::facts::{ConnectFacts, ResolveFacts, Via};
+use super::exec::{exec, in_helper, ExecOutput, Helper};
+use super::facts::{Attempt, ConnectFacts, IsolationFacts, NetFacts, ResolveFacts, Via};
+use super::bounded;
+use crate::lab::IsolationVia;
 use super::Timeouts;
 
 /// Exit code of [`TCP_SCRIPT`] when the image has none of its tools.
@@ -73,6 +75,66 @@ pub async fn tcp(docker: &Docker, t: &Timeouts, container: &str, host: &str, por
     // busybox nc has no -z: connect, run `true`, and close.
     let (out, image) = in_helper(docker, t, container, &["nc", "-w", "3", host, &port_s, "-e", "true"]).await?;
     Ok(connect_facts(&out, Via::Helper(image.into())))
+}
+
+/// A network by name; `None` when there is none.
+pub async fn network(docker: &Docker, t: &Timeouts, name: &str) -> Result<Option<NetFacts>, String> {
+    match bounded(t.api, &format!("inspecting network {name}"), docker.inspect_network(name, None::<bollard::query_parameters::InspectNetworkOptions>)).await {
+        Ok(n) => Ok(Some(NetFacts {
+            name: n.name.unwrap_or_default(),
+            driver: n.driver.unwrap_or_default(),
+            default_bridge: n.options.unwrap_or_default().get("com.docker.network.bridge.default_bridge").is_some_and(|v| v == "true"),
+        })),
+        Err(e) if e.contains("404") || e.contains("not found") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// From a fresh helper attached to `network` alone: look `name` up, or connect to each of
+/// `addresses` on `port` (all at once: between bridges packets are dropped, so a failure is a
+/// timeout). The helper is removed afterwards.
+/// What an isolation probe tries (the fields of an `isolated` check).
+pub struct Isolation<'a> {
+    pub network: &'a str,
+    pub via: IsolationVia,
+    pub name: &'a str,
+    pub port: Option<u16>,
+    pub timeout_secs: u64,
+}
+
+pub async fn isolated(docker: &Docker, t: &Timeouts, probe: Isolation<'_>, addresses: &[String]) -> Result<IsolationFacts, String> {
+    let Isolation { network, via, name, port, timeout_secs } = probe;
+    let helper = Helper::start(docker, t, network).await?;
+    let attempts = match via {
+        IsolationVia::Name => helper.exec(&["nslookup", name, "127.0.0.11"]).await.map(|out| {
+            let found = parse_nslookup(&out.stdout);
+            let hits: Vec<&String> = found.iter().filter(|a| addresses.contains(a)).collect();
+            let detail = if found.is_empty() {
+                "no answer".to_string()
+            } else {
+                format!("{name} -> {}", found.join(", "))
+            };
+            vec![Attempt { target: name.to_string(), reached: !hits.is_empty(), detail }]
+        }),
+        IsolationVia::Ip => {
+            let port_s = port.unwrap_or(0).to_string();
+            let secs = timeout_secs.to_string();
+            let tries = addresses.iter().map(|ip| {
+                let (port_s, secs) = (&port_s, &secs);
+                let helper = &helper;
+                async move {
+                    let target = format!("{ip}:{port_s}");
+                    match helper.exec(&["nc", "-w", secs, ip, port_s, "-e", "true"]).await {
+                        Ok(out) => Attempt { target, reached: out.exit_code == Some(0), detail: out.diagnostic() },
+                        Err(e) => Attempt { target, reached: false, detail: e },
+                    }
+                }
+            });
+            Ok(futures_util::future::join_all(tries).await)
+        }
+    };
+    helper.remove().await;
+    Ok(IsolationFacts { network: network.to_string(), image: helper.image.to_string(), attempts: attempts? })
 }
 
 #[cfg(test)]

@@ -124,6 +124,7 @@ pub fn start_hint(lab: &Lab, cwd: &Path) -> String {
 pub async fn discover(engine: &Engine, lab: &Lab, explicit: Option<&str>, cwd: &Path) -> Result<Discovery, ToolError> {
     match &lab.target {
         Target::Compose { services } => discover_compose(engine, lab, services, explicit, cwd).await,
+        Target::Containers { .. } if explicit.is_some() => Err(ToolError::ProjectNotApplicable { lab: lab.id.clone() }),
         Target::Containers { containers, .. } => discover_containers(engine, lab, containers).await,
     }
 }
