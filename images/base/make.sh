@@ -12,6 +12,9 @@ if ! command -v debootstrap >/dev/null; then
 fi
 root=$(mktemp -d /var/tmp/compose-lab-base.XXXXXX)
 trap 'rm -rf "$root"' EXIT
+# mktemp makes the folder 0700, and it becomes the image's /: non-root users (postgres, nginx)
+# could then not even load libc.
+chmod 0755 "$root"
 debootstrap --variant=minbase --include=ca-certificates bookworm "$root" "$mirror" >/dev/null
 if compgen -G "/usr/local/share/ca-certificates/*.crt" >/dev/null; then
   cp /usr/local/share/ca-certificates/*.crt "$root/usr/local/share/ca-certificates/"
