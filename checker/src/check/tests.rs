@@ -214,3 +214,77 @@ fn excerpts_are_cut_on_characters() {
     assert_eq!(excerpt("  héllo  ", 10), "héllo");
     assert_eq!(excerpt("ééééé", 3), "ééé…");
 }
+
+#[test]
+fn published_with_an_ip_needs_every_binding_to_match() {
+    let pk = PortKey { port: 80, proto: "tcp".into() };
+    let k = Kind::Published { service: "web".into(), container_port: pk, host_port: Some(8102), host_ip: Some("127.0.0.1".into()) };
+    let both = ContainerFacts { ports: vec![port("80/tcp", "127.0.0.1", "8102"), port("80/tcp", "0.0.0.0", "8102")], ..c() };
+    assert_eq!(v(&k, Observed::Container(Box::new(both))), Verdict::Fail);
+    let v4v6 = ContainerFacts { ports: vec![port("80/tcp", "0.0.0.0", "8102"), port("80/tcp", "::", "8102")], ..c() };
+    assert_eq!(v(&k, Observed::Container(Box::new(v4v6))), Verdict::Fail);
+}
+
+#[test]
+fn network_must_be_user_defined_with_the_driver() {
+    let k = Kind::Network { network: "frontend".into(), driver: "bridge".into() };
+    let n = |name: &str, driver: &str, default_bridge| Observed::Network(Some(NetFacts { name: name.into(), driver: driver.into(), default_bridge }));
+    assert_eq!(v(&k, n("frontend", "bridge", false)), Verdict::Pass);
+    assert_eq!(v(&k, n("frontend", "overlay", false)), Verdict::Fail);
+    assert_eq!(v(&k, n("frontend", "bridge", true)), Verdict::Fail);
+    let j = judge(&k, &Observed::Network(None));
+    assert_eq!((j.verdict, j.message.as_str()), (Verdict::Fail, "no such network: frontend"));
+}
+
+#[test]
+fn attached_with_and_without_only() {
+    let api = ContainerFacts { networks: vec![net("backend"), net("frontend")], ..c() };
+    let k = |nets: &[&str], only| Kind::Attached { service: "api".into(), networks: nets.iter().map(|s| s.to_string()).collect(), only };
+    assert_eq!(v(&k(&["frontend", "backend"], true), Observed::Container(Box::new(api.clone()))), Verdict::Pass);
+    assert_eq!(v(&k(&["backend"], false), Observed::Container(Box::new(api.clone()))), Verdict::Pass);
+    let j = judge(&k(&["backend"], true), &Observed::Container(Box::new(api.clone())));
+    assert_eq!(j.verdict, Verdict::Fail);
+    assert!(j.message.contains("also on frontend (on [backend, frontend])"), "{}", j.message);
+    assert_eq!(v(&k(&["other"], false), Observed::Container(Box::new(api))), Verdict::Fail);
+}
+
+#[test]
+fn network_excludes_counts_absent_containers_as_not_attached() {
+    let k = Kind::NetworkExcludes { network: "bridge".into(), services: vec!["web".into(), "db".into()] };
+    let on_bridge = ContainerFacts { networks: vec![net("bridge")], ..c() };
+    let elsewhere = ContainerFacts { networks: vec![net("backend")], ..c() };
+    let ok = Observed::Many(vec![("web".into(), Some(Box::new(elsewhere.clone()))), ("db".into(), None)]);
+    assert_eq!(v(&k, ok), Verdict::Pass);
+    let bad = Observed::Many(vec![("web".into(), Some(Box::new(elsewhere))), ("db".into(), Some(Box::new(on_bridge)))]);
+    let j = judge(&k, &bad);
+    assert_eq!((j.verdict, j.message.as_str()), (Verdict::Fail, "on bridge: db"));
+}
+
+#[test]
+fn isolated_fails_when_any_attempt_reached() {
+    let k = Kind::Isolated {
+        network: "frontend".into(),
+        service: "db".into(),
+        via: crate::lab::IsolationVia::Ip,
+        name: "db".into(),
+        port: Some(5432),
+        timeout_secs: 2,
+    };
+    let facts = |reached: &[bool]| {
+        Observed::Isolation(IsolationFacts {
+            network: "frontend".into(),
+            image: "busybox".into(),
+            attempts: reached
+                .iter()
+                .enumerate()
+                .map(|(i, r)| Attempt { target: format!("10.0.0.{i}:5432"), reached: *r, detail: String::new() })
+                .collect(),
+        })
+    };
+    assert_eq!(v(&k, facts(&[false, false])), Verdict::Pass);
+    let j = judge(&k, &facts(&[false, true]));
+    assert_eq!(j.verdict, Verdict::Fail);
+    assert!(j.message.contains("reached 10.0.0.1:5432"), "{}", j.message);
+    assert!(j.evidence.iter().any(|e| e.contains("helper container (busybox) attached to frontend only")));
+    assert_eq!(v(&k, facts(&[])), Verdict::Fail, "no address tried is not a pass");
+}
