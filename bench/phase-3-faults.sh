@@ -17,7 +17,10 @@ project="phase3-faults-$$"
 labcheck="${LABCHECK:-}"
 mismatches=0
 
-down() { docker compose -f "$solution" -p "$project" down -v --remove-orphans >/dev/null 2>&1; }
+# The files of the current case: `down` needs them too, or it leaves behind the networks that
+# only a fault file declares (split-networks).
+files=(-f "$solution")
+down() { docker compose "${files[@]}" -p "$project" down -v --remove-orphans >/dev/null 2>&1; }
 trap down EXIT
 
 # expected NAME: "first_broken|fail1 fail2 ..." from lab.toml ("|" for the solution).
@@ -57,12 +60,13 @@ settle() {
 }
 
 run_case() {
-    local name=$1 files=(-f "$solution") exp want_first want_fails got got_first out
+    local name=$1 exp want_first want_fails got got_first out
     case_bad=0
+    down                                  # the previous case, with its own files
+    files=(-f "$solution")
     [ "$name" = solution ] || files+=(-f "$lab/faults/$name.yml")
     exp=$(expected "$name") || { echo "?? $name: not in lab.toml"; mismatches=$((mismatches + 1)); return; }
     want_first=${exp%%|*}; want_fails=$(sorted "${exp#*|}")
-    down
     [ "$name" = bind-mount ] && rm -rf "$lab/solution/pgdata"
     local t0=$(date +%s%N)
     # Other phase-3 stacks (a learner's, another test's) may hold 127.0.0.1:8080 for a while:
@@ -110,7 +114,7 @@ print(r.get("first_broken") or "-", " ".join(c["id"] for c in r["checks"] if c["
             echo "ok $name (labcheck): fails [${got}]"
         else
             echo "MISMATCH $name (labcheck): fails [${got}] first ${got_first:-none}; lab.toml says [${want_fails}]"
-            head -c 2000 <<<"$out" | sed 's/^/     /'
+            (cd "$root" && NO_COLOR=1 "$labcheck" phase-3 --project "$project" 2>&1) | sed 's/^/     /'
             case_bad=1
         fi
     fi
