@@ -1,6 +1,7 @@
 //! Live tests against the real engine, driven by every labs/*/lab.toml that declares [[faults]].
 //!
-//! For each such compose lab: the solution passes every check; each fault (solution + override)
+//! For each such compose lab (plain-containers labs: their `[live]` up/down scripts, faults as
+//! scripts run after `up`): the solution passes every check; each fault (solution + override)
 //! fails exactly its declared `fails`, with `first_broken` first; a half-up stack (only the
 //! first service) and an absent stack give their single clear message.
 //! The docker CLI sets the stacks up (the product itself never calls it). Stacks run one at a
@@ -115,6 +116,7 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
     let engine = rt
         .block_on(labcheck::target::connect(Timeouts::default()))
         .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let labs = fault_labs();
     assert!(!labs.is_empty(), "no compose lab with [[faults]] could be loaded from {}", labs_dir().display());
     let settle = Duration::from_secs(90);
@@ -192,6 +194,87 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
         cleanup_bind_dirs(lab);
     }
 }
+
+/// How a plain-containers lab is built, from its `[live]` table (scripts, not compose files).
+struct Scripts {
+    up: PathBuf,
+    down: PathBuf,
+}
+
+fn live_scripts(lab: &Lab) -> Option<Scripts> {
+    let text = std::fs::read_to_string(&lab.file).ok()?;
+    let doc: toml::Table = toml::from_str(&text).ok()?;
+    let live = doc.get("live")?.as_table()?;
+    let path = |k: &str| live.get(k).and_then(|v| v.as_str()).map(|p| lab.dir.join(p));
+    Some(Scripts { up: path("up")?, down: path("down")? })
+}
+
+fn bash(script: &Path) -> std::process::Output {
+    Command::new("bash").arg(script).output().expect("bash runs")
+}
+
+/// Runs the lab's down script on drop, panic or not.
+struct ScriptStack<'a>(&'a Scripts);
+impl Drop for ScriptStack<'_> {
+    fn drop(&mut self) {
+        let out = bash(&self.0.down);
+        if !out.status.success() {
+            eprintln!("[live] {} failed: {}", self.0.down.display(), String::from_utf8_lossy(&out.stderr));
+        }
+    }
+}
+
+#[test]
+fn live_every_container_lab_solution_and_faults() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let engine = rt
+        .block_on(labcheck::target::connect(Timeouts::default()))
+        .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut tested = 0;
+    for dir in lab_dirs(&labs_dir()).unwrap() {
+        let Ok(lab) = load_lab(&dir) else { continue };
+        if !matches!(lab.target, Target::Containers { .. }) || lab.faults.is_empty() {
+            continue;
+        }
+        let scripts = live_scripts(&lab).unwrap_or_else(|| panic!("{} has [[faults]] but no [live] up/down scripts", lab.id));
+        tested += 1;
+        let opts = RunOptions { project: None, cwd: std::env::temp_dir(), http_host: None };
+        let variants = std::iter::once(None).chain(lab.faults.iter().map(Some));
+        for fault in variants {
+            let _ = bash(&scripts.down); // a clean slate
+            let stack = ScriptStack(&scripts);
+            let up = bash(&scripts.up);
+            assert!(up.status.success(), "{} failed: {}", scripts.up.display(), String::from_utf8_lossy(&up.stderr));
+            let (want, name): (BTreeSet<String>, String) = match fault {
+                None => (BTreeSet::new(), "solution".into()),
+                Some(f) => {
+                    let out = bash(&lab.dir.join(&f.file));
+                    assert!(out.status.success(), "fault script {} failed: {}", f.file, String::from_utf8_lossy(&out.stderr));
+                    (f.fails.iter().cloned().collect(), f.file.clone())
+                }
+            };
+            let started = Instant::now();
+            let r = rt
+                .block_on(run_until_with(&engine, &lab, &opts, started + Duration::from_secs(60), Duration::from_secs(1), |r| failing(r) == want, |_| {}))
+                .unwrap();
+            assert_eq!(failing(&r), want, "{} {name}:
+{}", lab.id, show(&r));
+            if let Some(f) = fault {
+                assert_eq!(r.first_broken().map(|c| c.id.as_str()), Some(f.first_broken.as_str()), "{name}:
+{}", show(&r));
+            } else {
+                assert!(r.ok(), "{}", show(&r));
+            }
+            eprintln!("[live] {}: {name} as declared after {:.1}s (one run {:?})", lab.id, started.elapsed().as_secs_f64(), r.duration);
+            drop(stack);
+        }
+    }
+    assert!(tested > 0, "no plain-containers lab with [[faults]] could be loaded");
+}
+
+/// Live stacks share host ports (8080, 8102, ...): one test at a time.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 /// Faults that bind-mount data folders leave them in solution/ (owned by the container's user).
 fn cleanup_bind_dirs(lab: &Lab) {
