@@ -9,8 +9,9 @@
 # Screenshots (a phase page with a diagram, search results, a quiz) go to $SHOT_DIR.
 #
 # Usage: scripts/book-browser-test.sh [--no-build]   (--no-build: test a copy of book/book as it is)
-# Needs: chromium (Debian package), node + npm (playwright-core is installed on first use into
-# $BOOK_TEST_CACHE, default ~/.cache/compose-lab/book-browser), mdbook (+ mdbook-quiz) to build.
+# Needs: chromium, node and npm (Debian packages; installed with apt-get when missing and run as
+# root), playwright-core (installed with npm on first use into $BOOK_TEST_CACHE, default
+# ~/.cache/compose-lab/book-browser), mdbook and mdbook-quiz (see scripts/book-check.sh).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,10 +26,25 @@ export PATH="$HOME/.cargo/bin:$PATH"
 say() { printf 'book-browser-test: %s\n' "$*" >&2; }
 die() { say "$*"; exit 2; }
 
+# On a clean Debian CI machine (as root), fetch what is missing from Debian's archive, once.
+missing=()
+[ -n "$CHROMIUM" ] || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  say "installing ${missing[*]} with apt-get (once)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null 2>&1 \
+    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null 2>&1; } \
+    || die "apt-get install ${missing[*]} failed"
+  CHROMIUM=$(command -v chromium || true)
+fi
 [ -n "$CHROMIUM" ] || die "chromium not found (apt-get install chromium)"
 command -v node >/dev/null || die "node not found (apt-get install nodejs npm)"
 
 trap 'rm -rf "$WORK"' EXIT
+if [ "${1:-}" != "--no-build" ] && ! command -v mdbook-quiz >/dev/null; then
+  bash "$ROOT/scripts/book-check.sh" --list >/dev/null   # installs mdbook and mdbook-quiz when missing
+fi
 if [ "${1:-}" = "--no-build" ]; then
   [ -f "$ROOT/book/book/index.html" ] || die "no built book in book/book"
   cp -a "$ROOT/book/book" "$OUT"
@@ -99,6 +115,7 @@ const ok = (msg) => console.log(`  ok   ${msg}`);
   async function step(fn) {
     for (let attempt = 1; ; attempt++) {
       netChanged = 0;
+      const errorsBefore = jsErrors.length;
       let result, error;
       try { result = await fn(); } catch (e) { error = e; }
       if (netChanged === 0 || attempt >= 6) {
@@ -106,6 +123,7 @@ const ok = (msg) => console.log(`  ok   ${msg}`);
         return result;
       }
       retries++;
+      jsErrors.length = errorsBefore;  // errors of an attempt cut short by the network do not count
       await page.waitForTimeout(300);
     }
   }
@@ -229,7 +247,7 @@ const ok = (msg) => console.log(`  ok   ${msg}`);
 
   console.log(`steps retried after ERR_NETWORK_CHANGED: ${retries}`);
   await context.close();
-  console.log(failures.length ? `\nFAILED: ${failures.length} problem(s)` : '\nbrowser test passed');
+  console.log(failures.length ? `\nFAILED: ${failures.length} problem(s)\n  ${failures.join('\n  ')}` : '\nbrowser test passed');
   console.log(`screenshots: ${shots}`);
   process.exit(failures.length ? 1 : 0);
 })().catch((e) => { console.error(e); process.exit(2); });

@@ -1,6 +1,20 @@
 #!/usr/bin/env bash
-# Build the book with no warnings, check its internal links, run its runnable blocks.
-# Usage: scripts/book-check.sh [--no-run] [--only phase-3] [--keep] [--list]
+# Build the book with no warnings, check its internal links and the labs' book links, and run
+# its runnable blocks against the live lab stacks (see book/README.md).
+# Usage: scripts/book-check.sh [--no-run] [--only phase-3] [--keep] [--list] [--remap 8080=18080]
+#
+# mdbook 0.5.4 and mdbook-quiz 0.5.0 are installed with cargo into ~/.cargo/bin when missing
+# (about 5 minutes, once), so a clean CI machine needs only a Rust toolchain.
 set -euo pipefail
 export PATH="$HOME/.cargo/bin:$PATH"
+need=()
+command -v mdbook >/dev/null || need+=(mdbook@0.5.4)
+command -v mdbook-quiz >/dev/null || need+=(mdbook-quiz@0.5.0)
+if [ ${#need[@]} -gt 0 ]; then
+  command -v cargo >/dev/null || { echo "book-check: ${need[*]} missing and no cargo to install them" >&2; exit 2; }
+  echo "book-check: installing ${need[*]} with cargo (once)" >&2
+  for crate in "${need[@]}"; do
+    cargo install --locked --quiet "$crate" >&2 || { echo "book-check: cargo install $crate failed" >&2; exit 2; }
+  done
+fi
 exec python3 "$(dirname "$0")/book-check.py" "$@"
