@@ -49,6 +49,12 @@ struct RunArgs {
     /// Show passing details, probe evidence and timings.
     #[arg(short, long)]
     verbose: bool,
+
+    /// Also run the drills: checks that CHANGE the stack (kill or break a container, or run
+    /// `docker compose down` and `down -v`, which DELETES the project's volumes and data).
+    /// Without it they are reported as skipped.
+    #[arg(long)]
+    drill: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -195,7 +201,7 @@ fn lint_cmd(dir: &std::path::Path) -> Result<u8, ToolError> {
 fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolError> {
     let lab = labs_dir::load(dir, id)?;
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| ToolError::Api(e.to_string()))?;
-    let opts = RunOptions { project: args.project.clone(), ..RunOptions::here() };
+    let opts = RunOptions { project: args.project.clone(), drill: args.drill, ..RunOptions::here() };
     let report = rt.block_on(async {
         let engine = target::connect(Timeouts::default()).await?;
         match args.wait {

@@ -25,6 +25,8 @@ pub struct RunOptions {
     pub cwd: PathBuf,
     /// `$LABCHECK_HTTP_HOST`: replaces localhost in `http` checks.
     pub http_host: Option<String>,
+    /// `--drill`: run the checks that change state (otherwise they are skipped, saying so).
+    pub drill: bool,
 }
 
 impl RunOptions {
@@ -33,6 +35,7 @@ impl RunOptions {
             project: None,
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             http_host: std::env::var("LABCHECK_HTTP_HOST").ok(),
+            drill: false,
         }
     }
 }
@@ -88,13 +91,18 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
     let facts: HashMap<String, Result<ContainerFacts, String>> = futures_util::future::join_all(inspects).await.into_iter().collect();
     let http_client = http::client(engine.timeouts.http);
 
-    let ctx = Ctx { engine, stack: &stack, facts: &facts, http: &http_client, opts };
+    // Every container of each service (for scaled services and the phase 4-6 kinds).
+    let replicas = match &stack.project {
+        Some(p) => crate::probe::ext::replicas(&engine.docker, &engine.timeouts, p, lab.target.units(), &facts).await,
+        None => HashMap::new(),
+    };
+    let ctx = Ctx { engine, stack: &stack, facts: &facts, http: &http_client, opts, replicas: &replicas };
     let ctx = &ctx;
     // Each check is a shared future. Its probe starts at once, alongside the checks it needs
     // (so a healthy stack costs one probe's latency, not the ladder's depth); as soon as a need
     // is known not to have passed, the probe is dropped and the check is skipped.
     let mut futs: HashMap<&str, Shared<BoxFuture<'_, CheckResult>>> = HashMap::new();
-    for check in &lab.checks {
+    for check in lab.checks.iter().filter(|c| !c.kind.is_drill()) {
         let needs: Vec<Shared<BoxFuture<'_, CheckResult>>> =
             check.needs.iter().filter_map(|n| futs.get(n.as_str()).cloned()).collect();
         let depth = depths[&check.id];
@@ -116,7 +124,21 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
         .shared();
         futs.insert(&check.id, fut);
     }
-    let results = futures_util::future::join_all(lab.checks.iter().map(|c| futs[c.id.as_str()].clone())).await;
+    let mut done: HashMap<String, CheckResult> =
+        futures_util::future::join_all(futs.values().cloned()).await.into_iter().map(|r| (r.id.clone(), r)).collect();
+    // Drills change the stack: after every other check, one at a time, in ladder order.
+    for check in lab.checks.iter().filter(|c| c.kind.is_drill()) {
+        let depth = depths[&check.id];
+        let result = if !opts.drill {
+            skipped_why(check, depth, vec![], ctx.see(check), "skipped: a drill (it changes the stack); run with --drill to run it".into())
+        } else {
+            let needs: Vec<CheckResult> = check.needs.iter().filter_map(|n| done.get(n).cloned()).collect();
+            let blocked = crate::ladder::blocked_by(&needs);
+            if blocked.is_empty() { ctx.run_check(check, depth).await } else { skipped(check, depth, blocked, ctx.see(check)) }
+        };
+        done.insert(check.id.clone(), result);
+    }
+    let results: Vec<CheckResult> = lab.checks.iter().filter_map(|c| done.remove(&c.id)).collect();
 
     Ok(Report {
         lab_id: lab.id.clone(),
@@ -161,6 +183,7 @@ struct Ctx<'a> {
     facts: &'a HashMap<String, Result<ContainerFacts, String>>,
     http: &'a reqwest::Client,
     opts: &'a RunOptions,
+    replicas: &'a HashMap<String, Vec<ContainerFacts>>,
 }
 
 impl Ctx<'_> {
@@ -186,6 +209,12 @@ impl Ctx<'_> {
         let e = self.engine;
         let t = &e.timeouts;
         let one = |unit: &str| self.container(unit).map(|c| Observed::Container(Box::new(c.clone()))).unwrap_or_else(|o| o);
+        // A scaled service: `running` and `healthy` judge every container.
+        if let Kind::Running { service } | Kind::Healthy { service } = kind {
+            if let Some(all) = self.replicas.get(service).filter(|all| all.len() > 1) {
+                return Observed::Ext(Box::new(crate::probe::ext_facts::ExtFacts::Replicas { service: service.clone(), containers: all.clone() }));
+            }
+        }
         match kind {
             Kind::Running { service }
             | Kind::Healthy { service }
@@ -224,6 +253,19 @@ impl Ctx<'_> {
                 Err(o) => o,
             },
             Kind::Attached { service, .. } => one(service),
+            Kind::Ext(x) => {
+                let env = crate::probe::ext::Env {
+                    docker: &e.docker,
+                    t,
+                    endpoint: &e.endpoint,
+                    project: self.stack.project.as_deref(),
+                    facts: self.facts,
+                    replicas: self.replicas,
+                    http: self.http,
+                    http_host: self.opts.http_host.as_deref(),
+                };
+                crate::probe::ext::observe(&env, x).await
+            }
             Kind::Network { network, .. } => match net::network(&e.docker, t, network).await {
                 Ok(n) => Observed::Network(n),
                 Err(err) => Observed::ProbeError(err),

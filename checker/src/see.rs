@@ -2,6 +2,8 @@
 
 use crate::lab::Kind;
 
+mod ext;
+
 fn sh_quote(s: &str) -> String {
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,".contains(c)) {
         s.to_string()
@@ -57,6 +59,7 @@ pub fn command(kind: &Kind, project: Option<&str>, name: &dyn Fn(&str) -> String
             name(service),
             port.unwrap_or(0)
         ),
+        Kind::Ext(e) => ext::command(e, project, name),
         Kind::Postgres { service, query, .. } => {
             exec(service, format!("sh -c 'psql -U \"$POSTGRES_USER\" -d \"${{POSTGRES_DB:-$POSTGRES_USER}}\" -c {}'", sh_quote(&format!("\"{}\"", query.replace('"', "\\\"")))))
         }

@@ -94,7 +94,7 @@ fn show(r: &Report) -> String {
 }
 
 fn opts(project: &str) -> RunOptions {
-    RunOptions { project: Some(project.to_string()), cwd: std::env::temp_dir(), http_host: None }
+    RunOptions { project: Some(project.to_string()), cwd: std::env::temp_dir(), http_host: None, drill: false }
 }
 
 /// Compose labs that declare faults and that this labcheck can load.
@@ -239,7 +239,7 @@ fn live_every_container_lab_solution_and_faults() {
         }
         let scripts = live_scripts(&lab).unwrap_or_else(|| panic!("{} has [[faults]] but no [live] up/down scripts", lab.id));
         tested += 1;
-        let opts = RunOptions { project: None, cwd: std::env::temp_dir(), http_host: None };
+        let opts = RunOptions { project: None, cwd: std::env::temp_dir(), http_host: None, drill: false };
         let variants = std::iter::once(None).chain(lab.faults.iter().map(Some));
         for fault in variants {
             let _ = bash(&scripts.down); // a clean slate

@@ -117,7 +117,7 @@ peer = "{srv}"
     let engine = rt
         .block_on(labcheck::target::connect(Timeouts::default()))
         .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
-    let opts = RunOptions { project: None, cwd: std::env::temp_dir(), http_host: None };
+    let opts = RunOptions { project: None, cwd: std::env::temp_dir(), http_host: None, drill: false };
     let r = rt.block_on(run_lab(&engine, &lab, &opts)).unwrap();
     let get = |id: &str| r.results.iter().find(|c| c.id == id).unwrap();
     let text = labcheck::report::human::render(

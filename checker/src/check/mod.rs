@@ -2,6 +2,7 @@
 
 #[cfg(test)]
 mod tests;
+pub mod ext;
 
 use crate::lab::Kind;
 use crate::probe::facts::*;
@@ -79,6 +80,9 @@ pub fn judge(kind: &Kind, observed: &Observed) -> Judgement {
         (Kind::Attached { service, networks, only }, Observed::Container(c)) => attached(service, networks, *only, c),
         (Kind::NetworkExcludes { network, .. }, Observed::Many(cs)) => network_excludes(network, cs),
         (Kind::Isolated { service, network, .. }, Observed::Isolation(i)) => isolated(service, network, i),
+        (Kind::Running { service }, Observed::Ext(x)) => ext::scaled(true, service, x),
+        (Kind::Healthy { service }, Observed::Ext(x)) => ext::scaled(false, service, x),
+        (Kind::Ext(e), o) => ext::judge(e, o),
         (k, o) => fail(format!("internal error: probe result {o:?} does not fit check kind {}", k.name())),
     }
 }

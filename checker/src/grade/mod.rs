@@ -143,6 +143,8 @@ async fn grade_one(lab: &Lab, learner: &Learner, slot: usize, rules: &GradingRul
             // No folder of the grader's means anything on a learner's engine.
             cwd: PathBuf::from("/nonexistent-labcheck-grade"),
             http_host: learner.http_host.clone().or_else(|| conn.http_host.clone()),
+            // grading only observes: drills change a learner's stack
+            drill: false,
         };
         run_lab(&conn.engine, lab, &opts).await.map_err(|e| e.to_string())
     };

@@ -89,6 +89,10 @@ struct LenientLab {
 pub const KINDS: &[&str] = &[
     "running", "healthy", "shared_network", "resolves", "tcp", "depends_on", "published", "not_published", "volume", "env",
     "http", "postgres", "network", "attached", "network_excludes", "isolated",
+    // phases 4-6 (lab/ext.rs)
+    "compose_volume", "file_owner", "tarball", "persistence", "restore_drill", "no_shared_network", "tcp_blocked",
+    "secret_file", "env_absent", "http_body_excludes", "http_cached", "redis_key", "bind_mount", "replicas",
+    "http_distinct", "self_heal",
 ];
 
 #[derive(Deserialize)]
@@ -159,6 +163,27 @@ struct RawCheck {
     services: Option<Vec<String>>,
     via: Option<Spanned<String>>,
     timeout: Option<Spanned<i64>>,
+    // fields of the phase 4-6 kinds (lab/ext.rs)
+    user: Option<String>,
+    mode: Option<String>,
+    contains: Option<Vec<String>>,
+    marker_table: Option<String>,
+    secret: Option<String>,
+    vars: Option<Vec<String>>,
+    excludes: Option<Vec<String>>,
+    header: Option<String>,
+    hit: Option<String>,
+    key: Option<String>,
+    source: Option<String>,
+    target: Option<String>,
+    min: Option<i64>,
+    healthy: Option<bool>,
+    field: Option<String>,
+    requests: Option<i64>,
+    min_distinct: Option<i64>,
+    within_s: Option<i64>,
+    action: Option<String>,
+    chaos_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -168,6 +193,8 @@ struct RawFault {
     summary: String,
     first_broken: Spanned<String>,
     fails: Vec<Spanned<String>>,
+    /// `fails` was measured with `--drill`.
+    drill: Option<bool>,
 }
 
 /// Read and validate `dir/lab.toml`.
@@ -305,7 +332,27 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
             first_broken: rf.first_broken.into_inner(),
             fails: rf.fails.into_iter().map(Spanned::into_inner).collect(),
             line,
+            drill: rf.drill.unwrap_or(false),
         });
+    }
+
+    // Drills run only with --drill, after every other check: nothing else may need one, and a
+    // fault measured without drills cannot list one.
+    for c in checks.iter().filter(|c| !c.kind.is_drill()) {
+        for n in c.needs.iter().filter(|n| checks.iter().any(|d| &d.id == *n && d.kind.is_drill())) {
+            cx.err(seen[&c.id].clone(), format!("check `{}` needs the drill `{n}`, which runs only with --drill; only drills may need drills", c.id));
+        }
+    }
+    for (f, rf_line) in faults.iter().map(|f| (f, f.line)) {
+        for n in f.fails.iter().filter(|n| !f.drill && checks.iter().any(|d| &d.id == *n && d.kind.is_drill())) {
+            let (line, column) = (rf_line, 1);
+            cx.errors.push(SpecError {
+                file: file.to_path_buf(),
+                line,
+                column,
+                message: format!("fault `{}` lists the drill `{n}`; add `drill = true` if its fails were measured with --drill", f.file),
+            });
+        }
     }
 
     if checks.is_empty() && cx.errors.is_empty() {
@@ -488,6 +535,47 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
             };
             let name = rc.name.clone().unwrap_or_else(|| service.clone());
             Kind::Isolated { network, service, via, name, port, timeout_secs }
+        }
+        k if super::ext::KINDS.contains(&k) => {
+            let f = super::ext::Fields {
+                service: rc.service.clone(),
+                peer: rc.peer.clone(),
+                from: rc.from.clone(),
+                host: rc.host.clone(),
+                port: rc.port.as_ref().map(|p| *p.get_ref()),
+                path: rc.path.clone(),
+                url: rc.url.clone(),
+                status: rc.status.as_ref().map(|s| *s.get_ref()),
+                query: rc.query.clone(),
+                expect: rc.expect.clone(),
+                timeout: rc.timeout.as_ref().map(|t| *t.get_ref()),
+                user: rc.user.clone(),
+                mode: rc.mode.clone(),
+                contains: rc.contains.clone(),
+                marker_table: rc.marker_table.clone(),
+                secret: rc.secret.clone(),
+                vars: rc.vars.clone(),
+                excludes: rc.excludes.clone(),
+                header: rc.header.clone(),
+                hit: rc.hit.clone(),
+                key: rc.key.clone(),
+                source: rc.source.clone(),
+                target: rc.target.clone(),
+                min: rc.min,
+                healthy: rc.healthy,
+                field: rc.field.clone(),
+                requests: rc.requests,
+                min_distinct: rc.min_distinct,
+                within_s: rc.within_s,
+                action: rc.action.clone(),
+                chaos_file: rc.chaos_file.clone(),
+            };
+            let mut errs = Vec::new();
+            let built = super::ext::build(k, &f, &mut missing, &mut |m| errs.push(m));
+            for m in errs {
+                cx.err(span.clone(), format!("check `{id}`: {m}"));
+            }
+            Kind::Ext(built?)
         }
         other => {
             cx.err(rc.kind.span(), format!("unknown check kind `{other}`; this labcheck supports {}", KINDS.join(", ")));

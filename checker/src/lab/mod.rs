@@ -5,6 +5,7 @@
 //! the exact place in the file.
 
 mod load;
+pub mod ext;
 pub mod lint;
 
 pub use load::{load_lab, load_str, parse_api as parse_api_version, LoadError, SpecError};
@@ -110,6 +111,8 @@ pub enum Kind {
     NetworkExcludes { network: String, services: Vec<String> },
     /// A fresh container on `network` alone cannot resolve / reach `service`.
     Isolated { network: String, service: String, via: IsolationVia, name: String, port: Option<u16>, timeout_secs: u64 },
+    /// The kinds of phases 4-6 (volumes and backups, secrets, replicas, drills): see [`ext`].
+    Ext(ext::ExtKind),
 }
 
 /// What an `isolated` check tries.
@@ -141,6 +144,7 @@ impl Kind {
             Kind::Attached { .. } => "attached",
             Kind::NetworkExcludes { .. } => "network_excludes",
             Kind::Isolated { .. } => "isolated",
+            Kind::Ext(e) => e.name(),
         }
     }
 
@@ -195,6 +199,7 @@ impl Kind {
             Kind::Isolated { network, service, via: IsolationVia::Ip, port, .. } => {
                 format!("a container on {network} alone cannot connect to any address of {service} on port {}", port.unwrap_or(0))
             }
+            Kind::Ext(e) => e.describe(),
         }
     }
 
@@ -213,7 +218,13 @@ impl Kind {
             Kind::DependsOn { service, .. } | Kind::Attached { service, .. } | Kind::Isolated { service, .. } => vec![service],
             Kind::NetworkExcludes { services, .. } => services.iter().map(String::as_str).collect(),
             Kind::Http { .. } | Kind::Network { .. } => vec![],
+            Kind::Ext(e) => e.units(),
         }
+    }
+
+    /// A drill changes the stack: it runs only with `--drill`, after every other check.
+    pub fn is_drill(&self) -> bool {
+        matches!(self, Kind::Ext(e) if e.is_drill())
     }
 }
 
@@ -225,6 +236,8 @@ pub struct Fault {
     pub first_broken: String,
     pub fails: Vec<String>,
     pub line: usize,
+    /// `fails` was measured with drills enabled (`--drill`).
+    pub drill: bool,
 }
 
 #[cfg(test)]

@@ -168,6 +168,8 @@ pub enum Observed {
     /// Several containers by name (None: no such container).
     Many(Vec<(String, Option<Box<ContainerFacts>>)>),
     Isolation(IsolationFacts),
+    /// What a phase 4-6 probe saw (probe/ext_facts.rs).
+    Ext(Box<super::ext_facts::ExtFacts>),
     /// The service has no container in the project.
     Missing(String),
     /// The probe itself could not run (timeout, no helper image, API error).

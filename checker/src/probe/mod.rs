@@ -2,7 +2,10 @@
 
 pub mod compose;
 pub mod container;
+pub mod drill;
 pub mod exec;
+pub mod ext;
+pub mod ext_facts;
 pub mod facts;
 pub mod http;
 pub mod net;

@@ -1,0 +1,344 @@
+//! Drills: the probes that change state. They run only with `--drill`, after every read-only
+//! check, one at a time (run.rs), and each step has a time limit.
+//!
+//! - persistence: `docker compose down` / `up -d --wait` through the compose CLI, with the
+//!   project's own files (that is what is being tested), then `down -v` / `up -d --wait`;
+//! - restore: the newest backup into a scratch volume and a scratch server (both removed);
+//! - self-heal: kill or break one container and watch the learner's manager restore it.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use bollard::models::{HealthStatusEnum, HostConfig, Mount, MountTypeEnum, VolumeCreateOptions};
+use bollard::query_parameters::{InspectContainerOptions, KillContainerOptions, ListContainersOptions, RemoveVolumeOptions};
+use bollard::Docker;
+
+use super::compose::{LABEL_CONFIG_FILES, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use super::exec::{exec, helper_image};
+use super::ext::{bind_ro, glob_parts, working_dir, Env, Scratch, LIST_SCRIPT};
+use super::ext_facts::{ExtFacts, Step};
+use super::facts::{ContainerFacts, Observed};
+use super::{bounded, container, postgres, Timeouts};
+use crate::lab::ext::{ExtKind, HealAction};
+
+/// Longest a compose `down` or `up -d --wait` may take.
+const COMPOSE_LIMIT: Duration = Duration::from_secs(120);
+/// Longest the scratch server of the restore drill may take to accept connections.
+const READY_LIMIT: Duration = Duration::from_secs(30);
+
+pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
+    let c = |unit: &str| match env.facts.get(unit) {
+        Some(Ok(c)) if c.running => Ok(c.clone()),
+        Some(Ok(c)) => Err(Observed::ProbeError(format!("{unit} is not running ({})", c.status))),
+        Some(Err(e)) => Err(Observed::ProbeError(e.clone())),
+        None => Err(Observed::Missing(unit.to_string())),
+    };
+    let f = match kind {
+        ExtKind::Persistence { service, marker_table, query, .. } => match c(service) {
+            Ok(c) => persistence(env, &c, service, marker_table, query.as_deref()).await,
+            Err(o) => return o,
+        },
+        ExtKind::RestoreDrill { service, path, query, .. } => match c(service) {
+            Ok(c) => restore(env.docker, env.t, &c, path, query).await,
+            Err(o) => return o,
+        },
+        ExtKind::SelfHeal { service, action, chaos_file, within_secs } => {
+            let all = env.replicas.get(service).cloned().unwrap_or_default();
+            self_heal(env.docker, env.t, service, &all, *action, chaos_file.as_deref(), Duration::from_secs(*within_secs)).await
+        }
+        _ => return Observed::ProbeError(format!("internal error: {} is not a drill", kind.name())),
+    };
+    Observed::Ext(Box::new(f))
+}
+
+fn token() -> String {
+    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    format!("{:x}{:x}", n & 0xffff_ffff_ffff, std::process::id())
+}
+
+/// The first value of the first row, or the error.
+async fn scalar(c: &ContainerFacts, sql: &str, limit: Duration) -> Result<String, String> {
+    let r = postgres::query(c, sql, limit).await;
+    match r.rows {
+        Ok(rows) => Ok(rows.first().and_then(|r| r.first()).cloned().flatten().unwrap_or_default()),
+        Err(e) => Err(e),
+    }
+}
+
+/// `docker compose` with the project's own files and folder, bounded by [`COMPOSE_LIMIT`].
+async fn compose(endpoint: &str, project: &str, wd: &str, files: &[String], args: &[&str]) -> Result<(), String> {
+    let mut cmd = tokio::process::Command::new("docker");
+    cmd.arg("compose").args(["-p", project, "--project-directory", wd]);
+    for f in files {
+        cmd.args(["-f", f]);
+    }
+    cmd.args(args).current_dir(wd).kill_on_drop(true).stdin(std::process::Stdio::null());
+    if endpoint.starts_with("unix://") || endpoint.starts_with("tcp://") || endpoint.starts_with("ssh://") {
+        cmd.env("DOCKER_HOST", endpoint);
+    }
+    let shown = format!("docker compose -p {project} {}", args.join(" "));
+    match tokio::time::timeout(COMPOSE_LIMIT, cmd.output()).await {
+        Err(_) => Err(format!("`{shown}` did not finish within {} s", COMPOSE_LIMIT.as_secs())),
+        Ok(Err(e)) => Err(format!("cannot run `{shown}` ({e}); this drill needs the docker CLI with the compose plugin")),
+        Ok(Ok(out)) if out.status.success() => Ok(()),
+        Ok(Ok(out)) => {
+            let err = String::from_utf8_lossy(&out.stderr);
+            let tail: Vec<&str> = err.trim().lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+            Err(format!("`{shown}` failed: {}", tail.join(" | ")))
+        }
+    }
+}
+
+/// The running container of `service` in `project`, inspected.
+async fn find(docker: &Docker, t: &Timeouts, project: &str, service: &str) -> Result<ContainerFacts, String> {
+    let mut filters = HashMap::new();
+    filters.insert("label".to_string(), vec![format!("{LABEL_PROJECT}={project}"), format!("{LABEL_SERVICE}={service}")]);
+    filters.insert("status".to_string(), vec!["running".to_string()]);
+    let list = bounded(t.api, "listing containers", docker.list_containers(Some(ListContainersOptions { all: false, filters: Some(filters), ..Default::default() }))).await?;
+    let c = list
+        .iter()
+        .find(|c| !c.labels.as_ref().is_some_and(|l| l.get(LABEL_ONEOFF).is_some_and(|v| v.eq_ignore_ascii_case("true"))))
+        .and_then(|c| c.id.clone())
+        .ok_or_else(|| format!("no running container of {service} after `up`"))?;
+    container::inspect(docker, t, &c).await
+}
+
+/// A query on a server that has just come up: retried for a few seconds.
+async fn settle_scalar(docker: &Docker, t: &Timeouts, project: &str, service: &str, sql: &str) -> Result<String, String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let r = match find(docker, t, project, service).await {
+            Ok(c) => scalar(&c, sql, t.postgres).await,
+            Err(e) => Err(e),
+        };
+        match r {
+            Err(e) if Instant::now() < deadline && !e.contains("ERROR") => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn persistence(env: &Env<'_>, c: &ContainerFacts, service: &str, table: &str, query: Option<&str>) -> ExtFacts {
+    let mut steps = Vec::new();
+    let facts = |steps: Vec<Step>, a, b, q, error: Option<String>| ExtFacts::Persistence {
+        steps,
+        marker_after_down: a,
+        table_gone_after_down_v: b,
+        query_after: q,
+        error,
+    };
+    let (Some(project), Ok(wd)) = (c.labels.get(LABEL_PROJECT).cloned(), working_dir(c)) else {
+        return facts(steps, None, None, None, Some(format!("{} has no compose project or working_dir label", c.name)));
+    };
+    let files: Vec<String> = c.labels.get(LABEL_CONFIG_FILES).map(|f| f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+    if let Some(missing) = files.iter().find(|f| !std::path::Path::new(f).is_file()) {
+        return facts(steps, None, None, None, Some(format!("the compose file {missing} is not readable here: run the drill on the machine that has the lab folder")));
+    }
+    let (docker, t) = (env.docker, env.t);
+    let mark = token();
+    let clock = Instant::now();
+    if let Err(e) = scalar(c, &format!("CREATE TABLE IF NOT EXISTS {table}(v text); INSERT INTO {table} VALUES ('{mark}'); SELECT 1"), t.postgres).await {
+        return facts(steps, None, None, None, Some(format!("writing the marker row failed: {e}")));
+    }
+    steps.push(Step { what: format!("wrote the marker row into {table}"), secs: clock.elapsed().as_secs_f64() });
+
+    let cycle = |args: &'static [&'static str], what: &'static str| {
+        let (project, wd, files) = (project.clone(), wd.clone(), files.clone());
+        async move {
+            let clock = Instant::now();
+            compose(env.endpoint, &project, &wd, &files, args).await?;
+            compose(env.endpoint, &project, &wd, &files, &["up", "-d", "--wait"]).await?;
+            Ok::<_, String>(Step { what: what.to_string(), secs: clock.elapsed().as_secs_f64() })
+        }
+    };
+    match cycle(&["down"], "docker compose down, then up -d --wait").await {
+        Ok(s) => steps.push(s),
+        Err(e) => return facts(steps, None, None, None, Some(e)),
+    }
+    let after_down = settle_scalar(docker, t, &project, service, &format!("SELECT count(*)::text FROM {table} WHERE v = '{mark}'")).await;
+    match cycle(&["down", "-v"], "docker compose down -v, then up -d --wait").await {
+        Ok(s) => steps.push(s),
+        Err(e) => return facts(steps, Some(after_down), None, None, Some(e)),
+    }
+    let gone = settle_scalar(docker, t, &project, service, &format!("SELECT (to_regclass('{table}') IS NULL)::text")).await;
+    let q = match query {
+        Some(q) => Some(settle_scalar(docker, t, &project, service, q).await),
+        None => None,
+    };
+    facts(steps, Some(after_down), Some(gone), q, None)
+}
+
+async fn restore(docker: &Docker, t: &Timeouts, c: &ContainerFacts, path: &str, query: &str) -> ExtFacts {
+    let mut steps = Vec::new();
+    let wd = match working_dir(c) {
+        Ok(w) => w,
+        Err(e) => return ExtFacts::Restore { file: None, steps, result: Err(e) },
+    };
+    let (dir, pattern) = glob_parts(&wd, path);
+    let image = match bounded(t.api, "inspecting the service's container", docker.inspect_container(&c.id, None::<InspectContainerOptions>)).await {
+        Ok(r) => r.config.and_then(|c| c.image).unwrap_or_default(),
+        Err(e) => return ExtFacts::Restore { file: None, steps, result: Err(e) },
+    };
+    let volume = format!("labcheck-restore-{}", token());
+    let mut labels = HashMap::new();
+    labels.insert("org.compose-lab.probe".to_string(), "true".to_string());
+    if let Err(e) = bounded(t.api, "creating the scratch volume", docker.create_volume(VolumeCreateOptions { name: Some(volume.clone()), labels: Some(labels), ..Default::default() })).await {
+        return ExtFacts::Restore { file: None, steps, result: Err(e) };
+    }
+    let mut file = None;
+    let result = restore_into(docker, t, c, &dir, &pattern, &image, &volume, query, &mut steps, &mut file).await;
+    let _ = bounded(t.api, "removing the scratch volume", docker.remove_volume(&volume, Some(RemoveVolumeOptions { force: true }))).await;
+    ExtFacts::Restore { file, steps, result }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn restore_into(
+    docker: &Docker,
+    t: &Timeouts,
+    c: &ContainerFacts,
+    dir: &str,
+    pattern: &str,
+    image: &str,
+    volume: &str,
+    query: &str,
+    steps: &mut Vec<Step>,
+    file: &mut Option<String>,
+) -> Result<String, String> {
+    let clock = Instant::now();
+    let vol = |target: &str| Mount { target: Some(target.into()), source: Some(volume.to_string()), typ: Some(MountTypeEnum::VOLUME), ..Default::default() };
+    // 1. unpack the newest tarball in a helper
+    let helper_img = helper_image(docker, t).await?;
+    let host = HostConfig { network_mode: Some("none".into()), mounts: Some(vec![bind_ro(dir), vol("/data")]), ..Default::default() };
+    let helper = Scratch::start(docker, t, helper_img, Some(vec!["sleep".into(), "120".into()]), vec![], host).await.map_err(|e| {
+        if e.contains("bind source path does not exist") { format!("the folder {dir} does not exist on the Docker host") } else { e }
+    })?;
+    let unpacked = async {
+        let listed = exec(docker, t, &helper.id, &["sh", "-c", LIST_SCRIPT, "sh", pattern]).await?;
+        let mut files: Vec<&str> = listed.stdout.lines().filter(|l| !l.is_empty()).collect();
+        files.sort();
+        let newest = files.last().ok_or_else(|| format!("no file matches {pattern} in {dir}"))?.to_string();
+        *file = Some(newest.clone());
+        let out = exec(docker, t, &helper.id, &["tar", "-xzf", &format!("/b/{newest}"), "-C", "/data"]).await?;
+        if out.exit_code != Some(0) {
+            return Err(format!("tar -xzf {newest} failed: {}", out.diagnostic()));
+        }
+        Ok::<_, String>(newest)
+    }
+    .await;
+    helper.remove().await;
+    let newest = unpacked?;
+    steps.push(Step { what: format!("unpacked {newest} into the scratch volume {volume}"), secs: clock.elapsed().as_secs_f64() });
+
+    // 2. a server from the service's own image on that volume: no network, no init scripts
+    let clock = Instant::now();
+    let env: Vec<String> = c.env.iter().filter(|kv| kv.starts_with("POSTGRES_") || kv.starts_with("PG")).cloned().collect();
+    let host = HostConfig { network_mode: Some("none".into()), mounts: Some(vec![vol("/var/lib/postgresql/data")]), ..Default::default() };
+    let server = Scratch::start(docker, t, image, None, env, host).await?;
+    let user = c.env_var("POSTGRES_USER").filter(|v| !v.is_empty()).unwrap_or("postgres").to_string();
+    let db = c.env_var("POSTGRES_DB").filter(|v| !v.is_empty()).unwrap_or(&user).to_string();
+    let answer = async {
+        let deadline = Instant::now() + READY_LIMIT;
+        loop {
+            let r = exec(docker, t, &server.id, &["pg_isready", "-h", "127.0.0.1", "-U", &user, "-d", &db]).await;
+            if matches!(&r, Ok(o) if o.exit_code == Some(0)) {
+                break;
+            }
+            let state = container::inspect(docker, t, &server.id).await.map(|f| (f.running, f.status, f.exit_code));
+            if let Ok((false, status, code)) = state {
+                return Err(format!("the restored server stopped ({status}, exit code {}) before accepting connections", code.unwrap_or_default()));
+            }
+            if Instant::now() >= deadline {
+                return Err(format!("the restored server did not accept connections within {} s", READY_LIMIT.as_secs()));
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        steps.push(Step { what: format!("a {image} server on the restored data accepted connections"), secs: clock.elapsed().as_secs_f64() });
+        let out = exec(docker, t, &server.id, &["psql", "-X", "-U", &user, "-d", &db, "-tAc", query]).await?;
+        if out.exit_code == Some(0) {
+            Ok(out.stdout.trim().to_string())
+        } else {
+            Err(format!("the query failed on the restored data: {}", out.diagnostic()))
+        }
+    }
+    .await;
+    server.remove().await;
+    answer
+}
+
+/// (running, health status, StartedAt) of a container; Err(404 text) when it is gone.
+async fn state(docker: &Docker, t: &Timeouts, id: &str) -> Result<(bool, String, String, String), String> {
+    let r = bounded(t.api, "inspecting the container", docker.inspect_container(id, None::<InspectContainerOptions>)).await?;
+    let s = r.state.unwrap_or_default();
+    let health = s.health.and_then(|h| h.status).map(|h| if h == HealthStatusEnum::EMPTY { "none".to_string() } else { h.to_string() }).unwrap_or_else(|| "none".into());
+    let status = s.status.map(|s| s.to_string()).unwrap_or_default();
+    let shown = match (s.running.unwrap_or(false), s.exit_code) {
+        (false, Some(code)) => format!("{status} ({code})"),
+        (true, _) => format!("{status}, {health}"),
+        _ => status.clone(),
+    };
+    Ok((s.running.unwrap_or(false), health, s.started_at.unwrap_or_default(), shown))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn self_heal(
+    docker: &Docker,
+    t: &Timeouts,
+    service: &str,
+    all: &[ContainerFacts],
+    action: HealAction,
+    chaos_file: Option<&str>,
+    within: Duration,
+) -> ExtFacts {
+    let heal = |container: String, error: Option<String>| ExtFacts::Heal { container, down_after: None, healthy_after: None, last_state: String::new(), error };
+    let mut candidates: Vec<&ContainerFacts> = all.iter().filter(|c| c.running && c.health.as_ref().is_some_and(|h| h.status == "healthy")).collect();
+    candidates.sort_by(|a, b| a.name.cmp(&b.name));
+    let Some(victim) = candidates.first() else {
+        return heal(String::new(), Some(format!("no running, healthy container of {service} to try it on")));
+    };
+    let started_before = match state(docker, t, &victim.id).await {
+        Ok((_, _, started, _)) => started,
+        Err(e) => return heal(victim.name.clone(), Some(e)),
+    };
+    let clock = Instant::now();
+    let acted = match action {
+        HealAction::Kill => bounded(t.api, "killing the container", docker.kill_container(&victim.id, Some(KillContainerOptions { signal: "SIGKILL".into() }))).await,
+        HealAction::Unhealthy => {
+            let file = chaos_file.unwrap_or("/tmp/labcheck-chaos");
+            match exec(docker, t, &victim.id, &["touch", file]).await {
+                Ok(o) if o.exit_code == Some(0) => Ok(()),
+                Ok(o) => Err(format!("`touch {file}` in the container failed: {}", o.diagnostic())),
+                Err(e) => Err(e),
+            }
+        }
+    };
+    if let Err(e) = acted {
+        return heal(victim.name.clone(), Some(e));
+    }
+    let (mut down_after, mut healthy_after, mut last_state) = (None, None, String::new());
+    while clock.elapsed() < within {
+        match state(docker, t, &victim.id).await {
+            Ok((running, health, started, shown)) => {
+                last_state = shown;
+                let ok = running && health == "healthy";
+                if down_after.is_none() && (!ok || started != started_before) {
+                    down_after = Some(clock.elapsed().as_secs_f64());
+                }
+                if ok && down_after.is_some() {
+                    healthy_after = Some(clock.elapsed().as_secs_f64());
+                    break;
+                }
+            }
+            Err(e) if e.contains("404") || e.contains("No such container") => {
+                last_state = "removed".into();
+                down_after.get_or_insert(clock.elapsed().as_secs_f64());
+                break;
+            }
+            Err(e) => last_state = e,
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    ExtFacts::Heal { container: victim.name.clone(), down_after, healthy_after, last_state, error: None }
+}
