@@ -27,23 +27,26 @@ const COMPOSE_LIMIT: Duration = Duration::from_secs(120);
 const READY_LIMIT: Duration = Duration::from_secs(30);
 
 pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
-    let c = |unit: &str| match env.facts.get(unit) {
-        Some(Ok(c)) if c.running => Ok(c.clone()),
-        Some(Ok(c)) => Err(Observed::ProbeError(format!("{unit} is not running ({})", c.status))),
-        Some(Err(e)) => Err(Observed::ProbeError(e.clone())),
-        None => Err(Observed::Missing(unit.to_string())),
+    let Some(project) = env.project else {
+        return Observed::ProbeError("drills need a compose project".into());
+    };
+    // Fresh facts: an earlier drill may have replaced the containers seen at the start.
+    let c = |unit: &str| {
+        let unit = unit.to_string();
+        async move { find(env.docker, env.t, project, &unit).await.map_err(Observed::ProbeError) }
     };
     let f = match kind {
-        ExtKind::Persistence { service, marker_table, query, .. } => match c(service) {
+        ExtKind::Persistence { service, marker_table, query, .. } => match c(service).await {
             Ok(c) => persistence(env, &c, service, marker_table, query.as_deref()).await,
             Err(o) => return o,
         },
-        ExtKind::RestoreDrill { service, path, query, .. } => match c(service) {
+        ExtKind::RestoreDrill { service, path, query, .. } => match c(service).await {
             Ok(c) => restore(env.docker, env.t, &c, path, query).await,
             Err(o) => return o,
         },
         ExtKind::SelfHeal { service, action, chaos_file, within_secs } => {
-            let all = env.replicas.get(service).cloned().unwrap_or_default();
+            let fresh = super::ext::replicas(env.docker, env.t, project, std::slice::from_ref(service), &HashMap::new()).await;
+            let all = fresh.get(service).cloned().unwrap_or_default();
             self_heal(env.docker, env.t, service, &all, *action, chaos_file.as_deref(), Duration::from_secs(*within_secs)).await
         }
         _ => return Observed::ProbeError(format!("internal error: {} is not a drill", kind.name())),
@@ -99,7 +102,7 @@ async fn find(docker: &Docker, t: &Timeouts, project: &str, service: &str) -> Re
         .iter()
         .find(|c| !c.labels.as_ref().is_some_and(|l| l.get(LABEL_ONEOFF).is_some_and(|v| v.eq_ignore_ascii_case("true"))))
         .and_then(|c| c.id.clone())
-        .ok_or_else(|| format!("no running container of {service} after `up`"))?;
+        .ok_or_else(|| format!("no running container of {service}"))?;
     container::inspect(docker, t, &c).await
 }
 
