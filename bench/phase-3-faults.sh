@@ -21,7 +21,8 @@ mismatches=0
 # only a fault file declares (split-networks).
 files=(-f "$solution")
 down() { docker compose "${files[@]}" -p "$project" down -v --remove-orphans >/dev/null 2>&1; }
-trap down EXIT
+# At the end: the last case's stack, and the web image built under this run's project name.
+trap 'down; docker image rm "$project-web" >/dev/null 2>&1' EXIT
 
 # expected NAME: "first_broken|fail1 fail2 ..." from lab.toml ("|" for the solution).
 expected() {

@@ -27,7 +27,7 @@ compose() { docker compose -f "$compose_file" -p "$project" "$@"; }
 now_ns() { date +%s%N; }
 
 cleanup() {
-    compose down -v --remove-orphans >/dev/null 2>&1 || true
+    compose down -v --remove-orphans --rmi local >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
