@@ -91,12 +91,31 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
     let facts: HashMap<String, Result<ContainerFacts, String>> = futures_util::future::join_all(inspects).await.into_iter().collect();
     let http_client = http::client(engine.timeouts.http);
 
+    // One exec per container for all its name lookups and connects (see net::batch).
+    let mut wanted: HashMap<&str, net::NetBatch> = HashMap::new();
+    for c in &lab.checks {
+        match &c.kind {
+            Kind::Resolves { from, name } => wanted.entry(from.as_str()).or_default().names.push(name.clone()),
+            Kind::Tcp { from, host, port } => wanted.entry(from.as_str()).or_default().connects.push((host.clone(), *port)),
+            _ => {}
+        }
+    }
+    let batches: HashMap<String, SharedBatch> = wanted
+        .into_iter()
+        .filter(|(_, b)| b.names.len() + b.connects.len() > 1)
+        .filter_map(|(unit, b)| {
+            let c = facts.get(unit)?.as_ref().ok().filter(|c| c.running)?;
+            let (id, docker, t) = (c.id.clone(), engine.docker.clone(), engine.timeouts);
+            let fut = async move { net::batch(&docker, &t, &id, &b).await.ok().flatten() }.boxed().shared();
+            Some((unit.to_string(), fut))
+        })
+        .collect();
     // Every container of each service (for scaled services and the phase 4-6 kinds).
     let replicas = match &stack.project {
         Some(p) => crate::probe::ext::replicas(&engine.docker, &engine.timeouts, p, lab.target.units(), &facts).await,
         None => HashMap::new(),
     };
-    let ctx = Ctx { engine, stack: &stack, facts: &facts, http: &http_client, opts, replicas: &replicas };
+    let ctx = Ctx { engine, stack: &stack, facts: &facts, http: &http_client, opts, replicas: &replicas, batches: &batches };
     let ctx = &ctx;
     // Each check is a shared future. Its probe starts at once, alongside the checks it needs
     // (so a healthy stack costs one probe's latency, not the ladder's depth); as soon as a need
@@ -183,7 +202,10 @@ fn skipped_why(c: &Check, depth: usize, because: Vec<String>, see: Option<String
     }
 }
 
+type SharedBatch = Shared<BoxFuture<'static, Option<net::NetBatchFacts>>>;
+
 struct Ctx<'a> {
+    batches: &'a HashMap<String, SharedBatch>,
     engine: &'a Engine,
     stack: &'a Stack,
     facts: &'a HashMap<String, Result<ContainerFacts, String>>,
@@ -233,16 +255,22 @@ impl Ctx<'_> {
                 (Err(o), _) | (_, Err(o)) => o,
             },
             Kind::Resolves { from, name } => match self.running(from) {
-                Ok(c) => match net::resolve(&e.docker, t, &c.id, name).await {
-                    Ok(r) => Observed::Resolve(r),
-                    Err(err) => Observed::ProbeError(err),
+                Ok(c) => match self.batched(from).await.and_then(|b| b.resolve(name)) {
+                    Some(r) => Observed::Resolve(r),
+                    None => match net::resolve(&e.docker, t, &c.id, name).await {
+                        Ok(r) => Observed::Resolve(r),
+                        Err(err) => Observed::ProbeError(err),
+                    },
                 },
                 Err(o) => o,
             },
             Kind::Tcp { from, host, port } => match self.running(from) {
-                Ok(c) => match net::tcp(&e.docker, t, &c.id, host, *port).await {
-                    Ok(r) => Observed::Connect(r),
-                    Err(err) => Observed::ProbeError(err),
+                Ok(c) => match self.batched(from).await.and_then(|b| b.tcp(host, *port)) {
+                    Some(r) => Observed::Connect(r),
+                    None => match net::tcp(&e.docker, t, &c.id, host, *port).await {
+                        Ok(r) => Observed::Connect(r),
+                        Err(err) => Observed::ProbeError(err),
+                    },
                 },
                 Err(o) => o,
             },
@@ -337,6 +365,11 @@ impl Ctx<'_> {
             duration: started.elapsed(),
             depth,
         }
+    }
+
+    /// The shared batch of `unit`'s name lookups and connects, if it has one that ran.
+    async fn batched(&self, unit: &str) -> Option<net::NetBatchFacts> {
+        self.batches.get(unit)?.clone().await
     }
 
     fn see(&self, check: &Check) -> Option<String> {
