@@ -4,6 +4,10 @@
 //! scripts run after `up`): the solution passes every check; each fault (solution + override)
 //! fails exactly its declared `fails`, with `first_broken` first; a half-up stack (only the
 //! first service) and an absent stack give their single clear message.
+//! Each fault starts from a fresh project (`down -v` first). A compose lab's `[live] after_up`
+//! steps run after `up -d --wait` (e.g. a migration, a backup, `--scale`). Drills (checks that
+//! change the stack) are skipped without `--drill`, pass on the solution with it, and a fault
+//! with `drill = true` is checked with it (`LABCHECK_LIVE_NO_DRILLS=1` leaves those out).
 //! The docker CLI sets the stacks up (the product itself never calls it). Stacks run one at a
 //! time (host ports are shared) and are always torn down, also on panic.
 //! With no reachable engine these tests FAIL: they never skip.
@@ -13,7 +17,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use labcheck::lab::{lint::lab_dirs, load_lab, Lab, Target};
+use labcheck::lab::ext::ExtKind;
+use labcheck::lab::{lint::lab_dirs, load_lab, Kind, Lab, Target};
 use labcheck::probe::Timeouts;
 use labcheck::report::{StackState, Status};
 use labcheck::{run_lab, run_until_with, Report, RunOptions};
@@ -27,12 +32,54 @@ struct Stack {
     project: String,
     dir: PathBuf,
     files: Vec<PathBuf>,
+    /// `[live] after_up`: compose argument lists run after `up -d --wait` (then `up` waits).
+    after_up: Vec<Vec<String>>,
+    /// Files the stack writes into solution/ (the globs of `tarball` checks), removed around each run.
+    written: Vec<String>,
 }
 
 impl Stack {
     fn new(lab: &Lab) -> Stack {
         let suffix = format!("{}-{}", std::process::id(), Instant::now().elapsed().subsec_nanos() % 10000);
-        Stack { project: format!("lc-{}-{suffix}", lab.id), dir: lab.dir.clone(), files: vec![lab.dir.join("solution/compose.yaml")] }
+        let written = lab
+            .checks
+            .iter()
+            .filter_map(|c| match &c.kind {
+                Kind::Ext(ExtKind::Tarball { path, .. }) => Some(path.clone()),
+                _ => None,
+            })
+            .collect();
+        Stack {
+            project: format!("lc-{}-{suffix}", lab.id),
+            dir: lab.dir.clone(),
+            files: vec![lab.dir.join("solution/compose.yaml")],
+            after_up: live_after_up(lab),
+            written,
+        }
+    }
+
+    /// Remove what the stack wrote into solution/ (e.g. backups/pgdata-*.tar.gz).
+    fn clean_written(&self) {
+        for glob in &self.written {
+            let (dir, pattern) = glob.rsplit_once('/').unwrap_or(("", glob));
+            let (prefix, suffix) = pattern.split_once('*').unwrap_or((pattern, ""));
+            let Ok(entries) = std::fs::read_dir(self.dir.join("solution").join(dir)) else { continue };
+            for e in entries.flatten() {
+                let name = e.file_name().to_string_lossy().to_string();
+                if name.starts_with(prefix) && name.ends_with(suffix) && name.len() >= prefix.len() + suffix.len() {
+                    let _ = std::fs::remove_file(e.path());
+                }
+            }
+        }
+    }
+
+    /// A fresh start: containers, networks and volumes of every profile removed.
+    fn down(&self) {
+        let out = self.compose(&self.files.clone(), &["--profile", "*", "down", "-v", "--remove-orphans", "--timeout", "2"]);
+        if !out.status.success() {
+            eprintln!("[live] teardown of {} failed: {}", self.project, String::from_utf8_lossy(&out.stderr));
+        }
+        self.clean_written();
     }
 
     fn compose(&self, files: &[PathBuf], args: &[&str]) -> std::process::Output {
@@ -55,12 +102,17 @@ impl Stack {
         if !services.is_empty() {
             args.push("--no-deps"); // really only these services
         }
+        // A lab with set-up steps: they need the stack up and healthy first.
+        let steps = services.is_empty() && !self.after_up.is_empty();
+        if steps {
+            args.extend(["--wait", "--wait-timeout", "60"]);
+        }
         args.extend_from_slice(services);
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let out = self.compose(&files, &args);
             if out.status.success() {
-                return;
+                break;
             }
             let err = String::from_utf8_lossy(&out.stderr).to_string();
             if err.contains("port is already allocated") && Instant::now() < deadline {
@@ -68,18 +120,52 @@ impl Stack {
                 std::thread::sleep(Duration::from_secs(3));
                 continue;
             }
+            if steps {
+                // a fault can keep a service from getting healthy: the checks will say which
+                eprintln!("[live] `up --wait` of {} did not finish: {}", self.project, err.trim().lines().last().unwrap_or(""));
+                break;
+            }
             panic!("docker compose up failed for {}:\n{err}", self.project);
+        }
+        if steps {
+            for step in &self.after_up {
+                let args: Vec<&str> = step.iter().map(String::as_str).collect();
+                let out = self.compose(&files, &args);
+                if !out.status.success() {
+                    // faults make steps fail on purpose (e.g. a migration on a missing table)
+                    let err = String::from_utf8_lossy(&out.stderr);
+                    eprintln!("[live] {}: `{}` exited {:?}: {}", self.project, args.join(" "), out.status.code(), err.trim().lines().last().unwrap_or(""));
+                }
+            }
         }
     }
 }
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        let out = self.compose(&self.files.clone(), &["down", "-v", "--remove-orphans", "--timeout", "2"]);
-        if !out.status.success() {
-            eprintln!("[live] teardown of {} failed: {}", self.project, String::from_utf8_lossy(&out.stderr));
-        }
+        self.down();
     }
+}
+
+/// `[live] after_up` of a compose lab: argument lists of `docker compose` calls.
+fn live_after_up(lab: &Lab) -> Vec<Vec<String>> {
+    let Ok(text) = std::fs::read_to_string(&lab.file) else { return vec![] };
+    let doc: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", lab.file.display()));
+    let Some(steps) = doc.get("live").and_then(|l| l.get("after_up")) else { return vec![] };
+    let steps = steps.as_array().unwrap_or_else(|| panic!("{}: [live] after_up must be a list of argument lists", lab.file.display()));
+    steps
+        .iter()
+        .map(|s| {
+            s.as_array()
+                .and_then(|a| a.iter().map(|v| v.as_str().map(String::from)).collect::<Option<Vec<_>>>())
+                .unwrap_or_else(|| panic!("{}: each [live] after_up entry is a list of strings", lab.file.display()))
+        })
+        .collect()
+}
+
+/// `LABCHECK_LIVE_NO_DRILLS=1` leaves the drills out (they take about a minute per lab).
+fn drills_wanted() -> bool {
+    std::env::var("LABCHECK_LIVE_NO_DRILLS").map_or(true, |v| v.is_empty() || v == "0")
 }
 
 fn failing(r: &Report) -> BTreeSet<String> {
@@ -141,33 +227,35 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
 
         let mut stack = Stack::new(lab);
 
-        // Half up: only the first service (without its dependencies).
-        let first = services[0].as_str();
-        stack.up(&[], &[first]);
-        let half = rt
-            .block_on(run_until_with(&engine, lab, &opts(&stack.project), Instant::now() + settle, tick, |r| {
-                r.results.iter().filter(|c| c.kind == "running").all(|c| c.status != Status::Fail || !c.message.contains(first))
-            }, |_| {}))
-            .unwrap();
-        match &half.stack {
-            StackState::Found { missing, .. } => {
-                let want: Vec<String> = services.iter().filter(|s| s.as_str() != first).cloned().collect();
-                assert_eq!(missing, &want, "{}", show(&half));
+        // Half up: only the first service (without its dependencies); a one-service lab has no half.
+        if services.len() > 1 {
+            let first = services[0].as_str();
+            stack.up(&[], &[first]);
+            let half = rt
+                .block_on(run_until_with(&engine, lab, &opts(&stack.project), Instant::now() + settle, tick, |r| {
+                    r.results.iter().filter(|c| c.kind == "running").all(|c| c.status != Status::Fail || !c.message.contains(first))
+                }, |_| {}))
+                .unwrap();
+            match &half.stack {
+                StackState::Found { missing, .. } => {
+                    let want: Vec<String> = services.iter().filter(|s| s.as_str() != first).cloned().collect();
+                    assert_eq!(missing, &want, "{}", show(&half));
+                }
+                other => panic!("expected a half-up stack, got {other:?}"),
             }
-            other => panic!("expected a half-up stack, got {other:?}"),
-        }
-        assert_eq!(half.exit_code(), 1);
-        // Checks on the missing services are skipped, except their `running` check, which fails.
-        for c in &half.results {
-            let on_missing = lab.checks.iter().find(|k| k.id == c.id).unwrap().kind.units().iter().any(|u| *u != first);
-            if on_missing && c.kind == "running" {
-                assert_eq!(c.status, Status::Fail, "{}", show(&half));
-            } else if on_missing {
-                assert_eq!(c.status, Status::Skip, "{} should be skipped:\n{}", c.id, show(&half));
+            assert_eq!(half.exit_code(), 1);
+            // Checks on the missing services are skipped, except their `running` check, which fails.
+            for c in &half.results {
+                let on_missing = lab.checks.iter().find(|k| k.id == c.id).unwrap().kind.units().iter().any(|u| *u != first);
+                if on_missing && c.kind == "running" {
+                    assert_eq!(c.status, Status::Fail, "{}", show(&half));
+                } else if on_missing {
+                    assert_eq!(c.status, Status::Skip, "{} should be skipped:\n{}", c.id, show(&half));
+                }
             }
+            let human = show(&half);
+            assert!(human.contains("half up"), "{human}");
         }
-        let human = show(&half);
-        assert!(human.contains("half up"), "{human}");
 
         // The solution: everything passes.
         stack.up(&[], &[]);
@@ -175,14 +263,33 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
         let solved = rt.block_on(run_until_with(&engine, lab, &opts(&stack.project), started + settle, tick, Report::ok, |_| {})).unwrap();
         assert!(solved.ok(), "the solution of {} must pass every check:\n{}", lab.id, show(&solved));
         eprintln!("[live] {}: solution green after {:.1}s; one run took {:?}", lab.id, started.elapsed().as_secs_f64(), solved.duration);
+        let skipped_drills: Vec<&str> = solved.results.iter().filter(|c| c.status == Status::Skip).map(|c| c.id.as_str()).collect();
+        let drills: Vec<&str> = lab.checks.iter().filter(|c| c.kind.is_drill()).map(|c| c.id.as_str()).collect();
+        assert_eq!(skipped_drills, drills, "without --drill exactly the drills are skipped:\n{}", show(&solved));
+
+        // The drills, with the flag: they pass on the solution.
+        if !drills.is_empty() && drills_wanted() {
+            let r = rt.block_on(run_lab(&engine, lab, &RunOptions { drill: true, ..opts(&stack.project) })).unwrap();
+            assert!(r.ok(), "the solution of {} must pass its drills too:\n{}", lab.id, show(&r));
+            let ran = r.results.iter().filter(|c| drills.contains(&c.id.as_str()) && c.status == Status::Pass).count();
+            assert_eq!(ran, drills.len(), "{}", show(&r));
+            eprintln!("[live] {}: solution passes its {} drill(s) in {:?}", lab.id, drills.len(), r.duration);
+        }
 
         // Each fault: exactly the declared checks fail, first_broken first.
         for fault in &lab.faults {
+            if fault.drill && !drills_wanted() {
+                eprintln!("[live] {}: fault {} needs --drill: left out (LABCHECK_LIVE_NO_DRILLS)", lab.id, fault.file);
+                continue;
+            }
+            // a fresh project: a fault may change what `up` does not recreate (networks, volumes)
+            stack.down();
             stack.up(&[lab.dir.join(&fault.file)], &[]);
             let want: BTreeSet<String> = fault.fails.iter().cloned().collect();
             let started = Instant::now();
+            let run_opts = RunOptions { drill: fault.drill, ..opts(&stack.project) };
             let r = rt
-                .block_on(run_until_with(&engine, lab, &opts(&stack.project), started + settle, tick, |r| failing(r) == want, |_| {}))
+                .block_on(run_until_with(&engine, lab, &run_opts, started + settle, tick, |r| failing(r) == want, |_| {}))
                 .unwrap();
             assert_eq!(failing(&r), want, "fault {} of {}:\n{}", fault.file, lab.id, show(&r));
             assert_eq!(r.first_broken().map(|c| c.id.as_str()), Some(fault.first_broken.as_str()), "fault {}:\n{}", fault.file, show(&r));
