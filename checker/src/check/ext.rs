@@ -197,7 +197,7 @@ pub fn file_owner(path: &str, user: &str, mode: Option<&str>, stat: &Result<(u32
         Ok(u) => *u,
         Err(e) => return fail(format!("cannot find the uid of {user} in the container: {e}")),
     };
-    let who = if *uid == 0 { format!("uid 0 (root)") } else { format!("uid {uid}") };
+    let who = if *uid == 0 { "uid 0 (root)".to_string() } else { format!("uid {uid}") };
     let norm = |m: &str| m.trim_start_matches('0').to_string();
     if *uid != want {
         fail(format!("{path} is owned by {who}, mode {got_mode}; {user} is uid {want}"))
@@ -511,8 +511,8 @@ mod tests {
     #[test]
     fn tcp_blocked_fails_on_a_name_or_a_connection() {
         let no = Attempt { target: "172.20.0.2:5432".into(), reached: false, detail: String::new() };
-        assert_eq!(tcp_blocked("nginx", "postgres", 5432, &[], &[no.clone()], "busybox").verdict, Verdict::Pass);
-        let j = tcp_blocked("nginx", "postgres", 5432, &["172.20.0.2".into()], &[no.clone()], "busybox");
+        assert_eq!(tcp_blocked("nginx", "postgres", 5432, &[], std::slice::from_ref(&no), "busybox").verdict, Verdict::Pass);
+        let j = tcp_blocked("nginx", "postgres", 5432, &["172.20.0.2".into()], std::slice::from_ref(&no), "busybox");
         assert_eq!(j.message, "`postgres` resolves to 172.20.0.2 from nginx");
         let yes = Attempt { reached: true, ..no };
         assert!(tcp_blocked("nginx", "postgres", 5432, &[], &[yes], "busybox").message.contains("accepted a connection"));
