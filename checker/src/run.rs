@@ -404,12 +404,18 @@ pub async fn run_until_with(
 ) -> Result<Report, ToolError> {
     let mut filters = HashMap::new();
     filters.insert("type".to_string(), vec!["container".to_string()]);
-    if matches!(lab.target, crate::lab::Target::Compose { .. }) {
-        let label = match &opts.project {
-            Some(p) => format!("{}={p}", compose::LABEL_PROJECT),
-            None => compose::LABEL_PROJECT.to_string(),
-        };
-        filters.insert("label".to_string(), vec![label]);
+    match &lab.target {
+        crate::lab::Target::Compose { .. } => {
+            let label = match &opts.project {
+                Some(p) => format!("{}={p}", compose::LABEL_PROJECT),
+                None => compose::LABEL_PROJECT.to_string(),
+            };
+            filters.insert("label".to_string(), vec![label]);
+        }
+        // plain containers: only theirs, not every container on a busy engine
+        crate::lab::Target::Containers { containers, .. } => {
+            filters.insert("container".to_string(), containers.clone());
+        }
     }
     let options = bollard::query_parameters::EventsOptions { filters: Some(filters), ..Default::default() };
     let mut events = engine.docker.events(Some(options.clone())).boxed();
