@@ -403,6 +403,68 @@ mod tests {
         assert!(errs[0].contains("port = 70000"), "{errs:?}");
     }
 
+    fn load(checks: &str, faults: &str) -> Result<crate::lab::Lab, String> {
+        let src = format!(
+            "format_version = 1\nid = \"t\"\ntitle = \"T\"\n[target]\nkind = \"compose\"\nservices = [\"db\", \"backend\"]\n{checks}\n{faults}"
+        );
+        crate::lab::load_str(&src, std::path::Path::new("lab.toml"), std::path::Path::new(".")).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn lab_toml_fields_reach_the_kinds() {
+        let lab = load(
+            r#"
+[[checks]]
+id = "owner"
+title = "o"
+kind = "file_owner"
+service = "db"
+path = "/var/lib/postgresql/data"
+user = "postgres"
+mode = "0700"
+[[checks]]
+id = "heal"
+title = "h"
+kind = "self_heal"
+service = "backend"
+action = "unhealthy"
+chaos_file = "/run/chaos/unhealthy"
+within_s = 30
+"#,
+            "",
+        )
+        .unwrap();
+        assert_eq!(
+            lab.checks[0].kind,
+            crate::lab::Kind::Ext(ExtKind::FileOwner { service: "db".into(), path: "/var/lib/postgresql/data".into(), user: "postgres".into(), mode: Some("0700".into()) })
+        );
+        assert!(lab.checks[1].kind.is_drill() && !lab.checks[0].kind.is_drill());
+        assert_eq!(lab.checks[1].kind.name(), "self_heal");
+    }
+
+    #[test]
+    fn errors_name_the_file_line_and_check() {
+        let e = load("[[checks]]\nid = \"r\"\ntitle = \"r\"\nkind = \"replicas\"\nservice = \"backend\"\nmin = 0\n", "").unwrap_err();
+        assert!(e.starts_with("lab.toml:7:1: check `r`: min = 0 must be 1 to 1000"), "{e}");
+        let e = load("[[checks]]\nid = \"r\"\ntitle = \"r\"\nkind = \"replicas\"\nservice = \"backend\"\n", "").unwrap_err();
+        assert!(e.contains("check `r` (kind replicas) is missing `min`"), "{e}");
+        let e = load("[[checks]]\nid = \"r\"\ntitle = \"r\"\nkind = \"replicas\"\nservice = \"backend\"\nmin = 2\nwithin = 3\n", "").unwrap_err();
+        assert!(e.contains("unknown field `within`"), "{e}");
+    }
+
+    #[test]
+    fn only_drills_may_need_drills_and_faults_must_say_drill() {
+        let drill = "[[checks]]\nid = \"heal\"\ntitle = \"h\"\nkind = \"self_heal\"\nservice = \"backend\"\naction = \"kill\"\nwithin_s = 5\n";
+        let after = "[[checks]]\nid = \"after\"\ntitle = \"a\"\nkind = \"running\"\nservice = \"db\"\nneeds = [\"heal\"]\n";
+        let e = load(&format!("{drill}{after}"), "").unwrap_err();
+        assert!(e.contains("check `after` needs the drill `heal`"), "{e}");
+        let fault = "[[faults]]\nfile = \"faults/x.yml\"\nsummary = \"s\"\nfirst_broken = \"heal\"\nfails = [\"heal\"]\n";
+        let e = load(drill, fault).unwrap_err();
+        assert!(e.contains("add `drill = true`"), "{e}");
+        let lab = load(drill, &format!("{fault}drill = true\n")).unwrap();
+        assert!(lab.faults[0].drill);
+    }
+
     #[test]
     fn only_the_three_drills_are_drills() {
         let drills: Vec<&str> = KINDS
