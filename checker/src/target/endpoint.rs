@@ -40,9 +40,17 @@ pub async fn connect(timeouts: Timeouts) -> Result<Engine, ToolError> {
         detail,
         docker_host: std::env::var("DOCKER_HOST").unwrap_or_else(|_| "unset".into()),
     };
-    let docker = Docker::connect_with_defaults().map_err(|e| no_daemon(e.to_string()))?;
     let secs = timeouts.api.as_secs().max(1);
-    let docker = docker.with_timeout(Duration::from_secs(secs));
+    let docker = match max_api_from_env() {
+        // A lower ceiling (LABCHECK_MAX_API=1.41) makes labcheck speak an old engine's API
+        // (responses shaped as that version), on the local socket.
+        Some((major, minor)) if !endpoint.starts_with("tcp://") && !endpoint.starts_with("ssh://") => {
+            let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+            Docker::connect_with_unix(&host, secs, &bollard::ClientVersion { major_version: major, minor_version: minor })
+        }
+        _ => Docker::connect_with_defaults().map(|d| d.with_timeout(Duration::from_secs(secs))),
+    }
+    .map_err(|e| no_daemon(e.to_string()))?;
     // Negotiation is the first request: it doubles as the ping.
     let docker = bounded(timeouts.api, "API version negotiation", async { docker.negotiate_version().await.map_err(|e| error_chain(&e)) })
         .await
@@ -57,6 +65,13 @@ pub async fn connect(timeouts: Timeouts) -> Result<Engine, ToolError> {
         server_version: version.version.unwrap_or_default(),
         timeouts,
     })
+}
+
+/// `$LABCHECK_MAX_API` ("1.41"): the highest API version labcheck may use.
+fn max_api_from_env() -> Option<(usize, usize)> {
+    let v = std::env::var("LABCHECK_MAX_API").ok()?;
+    let (a, b) = crate::lab::parse_api_version(&v)?;
+    Some((a as usize, b as usize))
 }
 
 /// Whether `have` ("1.45") is at least `need` ("1.44").
