@@ -151,3 +151,30 @@ peer = "{srv}"
     assert_eq!(res.status, Status::Pass, "{res:?}");
     assert!(res.evidence.iter().any(|e| e.contains("exec `nc`")), "{res:?}");
 }
+
+/// A hung exec becomes a failed probe with a clear message, within the exec timeout; output is
+/// capped.
+#[test]
+fn live_a_hung_exec_is_an_error_not_a_hang_and_output_is_capped() {
+    let name = format!("lc-hang-{}", std::process::id());
+    let _cleanup = Cleanup(name.clone());
+    docker(&["run", "-d", "--name", &format!("{name}-bare"), "busybox", "sleep", "300"]);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let engine = rt
+        .block_on(labcheck::target::connect(Timeouts::default()))
+        .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+    let t = Timeouts { exec: std::time::Duration::from_secs(1), ..Timeouts::default() };
+    let started = std::time::Instant::now();
+    let err = rt
+        .block_on(labcheck::probe::exec::exec(&engine.docker, &t, &format!("{name}-bare"), &["sleep", "20"]))
+        .expect_err("a hung exec must fail");
+    assert!(started.elapsed() < std::time::Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(err.contains("no answer within 1.0s"), "{err}");
+
+    let out = rt
+        .block_on(labcheck::probe::exec::exec(&engine.docker, &Timeouts::default(), &format!("{name}-bare"), &["sh", "-c", "yes | head -c 200000"]))
+        .unwrap();
+    assert_eq!(out.stdout.len(), labcheck::probe::exec::OUTPUT_CAP);
+    assert!(out.truncated);
+    assert_eq!(out.exit_code, Some(0));
+}
