@@ -1,5 +1,6 @@
-//! Running a lab: discover the stack, inspect its containers once, run every check's probe as
-//! soon as its needs have passed (all concurrently, one shared client), judge, and report.
+//! Running a lab: discover the stack, inspect its containers once, start every check's probe at
+//! once (one shared client; a probe is dropped, and its check skipped, as soon as one of its
+//! needs did not pass), judge, and report. Drills run afterwards, one at a time.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
