@@ -42,7 +42,7 @@ expect_exit "no stack: one clear message" 1 'docker compose up' \
 if out=$(learner_stack up -d --build --wait --wait-timeout 120 2>&1); then ok "phase-3 solution is up and healthy"; else bad "phase-3 solution is up" "$out"; fi
 expect_exit "the solution passes every check" 0 'passed' \
   docker compose run --rm labcheck phase-3 --project "$proj"
-expect_exit "json output from the container" 0 '"lab": *"phase-3"' \
+expect_exit "json output from the container" 0 '"id": *"phase-3"' \
   docker compose run --rm labcheck phase-3 --project "$proj" --format json
 docker compose -f "$lab/solution/compose.yaml" -f "$lab/faults/db-localhost.yml" -p "$proj" up -d >/dev/null 2>&1
 expect_exit "a broken stack (db-localhost fault) fails at web-db-host" 1 'web-db-host' \
