@@ -7,13 +7,10 @@ use std::process::Command;
 
 use labcheck::probe::Timeouts;
 use labcheck::report::Status;
-use labcheck::{run_lab, RunOptions};
+use labcheck::RunOptions;
 
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().expect("docker CLI");
-    assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+mod common;
+use common::docker;
 
 struct Cleanup(String);
 impl Drop for Cleanup {

@@ -10,11 +10,8 @@ use labcheck::probe::Timeouts;
 use labcheck::report::Status;
 use labcheck::{run_lab, RunOptions};
 
-fn docker(args: &[&str]) -> String {
-    let out = Command::new("docker").args(args).output().expect("docker CLI");
-    assert!(out.status.success(), "docker {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
+mod common;
+use common::docker;
 
 /// Removes the test's containers, network and image, also on panic.
 struct Cleanup(String);
