@@ -445,7 +445,10 @@ endpoint = "tcp://127.0.0.5:{hole}"
     eprintln!("[grade] wall times for 1, 10, 30 targets (jobs 8): {times:.2?}; 30 with --jobs 1: {serial:.2}s");
     // Here every target shares one 2-core machine and its engine, so the engine's CPU (execs in
     // containers) bounds the gain; on a real class each target is its own machine.
-    assert!(times[2] < 30.0 * times[0], "30 targets took {:.2}s, one took {:.2}s", times[2], times[0]);
+    // What concurrency must buy even here: the same 30 in clearly less time than one at a time.
+    // (30 x one target is not a stable bound on one loaded engine: one target takes ~0.15 s of
+    // pure CPU, so 30 of them cannot overlap much on 2 cores.)
+    assert!(times[2] < 0.8 * serial, "30 targets took {:.2}s with 8 jobs, {serial:.2}s one at a time", times[2]);
     assert!(times[2] < 0.75 * serial, "30 targets with --jobs 8 took {:.2}s, with --jobs 1 {serial:.2}s", times[2]);
 }
 
