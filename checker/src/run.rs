@@ -301,6 +301,11 @@ impl Ctx<'_> {
                 };
                 crate::probe::ext::observe(&env, x).await
             }
+            // phase 1: the service's container, its image and its files (lab/image.rs)
+            Kind::Image(x) => match self.container(x.units()[0]) {
+                Ok(c) => crate::probe::image::observe(&e.docker, t, x, c).await,
+                Err(o) => o,
+            },
             Kind::Network { network, .. } => match net::network(&e.docker, t, network).await {
                 Ok(n) => Observed::Network(n),
                 Err(err) => Observed::ProbeError(err),

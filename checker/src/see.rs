@@ -3,6 +3,7 @@
 use crate::lab::Kind;
 
 mod ext;
+mod image;
 
 fn sh_quote(s: &str) -> String {
     if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,".contains(c)) {
@@ -60,6 +61,7 @@ pub fn command(kind: &Kind, project: Option<&str>, name: &dyn Fn(&str) -> String
             port.unwrap_or(0)
         ),
         Kind::Ext(e) => ext::command(e, project, name),
+        Kind::Image(i) => image::command(i, project, name),
         Kind::Postgres { service, query, .. } => {
             exec(service, format!("sh -c 'psql -U \"$POSTGRES_USER\" -d \"${{POSTGRES_DB:-$POSTGRES_USER}}\" -c {}'", sh_quote(&format!("\"{}\"", query.replace('"', "\\\"")))))
         }

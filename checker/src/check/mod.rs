@@ -3,6 +3,7 @@
 #[cfg(test)]
 mod tests;
 pub mod ext;
+pub mod image;
 
 use crate::lab::Kind;
 use crate::probe::facts::*;
@@ -83,6 +84,7 @@ pub fn judge(kind: &Kind, observed: &Observed) -> Judgement {
         (Kind::Running { service }, Observed::Ext(x)) => ext::scaled(true, service, x),
         (Kind::Healthy { service }, Observed::Ext(x)) => ext::scaled(false, service, x),
         (Kind::Ext(e), o) => ext::judge(e, o),
+        (Kind::Image(i), o) => image::judge(i, o),
         (k, o) => fail(format!("internal error: probe result {o:?} does not fit check kind {}", k.name())),
     }
 }

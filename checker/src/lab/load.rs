@@ -93,6 +93,8 @@ pub const KINDS: &[&str] = &[
     "compose_volume", "file_owner", "tarball", "persistence", "restore_drill", "no_shared_network", "tcp_blocked",
     "secret_file", "env_absent", "http_body_excludes", "http_cached", "redis_key", "bind_mount", "replicas",
     "http_distinct", "self_heal",
+    // phase 1 (lab/image.rs)
+    "image_label", "non_root", "image_healthcheck", "absent_paths", "deps_before_code",
 ];
 
 #[derive(Deserialize)]
@@ -184,6 +186,11 @@ struct RawCheck {
     within_s: Option<i64>,
     action: Option<String>,
     chaos_file: Option<String>,
+    // fields of the phase 1 kinds (lab/image.rs)
+    label: Option<String>,
+    paths: Option<Vec<String>>,
+    install: Option<OneOrMany>,
+    manifest: Option<OneOrMany>,
 }
 
 #[derive(Deserialize)]
@@ -576,6 +583,27 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
                 cx.err(span.clone(), format!("check `{id}`: {m}"));
             }
             Kind::Ext(built?)
+        }
+        k if super::image::KINDS.contains(&k) => {
+            let many = |v: &Option<OneOrMany>| match v {
+                None => None,
+                Some(OneOrMany::One(s)) => Some(vec![s.clone()]),
+                Some(OneOrMany::Many(v)) => Some(v.clone()),
+            };
+            let f = super::image::Fields {
+                service: rc.service.clone(),
+                label: rc.label.clone(),
+                equals: rc.equals.clone(),
+                paths: rc.paths.clone(),
+                install: many(&rc.install),
+                manifest: many(&rc.manifest),
+            };
+            let mut errs = Vec::new();
+            let built = super::image::build(k, &f, &mut missing, &mut |m| errs.push(m));
+            for m in errs {
+                cx.err(span.clone(), format!("check `{id}`: {m}"));
+            }
+            Kind::Image(built?)
         }
         other => {
             cx.err(rc.kind.span(), format!("unknown check kind `{other}`; this labcheck supports {}", KINDS.join(", ")));

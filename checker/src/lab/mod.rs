@@ -6,6 +6,7 @@
 
 mod load;
 pub mod ext;
+pub mod image;
 pub mod lint;
 
 pub use load::{load_lab, load_str, parse_api as parse_api_version, LoadError, SpecError};
@@ -113,6 +114,8 @@ pub enum Kind {
     Isolated { network: String, service: String, via: IsolationVia, name: String, port: Option<u16>, timeout_secs: u64 },
     /// The kinds of phases 4-6 (volumes and backups, secrets, replicas, drills): see [`ext`].
     Ext(ext::ExtKind),
+    /// The kinds of the image lab (phase 1: labels, USER, HEALTHCHECK, what the image holds): see [`image`].
+    Image(image::ImageKind),
 }
 
 /// What an `isolated` check tries.
@@ -145,6 +148,7 @@ impl Kind {
             Kind::NetworkExcludes { .. } => "network_excludes",
             Kind::Isolated { .. } => "isolated",
             Kind::Ext(e) => e.name(),
+            Kind::Image(i) => i.name(),
         }
     }
 
@@ -200,6 +204,7 @@ impl Kind {
                 format!("a container on {network} alone cannot connect to any address of {service} on port {}", port.unwrap_or(0))
             }
             Kind::Ext(e) => e.describe(),
+            Kind::Image(i) => i.describe(),
         }
     }
 
@@ -219,6 +224,7 @@ impl Kind {
             Kind::NetworkExcludes { services, .. } => services.iter().map(String::as_str).collect(),
             Kind::Http { .. } | Kind::Network { .. } => vec![],
             Kind::Ext(e) => e.units(),
+            Kind::Image(i) => i.units(),
         }
     }
 

@@ -78,6 +78,8 @@ pub fn from_inspect(r: &ContainerInspectResponse) -> ContainerFacts {
         mounts,
         env: config.env.unwrap_or_default(),
         labels: config.labels.unwrap_or_default().into_iter().collect(),
+        image: r.image.clone().unwrap_or_default(),
+        user: config.user.unwrap_or_default(),
     }
 }
 

@@ -21,6 +21,10 @@ pub struct ContainerFacts {
     /// `KEY=value` entries of the container's environment.
     pub env: Vec<String>,
     pub labels: std::collections::BTreeMap<String, String>,
+    /// The image the container was created from, by ID (`.Image`, `sha256:…`).
+    pub image: String,
+    /// `Config.User`: compose `user:` / `docker run --user`, else the image's USER ("" = root).
+    pub user: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -170,6 +174,8 @@ pub enum Observed {
     Isolation(IsolationFacts),
     /// What a phase 4-6 probe saw (probe/ext_facts.rs).
     Ext(Box<super::ext_facts::ExtFacts>),
+    /// What a phase 1 (image) probe saw (probe/image_facts.rs).
+    Image(Box<super::image_facts::ImageFacts>),
     /// The service has no container in the project.
     Missing(String),
     /// The probe itself could not run (timeout, no helper image, API error).

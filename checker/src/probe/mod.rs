@@ -8,6 +8,8 @@ pub mod ext;
 pub mod ext_facts;
 pub mod facts;
 pub mod http;
+pub mod image;
+pub mod image_facts;
 pub mod net;
 pub mod postgres;
 
