@@ -3,8 +3,8 @@
 
 It brings up a lab's solution (and each fault), evaluates every check of lab.toml with one
 docker command or so per check, applies the `needs` ladder, and compares what fails with the
-fault's `fails` and `first_broken`. It is the measurement behind those expectations until
-labcheck implements the new kinds (NEW-KINDS.md), and the CLI baseline for its timings.
+fault's `fails` and `first_broken`. It is the measurement behind those expectations and the
+docker-CLI baseline for labcheck's timings (labcheck implements every kind: docs/CONTRACTS.md).
 
     python3 labs/phase-1/verify.py labs/phase-1            # solution, then every fault
     python3 labs/phase-1/verify.py labs/phase-2 --only db-published
@@ -120,7 +120,10 @@ def p_deps_before_code(t, c):
     def is_copy(s):
         return s.startswith(("COPY ", "ADD ")) or "#(nop) COPY" in s or "#(nop) ADD" in s
 
-    installs = [i for i, s in enumerate(layers) if c["install"] in s]
+    def as_list(v):
+        return [v] if isinstance(v, str) else list(v)
+
+    installs = [i for i, s in enumerate(layers) if any(x in s for x in as_list(c["install"]))]
     if not installs:
         return False, f"no layer runs {c['install']!r}"
     i = installs[0]
@@ -132,7 +135,7 @@ def p_deps_before_code(t, c):
     # The classic builder records `COPY file:<hash> in .` (one file) or `COPY dir:<hash> in .`
     # (a directory or several files), without the source names.
     classic_single_file = "#(nop) COPY file:" in last or "#(nop) ADD file:" in last
-    if c["manifest"] not in last and not classic_single_file:
+    if not any(m in last for m in as_list(c["manifest"])) and not classic_single_file:
         return False, f"copied before install: {last!r}"
     if not after:
         return False, "nothing copied after the install"
