@@ -46,9 +46,11 @@ pub fn image_label(service: &str, label: &str, equals: Option<&str>, i: &ImageCo
         (Some(v), Some(want)) => fail(format!("{service}'s image has {label}=`{v}`, expected `{want}`")).with(format!("image: {image}")),
         (Some(v), None) => pass(format!("{service}'s image has {label}={v}")).with(format!("image: {image}")),
         (None, _) => {
-            let mut j = fail(format!("{service}'s image has no label {label}: it is not built from your Dockerfile (label absent)"))
+            let mut j = fail(format!("{service}'s image has no label {label} (label absent): it is not built from your Dockerfile, or the Dockerfile does not set it"))
                 .with(format!("{service} runs {image}"));
-            let others: Vec<String> = i.labels.iter().map(|(k, v)| format!("{k}={}", excerpt(v, 60))).collect();
+            // what compose adds to every image it builds says nothing about the Dockerfile
+            let others: Vec<String> =
+                i.labels.iter().filter(|(k, _)| !k.starts_with("com.docker.compose.")).map(|(k, v)| format!("{k}={}", excerpt(v, 60))).collect();
             if !others.is_empty() {
                 j = j.with(format!("its labels: {}", others.join(", ")));
             }
@@ -304,9 +306,13 @@ mod tests {
         assert_eq!(j.verdict, Verdict::Fail);
         assert!(j.message.contains("`phase-3`, expected `phase-1`"), "{}", j.message);
         // the kit's python image: inherited look-alike labels, but not ours; the tags show what it is
-        let base = ImageConfigFacts { tags: vec!["python:3.11-slim".into()], ..config(&[("org.compose-lab.lookalike", "true")], None) };
+        let base = ImageConfigFacts {
+            tags: vec!["python:3.11-slim".into()],
+            ..config(&[("org.compose-lab.lookalike", "true"), ("com.docker.compose.project", "p")], None)
+        };
         let j = image(k(Some("phase-1")), ImageFacts::Config(base));
         assert_eq!(j.verdict, Verdict::Fail);
+        assert!(j.evidence.iter().any(|e| e == "its labels: org.compose-lab.lookalike=true"), "{:?}", j.evidence);
         assert!(j.message.contains("label absent"), "{}", j.message);
         assert!(j.evidence.iter().any(|e| e.contains("python:3.11-slim (377da209d38c)")), "{:?}", j.evidence);
     }
