@@ -61,6 +61,16 @@ COPY . .
 CMD ["sleep", "300"]
 "#;
 
+/// Dependencies installed in a builder stage: the final history has no install step.
+const MULTISTAGE: &str = r#"FROM busybox AS build
+COPY requirements.txt /src/
+RUN mkdir /venv && echo "pip install -r /src/requirements.txt" > /venv/installed
+FROM busybox
+COPY --from=build /venv /venv
+COPY . /app
+CMD ["sleep", "300"]
+"#;
+
 /// No shell, no tools: one static binary and a passwd file.
 const NOSHELL: &str = r#"FROM busybox AS tools
 FROM scratch
@@ -75,20 +85,22 @@ fn live_image_kinds_on_built_images() {
     let n = format!("lc-img-{}", std::process::id());
     let ctx = tempfile::tempdir().unwrap();
     let app = [("requirements.txt", "flask\n"), ("app.py", "print('hi')\n"), ("secret.env", "APP_SECRET=x\n"), ("tests/test_app.py", "\n")];
-    let (good, bad, noshell) = (ctx.path().join("good"), ctx.path().join("bad"), ctx.path().join("noshell"));
+    let (good, bad, noshell, multi) = (ctx.path().join("good"), ctx.path().join("bad"), ctx.path().join("noshell"), ctx.path().join("multi"));
     write(&good, &app);
     write(&good, &[("Dockerfile", GOOD), (".dockerignore", "secret.env\ntests\nDockerfile\n.dockerignore\n")]);
     write(&bad, &app);
     write(&bad, &[("Dockerfile", BAD)]);
+    write(&multi, &app);
+    write(&multi, &[("Dockerfile", MULTISTAGE)]);
     let passwd = "root:x:0:0::/:/bin/false\napp:x:10002:10002::/:/bin/false\n";
     write(&noshell, &[("Dockerfile", NOSHELL), ("passwd", passwd)]);
     let passwd_stat = format!("/etc/passwd (file, {} bytes)", passwd.len());
 
-    let names = ["good", "bad", "toor", "numeric", "noshell"].map(|s| format!("{n}-{s}"));
-    let [c_good, c_bad, c_toor, c_numeric, c_noshell] = names.clone();
+    let names = ["good", "bad", "toor", "numeric", "noshell", "multi"].map(|s| format!("{n}-{s}"));
+    let [c_good, c_bad, c_toor, c_numeric, c_noshell, c_multi] = names.clone();
     // tags first (untagging), then the images by ID
-    let mut cleanup = Cleanup { containers: names.to_vec(), images: ["good", "bad", "noshell"].iter().map(|s| format!("{n}-{s}:t")).collect() };
-    for (tag, dir) in [("good", &good), ("bad", &bad), ("noshell", &noshell)] {
+    let mut cleanup = Cleanup { containers: names.to_vec(), images: ["good", "bad", "noshell", "multi"].iter().map(|s| format!("{n}-{s}:t")).collect() };
+    for (tag, dir) in [("good", &good), ("bad", &bad), ("noshell", &noshell), ("multi", &multi)] {
         let id = docker(&["build", "-q", "-t", &format!("{n}-{tag}:t"), dir.to_str().unwrap()]);
         cleanup.images.push(id);
     }
@@ -97,6 +109,7 @@ fn live_image_kinds_on_built_images() {
     docker(&["run", "-d", "--name", &c_toor, "--user", "toor", &format!("{n}-good:t")]);
     docker(&["run", "-d", "--name", &c_numeric, "--user", "10001:10001", &format!("{n}-bad:t")]);
     docker(&["run", "-d", "--name", &c_noshell, &format!("{n}-noshell:t")]);
+    docker(&["run", "-d", "--name", &c_multi, &format!("{n}-multi:t")]);
     // The tag moves after the start: the checks must still judge the image the container runs.
     docker(&["tag", "busybox", &format!("{n}-good:t")]);
 
@@ -130,6 +143,12 @@ fn live_image_kinds_on_built_images() {
             format!("kind = \"deps_before_code\"\nservice = \"{c_bad}\"\ninstall = [\"pip install\", \"pip3 install\"]\nmanifest = \"requirements\""),
             Status::Fail,
             "app.py is not a dependency manifest",
+        ),
+        (
+            "multi-deps",
+            format!("kind = \"deps_before_code\"\nservice = \"{c_multi}\"\ninstall = \"pip install\"\nmanifest = \"requirements\""),
+            Status::Pass,
+            "from another build stage (`COPY /venv /venv`) before the code (`COPY . /app`)",
         ),
     ];
     let labs = tempfile::tempdir().unwrap();

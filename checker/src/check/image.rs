@@ -122,8 +122,10 @@ pub fn absent_paths(service: &str, probes: &[PathProbe]) -> Judgement {
 /// A COPY or ADD step of an image's history.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CopyStep {
-    /// BuildKit records the instruction as written: its sources (flags and destination removed),
-    /// and whether it copies from another stage or image (`--from=`).
+    /// BuildKit records the instruction as written (but without `--from=`): its sources (flags
+    /// and destination removed), and whether it copies from another stage or image: `--from=`
+    /// when recorded, else sources that are all absolute paths (a build-context source is
+    /// relative; measured: BuildKit records `COPY --from=build /venv /venv` as `COPY /venv /venv`).
     Named { sources: Vec<String>, from_stage: bool },
     /// The classic builder: `COPY file:<hash>` (one file, name not recorded).
     ClassicFile,
@@ -176,6 +178,7 @@ pub fn copy_step(created_by: &str) -> Option<CopyStep> {
         words = rest.split_whitespace().map(String::from).collect();
     }
     words.pop(); // the destination
+    from_stage |= !words.is_empty() && words.iter().all(|w| w.starts_with('/'));
     Some(CopyStep::Named { sources: words, from_stage })
 }
 
@@ -210,6 +213,19 @@ pub fn deps_before_code(service: &str, install: &[String], manifest: &[String], 
         j.with(format!("image: {image}")).with(format!("history (oldest first): {}", steps.join(" → ")))
     };
     let Some(&first_install) = installs.first() else {
+        // A multi-stage build installs in a builder stage, whose steps are not in this history:
+        // what it brings over (`COPY --from=build /venv /venv`) must come before the code.
+        let from_stage = (0..layers.len()).find(|&k| matches!(&copies[k], Some(CopyStep::Named { from_stage: true, .. })));
+        if let Some(f) = from_stage {
+            if let Some(code) = (f + 1..layers.len()).find(|&k| matches!(&copies[k], Some(CopyStep::Named { from_stage: false, .. }))) {
+                return history(pass(format!(
+                    "{service}'s image brings its installed dependencies from another build stage (`{}`) before the code (`{}`)",
+                    step_line(&layers[f].created_by),
+                    step_line(&layers[code].created_by)
+                )))
+                .with("the builder stage's own steps are not in this image's history, so their order is not checked");
+            }
+        }
         return history(fail(format!("no layer of {service}'s image runs {what}")));
     };
     // The install that matters is the first one after something was copied in; installs before
@@ -233,7 +249,7 @@ pub fn deps_before_code(service: &str, install: &[String], manifest: &[String], 
         let line = step_line(&layers[k].created_by);
         let bad = match step {
             CopyStep::Named { from_stage: true, .. } => {
-                notes.push(format!("`{line}` copies from another build stage, not from the build context"));
+                notes.push(format!("`{line}` copies from another build stage or image (absolute sources), not from the build context"));
                 None
             }
             CopyStep::Named { sources, .. } if sources.is_empty() => Some(format!("`{line}` (cannot tell what it copies)")),
@@ -385,6 +401,8 @@ mod tests {
             copy_step("COPY --from=build /wheels /wheels # buildkit"),
             Some(CopyStep::Named { sources: vec!["/wheels".into()], from_stage: true })
         );
+        // what BuildKit really records for `COPY --from=build /venv /venv`
+        assert_eq!(copy_step("COPY /venv /venv # buildkit"), Some(CopyStep::Named { sources: vec!["/venv".into()], from_stage: true }));
         assert_eq!(copy_step("/bin/sh -c #(nop) COPY file:5f3c6a in . "), Some(CopyStep::ClassicFile));
         assert_eq!(copy_step("/bin/sh -c #(nop) COPY dir:9a1b2c in . "), Some(CopyStep::ClassicDir));
         assert_eq!(copy_step("/bin/sh -c #(nop) COPY multi:77aa in ./ "), Some(CopyStep::ClassicMulti));
@@ -512,6 +530,16 @@ mod tests {
         ]));
         assert_eq!(j.verdict, Verdict::Pass, "{j:?}");
         assert!(j.evidence.iter().any(|e| e.contains("another build stage")), "{:?}", j.evidence);
+    }
+
+    #[test]
+    fn deps_before_code_accepts_dependencies_from_a_builder_stage() {
+        let j = deps(with_base(&["COPY /venv /venv # buildkit", "COPY . . # buildkit", "USER app"]));
+        assert_eq!(j.verdict, Verdict::Pass, "{j:?}");
+        assert!(j.message.contains("from another build stage (`COPY /venv /venv`)"), "{}", j.message);
+        // the code before what the builder brings: no install step here, and the code comes first
+        let j = deps(with_base(&["COPY . . # buildkit", "COPY --from=build /venv /venv # buildkit"]));
+        assert_eq!(j.verdict, Verdict::Fail, "{j:?}");
     }
 
     #[test]
