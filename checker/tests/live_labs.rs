@@ -4,7 +4,8 @@
 //! scripts run after `up`): the solution passes every check; each fault (solution + override)
 //! fails exactly its declared `fails`, with `first_broken` first; a half-up stack (only the
 //! first service) and an absent stack give their single clear message.
-//! Each fault starts from a fresh project (`down -v` first). A compose lab's `[live] after_up`
+//! Each compose lab runs from a private copy of its folder; each fault starts from a fresh
+//! project (`down -v` first). A compose lab's `[live] after_up`
 //! steps run after `up -d --wait` (e.g. a migration, a backup, `--scale`). Drills (checks that
 //! change the stack) are skipped without `--drill`, pass on the solution with it, and a fault
 //! with `drill = true` is checked with it (`LABCHECK_LIVE_NO_DRILLS=1` leaves those out).
@@ -163,6 +164,38 @@ fn live_after_up(lab: &Lab) -> Vec<Vec<String>> {
         .collect()
 }
 
+/// `cp -r from to` (files and folders; the labs hold nothing else).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let (src, dst) = (e.path(), to.join(e.file_name()));
+        if src.is_dir() {
+            copy_dir(&src, &dst);
+        } else if src.is_file() {
+            std::fs::copy(&src, &dst).unwrap_or_else(|err| panic!("copying {}: {err}", src.display()));
+        }
+    }
+}
+
+/// labcheck's helper and scratch containers and the restore drill's volumes are gone (auto-remove
+/// and the background removals may take a moment).
+fn assert_no_leftovers(lab: &Lab) {
+    let list = |args: &[&str]| {
+        let out = Command::new("docker").args(args).output().expect("docker runs");
+        String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect::<Vec<_>>()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let containers = list(&["ps", "-aq", "--filter", "label=org.compose-lab.probe"]);
+        let volumes: Vec<String> = list(&["volume", "ls", "-q"]).into_iter().filter(|v| v.starts_with("labcheck-restore-")).collect();
+        if containers.is_empty() && volumes.is_empty() {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{}: labcheck left containers {containers:?} and volumes {volumes:?}", lab.id);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
 /// `LABCHECK_LIVE_NO_DRILLS=1` leaves the drills out (they take about a minute per lab).
 fn drills_wanted() -> bool {
     std::env::var("LABCHECK_LIVE_NO_DRILLS").map_or(true, |v| v.is_empty() || v == "0")
@@ -214,6 +247,12 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
     let tick = Duration::from_secs(1);
 
     for lab in &labs {
+        // A private copy of the lab folder: what the stack writes there (backups, bind-mounted
+        // data) cannot meet another run's, even one on the same checkout at the same time.
+        let copy = tempfile::tempdir().unwrap();
+        let dir = copy.path().join(&lab.id);
+        copy_dir(&lab.dir, &dir);
+        let lab = &load_lab(&dir).unwrap();
         let Target::Compose { services } = &lab.target else { unreachable!() };
 
         // Absent: a project name nothing uses.
@@ -279,6 +318,7 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
             let ran = r.results.iter().filter(|c| drills.contains(&c.id.as_str()) && c.status == Status::Pass).count();
             assert_eq!(ran, drills.len(), "{}", show(&r));
             eprintln!("[live] {}: solution passes its {} drill(s) in {:?}", lab.id, drills.len(), r.duration);
+            assert_no_leftovers(lab);
         }
 
         // Each fault: exactly the declared checks fail, first_broken first.
