@@ -279,15 +279,29 @@ pub fn env(service: &str, var: &str, equals: Option<&str>, not: &[String], c: &C
     let Some(value) = c.env_var(var) else {
         return fail(format!("{var} is not set in {service}"));
     };
+    let shown = shown_value(var, value);
     if let Some(want) = equals {
         if value != want {
-            return fail(format!("{var} in {service} is `{value}`, expected `{want}`"));
+            let want = shown_value(var, want);
+            return fail(format!("{var} in {service} is {shown}, expected {want}"));
         }
     }
     if not.iter().any(|n| n == value) {
-        return fail(format!("{var} in {service} is `{value}`, which cannot work here"));
+        return fail(format!("{var} in {service} is {shown}, which cannot work here"));
     }
-    pass(format!("{var} in {service} is `{value}`"))
+    pass(format!("{var} in {service} is {shown}"))
+}
+
+/// How a variable's value appears in a report: quoted, unless its name says it is a secret
+/// (reports end up in CI logs and gradebooks), then only its length.
+fn shown_value(var: &str, value: &str) -> String {
+    let upper = var.to_ascii_uppercase();
+    let secret = ["PASSWORD", "PASSWD", "SECRET", "TOKEN", "KEY", "CREDENTIAL"].iter().any(|w| upper.contains(w));
+    if secret {
+        format!("set (hidden, {} characters)", value.chars().count())
+    } else {
+        format!("`{value}`")
+    }
 }
 
 pub fn http(url: &str, status: u16, body_contains: Option<&str>, h: &HttpFacts) -> Judgement {

@@ -168,6 +168,21 @@ fn env_set_equals_and_not() {
 }
 
 #[test]
+fn env_never_shows_a_secret_value() {
+    let app = ContainerFacts { env: vec!["APP_SECRET=hunter2-long".into(), "DB_HOST=db".into()], ..c() };
+    let k = |var: &str, equals: Option<&str>| Kind::Env { service: "app".into(), var: var.into(), equals: equals.map(String::from), not: vec![] };
+    let pass = judge(&k("APP_SECRET", None), &Observed::Container(Box::new(app.clone())));
+    assert_eq!(pass.verdict, Verdict::Pass);
+    assert!(!pass.message.contains("hunter2"), "{}", pass.message);
+    assert!(pass.message.contains("12 characters"), "{}", pass.message);
+    let failed = judge(&k("APP_SECRET", Some("other")), &Observed::Container(Box::new(app.clone())));
+    assert_eq!(failed.verdict, Verdict::Fail);
+    assert!(!failed.message.contains("hunter2") && !failed.message.contains("other"), "{}", failed.message);
+    let plain = judge(&k("DB_HOST", None), &Observed::Container(Box::new(app)));
+    assert!(plain.message.contains("`db`"), "{}", plain.message);
+}
+
+#[test]
 fn http_status_body_and_no_response() {
     let k = Kind::Http { url: "http://localhost:8080/healthz".into(), status: 200, body_contains: Some("ok".into()) };
     let h = |status: Option<u16>, body: &str| Observed::Http(HttpFacts { status, body_excerpt: body.into(), error: status.is_none().then(|| "connection refused".into()) });
