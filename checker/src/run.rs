@@ -284,7 +284,7 @@ impl Ctx<'_> {
                 Observed::Http(http::get(self.http, &url).await)
             }
             Kind::Postgres { service, query, .. } => match self.running(service) {
-                Ok(c) => Observed::Postgres(postgres::query(c, query, t.postgres).await),
+                Ok(c) => Observed::Postgres(postgres::query_anywhere(&e.docker, t, &e.endpoint, c, query).await),
                 Err(o) => o,
             },
             Kind::Attached { service, .. } => one(service),

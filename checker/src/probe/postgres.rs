@@ -1,10 +1,20 @@
-//! A PostgreSQL query with the container's own POSTGRES_* credentials, over its network IP.
+//! A PostgreSQL query with the container's own POSTGRES_* credentials: over its network IP with
+//! tokio-postgres, or, where labcheck can't reach container IPs (a remote engine over tcp:// or
+//! ssh://, Docker Desktop), with `psql` run inside the container on its local socket.
 
 use std::time::Duration;
 
+use bollard::Docker;
 use tokio_postgres::{NoTls, SimpleQueryMessage};
 
+use super::exec;
 use super::facts::{ContainerFacts, PgFacts};
+use super::Timeouts;
+
+/// Whether container IPs are reachable from labcheck: not through a remote endpoint.
+pub fn ips_reachable(endpoint: &str) -> bool {
+    !(endpoint.starts_with("tcp://") || endpoint.starts_with("ssh://"))
+}
 
 /// Connection settings the official image would use, read from the container's environment.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +38,51 @@ pub fn settings(c: &ContainerFacts) -> Result<PgSettings, String> {
         .ok_or_else(|| format!("{} has no IP address on any network", c.name))?;
     Ok(PgSettings { host, port: 5432, user, password, dbname })
 }
+
+/// Query over the network where container IPs are reachable; otherwise, or when the connection
+/// itself fails (a database error is an answer, not a reason to retry), through `psql`.
+pub async fn query_anywhere(docker: &Docker, t: &Timeouts, endpoint: &str, c: &ContainerFacts, sql: &str) -> PgFacts {
+    if ips_reachable(endpoint) {
+        let direct = query(c, sql, t.postgres).await;
+        match &direct.rows {
+            Err(e) if e.starts_with(UNREACHABLE) => {}
+            _ => return direct,
+        }
+    }
+    query_in_container(docker, t, c, sql).await
+}
+
+/// `psql` inside the container, as the image's own user on the local socket (where the official
+/// image trusts local connections); argv only, no shell.
+pub async fn query_in_container(docker: &Docker, t: &Timeouts, c: &ContainerFacts, sql: &str) -> PgFacts {
+    let s = settings(c).unwrap_or_else(|_| PgSettings {
+        host: String::new(),
+        port: 5432,
+        user: c.env_var("POSTGRES_USER").filter(|v| !v.is_empty()).unwrap_or("postgres").to_string(),
+        password: None,
+        dbname: c.env_var("POSTGRES_DB").filter(|v| !v.is_empty()).unwrap_or("postgres").to_string(),
+    });
+    let endpoint = format!("psql in {} as {} (database {})", c.name, s.user, s.dbname);
+    let cmd = ["psql", "-X", "-q", "-A", "-t", "-F", FIELD_SEP, "-v", "ON_ERROR_STOP=1", "-U", &s.user, "-d", &s.dbname, "-c", sql];
+    let rows = match exec::exec(docker, t, &c.id, &cmd).await {
+        Err(e) => Err(e),
+        Ok(out) if out.tool_missing() => Err(format!("{} has no psql, and its IP is not reachable from labcheck", c.name)),
+        Ok(out) if out.exit_code != Some(0) => Err(out.diagnostic()),
+        Ok(out) => Ok(parse_psql(&out.stdout)),
+    };
+    PgFacts { endpoint, rows }
+}
+
+/// The field separator for `psql -A -F`: a control character no lab value contains.
+const FIELD_SEP: &str = "\u{1f}";
+
+/// Rows of `psql -A -t -F <FIELD_SEP>` output (one line a row). psql prints NULL as empty text.
+pub fn parse_psql(stdout: &str) -> Vec<Vec<Option<String>>> {
+    stdout.lines().filter(|l| !l.is_empty()).map(|l| l.split(FIELD_SEP).map(|v| Some(v.to_string())).collect()).collect()
+}
+
+/// How an error that never reached the server begins: the cue to try `psql` instead.
+const UNREACHABLE: &str = "could not connect to ";
 
 pub async fn query(c: &ContainerFacts, sql: &str, limit: Duration) -> PgFacts {
     let s = match settings(c) {
@@ -57,12 +112,7 @@ pub async fn query(c: &ContainerFacts, sql: &str, limit: Duration) -> PgFacts {
     };
     let rows = match tokio::time::timeout(limit, run).await {
         Ok(r) => r,
-        Err(_) => Err(format!(
-            "no answer from {}:5432 within {:.1}s; container IPs are reachable from the host only on a Linux engine \
-             (not Docker Desktop or a remote engine)",
-            s.host,
-            limit.as_secs_f64()
-        )),
+        Err(_) => Err(format!("{UNREACHABLE}{}:5432: no answer within {:.1}s", s.host, limit.as_secs_f64())),
     };
     PgFacts { endpoint, rows }
 }
@@ -80,13 +130,9 @@ fn connect_error(e: &tokio_postgres::Error, host: &str, limit: Duration) -> Stri
     }
     let text = std::error::Error::source(e).map(|s| s.to_string()).unwrap_or_else(|| e.to_string());
     if text.contains("timed out") || e.to_string().contains("timeout") {
-        format!(
-            "could not connect to {host}:5432 within {:.1}s; container IPs are reachable from the host only on a Linux engine \
-             (not Docker Desktop or a remote engine)",
-            limit.as_secs_f64()
-        )
+        format!("{UNREACHABLE}{host}:5432 within {:.1}s", limit.as_secs_f64())
     } else {
-        format!("could not connect to {host}:5432: {text}")
+        format!("{UNREACHABLE}{host}:5432: {text}")
     }
 }
 
@@ -94,6 +140,27 @@ fn connect_error(e: &tokio_postgres::Error, host: &str, limit: Duration) -> Stri
 mod tests {
     use super::*;
     use crate::probe::facts::NetworkFacts;
+
+    #[test]
+    fn psql_output_parses_into_rows() {
+        let out = format!("4\n{sep}x\nada{sep}ada@example.org\n", sep = FIELD_SEP);
+        assert_eq!(
+            parse_psql(&out),
+            vec![
+                vec![Some("4".to_string())],
+                vec![Some(String::new()), Some("x".to_string())],
+                vec![Some("ada".to_string()), Some("ada@example.org".to_string())],
+            ]
+        );
+        assert!(parse_psql("").is_empty());
+    }
+
+    #[test]
+    fn remote_endpoints_use_psql() {
+        assert!(ips_reachable("unix:///var/run/docker.sock"));
+        assert!(!ips_reachable("tcp://10.0.0.5:2376"));
+        assert!(!ips_reachable("ssh://alice@host"));
+    }
 
     #[test]
     fn settings_follow_the_official_image_defaults() {
