@@ -8,7 +8,11 @@ pub enum ToolError {
              Try: start Docker (e.g. `sudo systemctl start docker`, or open Docker Desktop); \
              check DOCKER_HOST (now: {docker_host}); \
              make sure you may use the socket (e.g. add yourself to the `docker` group, then log in again).")]
-    NoDaemon { endpoint: String, detail: String, docker_host: String },
+    NoDaemon {
+        endpoint: String,
+        detail: String,
+        docker_host: String,
+    },
 
     #[error("unknown lab `{id}`. Known labs: {}", if known.is_empty() { "(none found)".to_string() } else { known.join(", ") })]
     UnknownLab { id: String, known: Vec<String> },
@@ -17,12 +21,17 @@ pub enum ToolError {
     Spec(#[from] LoadError),
 
     #[error("several compose projects have the services of lab {lab}: {}.\nChoose one with --project <name>.", candidates.join(", "))]
-    Ambiguous { lab: String, candidates: Vec<String> },
+    Ambiguous {
+        lab: String,
+        candidates: Vec<String>,
+    },
 
     #[error("lab {lab} checks plain containers by name, not a compose project: drop --project")]
     ProjectNotApplicable { lab: String },
 
-    #[error("no labs found in {0} (a lab is a folder with a lab.toml); set --lab-dir or $LABCHECK_LABS")]
+    #[error(
+        "no labs found in {0} (a lab is a folder with a lab.toml); set --lab-dir or $LABCHECK_LABS"
+    )]
     NoLabs(String),
 
     #[error("cannot find the labs folder: not given with --lab-dir or $LABCHECK_LABS, and no `labs/` folder next to the labcheck binary or above the current folder")]

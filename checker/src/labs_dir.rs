@@ -36,7 +36,12 @@ pub fn find(explicit: Option<&Path>) -> Result<PathBuf, ToolError> {
 
 /// The book's `src/` folder, when the labs folder sits in a Compose Lab checkout.
 pub fn book_src(labs_dir: &Path) -> Option<PathBuf> {
-    let src = labs_dir.canonicalize().ok()?.parent()?.join("book").join("src");
+    let src = labs_dir
+        .canonicalize()
+        .ok()?
+        .parent()?
+        .join("book")
+        .join("src");
     src.is_dir().then_some(src)
 }
 
@@ -51,7 +56,14 @@ pub fn list(labs_dir: &Path) -> Result<Vec<Listed>, ToolError> {
     }
     Ok(dirs
         .iter()
-        .map(|d| (d.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(), load_lab(d).map_err(ToolError::from)))
+        .map(|d| {
+            (
+                d.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                load_lab(d).map_err(ToolError::from),
+            )
+        })
         .collect())
 }
 
@@ -61,9 +73,18 @@ pub fn load(labs_dir: &Path, id: &str) -> Result<Lab, ToolError> {
     if dirs.is_empty() {
         return Err(ToolError::NoLabs(labs_dir.display().to_string()));
     }
-    if let Some(dir) = dirs.iter().find(|d| d.file_name().and_then(|n| n.to_str()) == Some(id)) {
+    if let Some(dir) = dirs
+        .iter()
+        .find(|d| d.file_name().and_then(|n| n.to_str()) == Some(id))
+    {
         return Ok(load_lab(dir)?);
     }
-    let known = dirs.iter().filter_map(|d| d.file_name().and_then(|n| n.to_str()).map(String::from)).collect();
-    Err(ToolError::UnknownLab { id: id.to_string(), known })
+    let known = dirs
+        .iter()
+        .filter_map(|d| d.file_name().and_then(|n| n.to_str()).map(String::from))
+        .collect();
+    Err(ToolError::UnknownLab {
+        id: id.to_string(),
+        known,
+    })
 }

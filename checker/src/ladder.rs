@@ -8,7 +8,11 @@ use std::collections::HashMap;
 /// after everything it needs. Unknown needs are ignored here (the loader reports them).
 /// On a cycle, returns the ids along it (first id repeated at the end).
 pub fn order(checks: &[Check]) -> Result<Vec<usize>, Vec<String>> {
-    let index: HashMap<&str, usize> = checks.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = checks
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
     // 0 = unvisited, 1 = on the stack, 2 = done
     let mut state = vec![0u8; checks.len()];
     let mut out = Vec::with_capacity(checks.len());
@@ -26,7 +30,8 @@ pub fn order(checks: &[Check]) -> Result<Vec<usize>, Vec<String>> {
             2 => return Ok(()),
             1 => {
                 let pos = stack.iter().position(|&s| s == i).unwrap_or(0);
-                let mut cycle: Vec<String> = stack[pos..].iter().map(|&s| checks[s].id.clone()).collect();
+                let mut cycle: Vec<String> =
+                    stack[pos..].iter().map(|&s| checks[s].id.clone()).collect();
                 cycle.push(checks[i].id.clone());
                 return Err(cycle);
             }
@@ -54,7 +59,11 @@ pub fn order(checks: &[Check]) -> Result<Vec<usize>, Vec<String>> {
 /// Why a check is skipped: the ids of its needs that did not pass, in the order declared.
 /// A warning counts as passed: it does not block the ladder.
 pub fn blocked_by(needs: &[CheckResult]) -> Vec<String> {
-    needs.iter().filter(|r| !matches!(r.status, Status::Pass | Status::Warn)).map(|r| r.id.clone()).collect()
+    needs
+        .iter()
+        .filter(|r| !matches!(r.status, Status::Pass | Status::Warn))
+        .map(|r| r.id.clone())
+        .collect()
 }
 
 /// The depth of each check on the ladder (0 for checks with no needs), for indentation.
@@ -62,7 +71,13 @@ pub fn depths(checks: &[Check]) -> HashMap<String, usize> {
     let mut d: HashMap<String, usize> = HashMap::new();
     // checks are in ladder order, so every need is already computed
     for c in checks {
-        let depth = c.needs.iter().filter_map(|n| d.get(n)).map(|x| x + 1).max().unwrap_or(0);
+        let depth = c
+            .needs
+            .iter()
+            .filter_map(|n| d.get(n))
+            .map(|x| x + 1)
+            .max()
+            .unwrap_or(0);
         d.insert(c.id.clone(), depth);
     }
     d
@@ -82,7 +97,9 @@ mod tests {
             needs: needs.iter().map(|s| s.to_string()).collect(),
             hint: None,
             book: None,
-            kind: Kind::Running { service: "db".into() },
+            kind: Kind::Running {
+                service: "db".into(),
+            },
             line: 1,
         }
     }
@@ -131,14 +148,24 @@ mod tests {
 
     #[test]
     fn blocked_by_lists_needs_that_failed_or_were_skipped_but_not_warnings() {
-        let done = [result("a", Status::Pass), result("b", Status::Fail), result("c", Status::Warn), result("d", Status::Skip)];
+        let done = [
+            result("a", Status::Pass),
+            result("b", Status::Fail),
+            result("c", Status::Warn),
+            result("d", Status::Skip),
+        ];
         assert_eq!(blocked_by(&done), ["b", "d"]);
         assert!(blocked_by(&done[..1]).is_empty());
     }
 
     #[test]
     fn depths_follow_the_longest_chain() {
-        let c = vec![check("a", &[]), check("b", &["a"]), check("c", &["a", "b"]), check("d", &[])];
+        let c = vec![
+            check("a", &[]),
+            check("b", &["a"]),
+            check("c", &["a", "b"]),
+            check("d", &[]),
+        ];
         let d = depths(&c);
         assert_eq!((d["a"], d["b"], d["c"], d["d"]), (0, 1, 2, 0));
     }

@@ -16,7 +16,12 @@ use labcheck::{labs_dir, target, RunOptions, ToolError};
 /// Exit codes: 0 all checks pass (warnings allowed), 1 a check failed or the stack is not up,
 /// 2 labcheck could not run (no Docker daemon, unknown lab, malformed lab.toml, ambiguous project).
 #[derive(Parser, Debug)]
-#[command(name = "labcheck", version, args_conflicts_with_subcommands = true, arg_required_else_help = true)]
+#[command(
+    name = "labcheck",
+    version,
+    args_conflicts_with_subcommands = true,
+    arg_required_else_help = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -78,9 +83,13 @@ enum Command {
 
 fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 2m or 500ms"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s, 2m or 500ms"))?;
     let secs = match unit {
         "" | "s" => n,
         "ms" => n / 1000.0,
@@ -95,7 +104,9 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 }
 
 fn color_on(stream_is_tty: bool) -> bool {
-    stream_is_tty && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty()) && std::env::var("TERM").map_or(true, |t| t != "dumb")
+    stream_is_tty
+        && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+        && std::env::var("TERM").map_or(true, |t| t != "dumb")
 }
 
 fn main() -> ExitCode {
@@ -127,15 +138,26 @@ fn real_main(cli: Cli) -> Result<u8, ToolError> {
 }
 
 fn book_url() -> String {
-    std::env::var("LABCHECK_BOOK_URL").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "http://localhost:3000/".into())
+    std::env::var("LABCHECK_BOOK_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| "http://localhost:3000/".into())
 }
 
 fn list(dir: &std::path::Path) -> Result<u8, ToolError> {
     for (folder, lab) in labs_dir::list(dir)? {
         match lab {
-            Ok(lab) => println!("{:<10} {}  ({} checks)", lab.id, lab.title, lab.checks.len()),
+            Ok(lab) => println!(
+                "{:<10} {}  ({} checks)",
+                lab.id,
+                lab.title,
+                lab.checks.len()
+            ),
             // listed, not fatal: `labcheck lint` shows every problem
-            Err(e) => println!("{folder:<10} (cannot be checked: {})", e.to_string().lines().next().unwrap_or_default()),
+            Err(e) => println!(
+                "{folder:<10} (cannot be checked: {})",
+                e.to_string().lines().next().unwrap_or_default()
+            ),
         }
     }
     Ok(0)
@@ -145,8 +167,14 @@ fn explain(lab: &Lab, book: &str) -> String {
     let link = |rel: &str| format!("{}/{}", book.trim_end_matches('/'), rel);
     let mut out = format!("{}: {}\n", lab.id, lab.title);
     match &lab.target {
-        Target::Compose { services } => out.push_str(&format!("target: a compose project with the services {}\n", services.join(", "))),
-        Target::Containers { containers, networks } => {
+        Target::Compose { services } => out.push_str(&format!(
+            "target: a compose project with the services {}\n",
+            services.join(", ")
+        )),
+        Target::Containers {
+            containers,
+            networks,
+        } => {
             out.push_str(&format!("target: the containers {}", containers.join(", ")));
             if !networks.is_empty() {
                 out.push_str(&format!(" and the networks {}", networks.join(", ")));
@@ -165,8 +193,20 @@ fn explain(lab: &Lab, book: &str) -> String {
     let total: u32 = lab.checks.iter().map(|c| c.points).sum();
     for (i, c) in lab.checks.iter().enumerate() {
         let indent = "  ".repeat(depths[&c.id]);
-        let warn = if c.severity == labcheck::lab::Severity::Warn { ", warning only" } else { "" };
-        out.push_str(&format!("{:>3}. {indent}{}  {} [{}, {} pt{}{warn}]\n", i + 1, c.id, c.title, c.kind.name(), c.points, if c.points == 1 { "" } else { "s" }));
+        let warn = if c.severity == labcheck::lab::Severity::Warn {
+            ", warning only"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{:>3}. {indent}{}  {} [{}, {} pt{}{warn}]\n",
+            i + 1,
+            c.id,
+            c.title,
+            c.kind.name(),
+            c.points,
+            if c.points == 1 { "" } else { "s" }
+        ));
         out.push_str(&format!("     {indent}   checks: {}\n", c.kind.describe()));
         if !c.needs.is_empty() {
             out.push_str(&format!("     {indent}   needs: {}\n", c.needs.join(", ")));
@@ -178,7 +218,8 @@ fn explain(lab: &Lab, book: &str) -> String {
 
 fn lint_cmd(dir: &std::path::Path) -> Result<u8, ToolError> {
     let book = labs_dir::book_src(dir);
-    let report = lint::lint(dir, book.as_deref()).map_err(|_| ToolError::NoLabs(dir.display().to_string()))?;
+    let report = lint::lint(dir, book.as_deref())
+        .map_err(|_| ToolError::NoLabs(dir.display().to_string()))?;
     for p in &report.problems {
         println!("{p}");
     }
@@ -200,8 +241,15 @@ fn lint_cmd(dir: &std::path::Path) -> Result<u8, ToolError> {
 
 fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolError> {
     let lab = labs_dir::load(dir, id)?;
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| ToolError::Api(e.to_string()))?;
-    let opts = RunOptions { project: args.project.clone(), drill: args.drill, ..RunOptions::here() };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ToolError::Api(e.to_string()))?;
+    let opts = RunOptions {
+        project: args.project.clone(),
+        drill: args.drill,
+        ..RunOptions::here()
+    };
     let report = rt.block_on(async {
         let engine = target::connect(Timeouts::default()).await?;
         match args.wait {
@@ -209,7 +257,15 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
             Some(wait) => {
                 let started = Instant::now();
                 let progress = Progress::new(wait);
-                let r = labcheck::run_until(&engine, &lab, &opts, started + wait, Duration::from_secs(2), |r| progress.update(r, started)).await;
+                let r = labcheck::run_until(
+                    &engine,
+                    &lab,
+                    &opts,
+                    started + wait,
+                    Duration::from_secs(2),
+                    |r| progress.update(r, started),
+                )
+                .await;
                 progress.finish();
                 r
             }
@@ -247,7 +303,9 @@ impl Progress {
         let left = self.wait.saturating_sub(started.elapsed()).as_secs();
         let waiting = match r.first_broken() {
             Some(b) => format!("waiting for {} ({})", b.id, b.message),
-            None if matches!(r.stack, labcheck::report::StackState::Absent { .. }) => "waiting for the stack to come up".into(),
+            None if matches!(r.stack, labcheck::report::StackState::Absent { .. }) => {
+                "waiting for the stack to come up".into()
+            }
             None => "waiting".into(),
         };
         let line = format!("{}/{} passing, {waiting}; {left}s left", s.passed, s.total);

@@ -42,13 +42,21 @@ impl RunOptions {
 }
 
 fn engine_info(e: &Engine) -> EngineInfo {
-    EngineInfo { endpoint: e.endpoint.clone(), api_version: e.api_version.clone(), server_version: e.server_version.clone() }
+    EngineInfo {
+        endpoint: e.endpoint.clone(),
+        api_version: e.api_version.clone(),
+        server_version: e.server_version.clone(),
+    }
 }
 
 fn notes(engine: &Engine, lab: &Lab) -> Vec<String> {
     let mut notes = Vec::new();
     if let Some(need) = &lab.requires_api {
-        let have = if engine.server_api_version.is_empty() { &engine.api_version } else { &engine.server_api_version };
+        let have = if engine.server_api_version.is_empty() {
+            &engine.api_version
+        } else {
+            &engine.server_api_version
+        };
         if !api_at_least(have, need) {
             notes.push(format!(
                 "this lab needs Docker Engine API {need} or newer (e.g. healthcheck start_interval), but the engine speaks {have}; \
@@ -69,7 +77,15 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
             let results = lab
                 .checks
                 .iter()
-                .map(|c| skipped_why(c, depths[&c.id], vec![], None, "skipped: the stack is not up".into()))
+                .map(|c| {
+                    skipped_why(
+                        c,
+                        depths[&c.id],
+                        vec![],
+                        None,
+                        "skipped: the stack is not up".into(),
+                    )
+                })
                 .collect();
             return Ok(Report {
                 lab_id: lab.id.clone(),
@@ -87,17 +103,32 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
 
     // One inspect per container, all at once.
     let inspects = stack.units.iter().map(|(unit, c)| async move {
-        (unit.clone(), container::inspect(&engine.docker, &engine.timeouts, &c.id).await)
+        (
+            unit.clone(),
+            container::inspect(&engine.docker, &engine.timeouts, &c.id).await,
+        )
     });
-    let facts: HashMap<String, Result<ContainerFacts, String>> = futures_util::future::join_all(inspects).await.into_iter().collect();
+    let facts: HashMap<String, Result<ContainerFacts, String>> =
+        futures_util::future::join_all(inspects)
+            .await
+            .into_iter()
+            .collect();
     let http_client = http::client(engine.timeouts.http);
 
     // One exec per container for all its name lookups and connects (see net::batch).
     let mut wanted: HashMap<&str, net::NetBatch> = HashMap::new();
     for c in &lab.checks {
         match &c.kind {
-            Kind::Resolves { from, name } => wanted.entry(from.as_str()).or_default().names.push(name.clone()),
-            Kind::Tcp { from, host, port } => wanted.entry(from.as_str()).or_default().connects.push((host.clone(), *port)),
+            Kind::Resolves { from, name } => wanted
+                .entry(from.as_str())
+                .or_default()
+                .names
+                .push(name.clone()),
+            Kind::Tcp { from, host, port } => wanted
+                .entry(from.as_str())
+                .or_default()
+                .connects
+                .push((host.clone(), *port)),
             _ => {}
         }
     }
@@ -107,31 +138,56 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
         .filter_map(|(unit, b)| {
             let c = facts.get(unit)?.as_ref().ok().filter(|c| c.running)?;
             let (id, docker, t) = (c.id.clone(), engine.docker.clone(), engine.timeouts);
-            let fut = async move { net::batch(&docker, &t, &id, &b).await.ok().flatten() }.boxed().shared();
+            let fut = async move { net::batch(&docker, &t, &id, &b).await.ok().flatten() }
+                .boxed()
+                .shared();
             Some((unit.to_string(), fut))
         })
         .collect();
     // Every container of each service (for scaled services and the phase 4-6 kinds).
     let replicas = match &stack.project {
-        Some(p) => crate::probe::ext::replicas(&engine.docker, &engine.timeouts, p, lab.target.units(), &facts).await,
+        Some(p) => {
+            crate::probe::ext::replicas(
+                &engine.docker,
+                &engine.timeouts,
+                p,
+                lab.target.units(),
+                &facts,
+            )
+            .await
+        }
         None => HashMap::new(),
     };
-    let ctx = Ctx { engine, stack: &stack, facts: &facts, http: &http_client, opts, replicas: &replicas, batches: &batches };
+    let ctx = Ctx {
+        engine,
+        stack: &stack,
+        facts: &facts,
+        http: &http_client,
+        opts,
+        replicas: &replicas,
+        batches: &batches,
+    };
     let ctx = &ctx;
     // Each check is a shared future. Its probe starts at once, alongside the checks it needs
     // (so a healthy stack costs one probe's latency, not the ladder's depth); as soon as a need
     // is known not to have passed, the probe is dropped and the check is skipped.
     let mut futs: HashMap<&str, Shared<BoxFuture<'_, CheckResult>>> = HashMap::new();
     for check in lab.checks.iter().filter(|c| !c.kind.is_drill()) {
-        let needs: Vec<Shared<BoxFuture<'_, CheckResult>>> =
-            check.needs.iter().filter_map(|n| futs.get(n.as_str()).cloned()).collect();
+        let needs: Vec<Shared<BoxFuture<'_, CheckResult>>> = check
+            .needs
+            .iter()
+            .filter_map(|n| futs.get(n.as_str()).cloned())
+            .collect();
         let depth = depths[&check.id];
         let fut = async move {
-            let blocked = futures_util::future::join_all(needs).map(|done| crate::ladder::blocked_by(&done));
+            let blocked =
+                futures_util::future::join_all(needs).map(|done| crate::ladder::blocked_by(&done));
             let probe = ctx.run_check(check, depth);
             futures_util::pin_mut!(blocked, probe);
             let (blocked, result) = match futures_util::future::select(blocked, probe).await {
-                Either::Left((blocked, probe)) if blocked.is_empty() => (blocked, Some(probe.await)),
+                Either::Left((blocked, probe)) if blocked.is_empty() => {
+                    (blocked, Some(probe.await))
+                }
                 Either::Left((blocked, _dropped)) => (blocked, None),
                 Either::Right((result, blocked)) => (blocked.await, Some(result)),
             };
@@ -145,7 +201,11 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
         futs.insert(&check.id, fut);
     }
     let mut done: HashMap<String, CheckResult> =
-        futures_util::future::join_all(futs.values().cloned()).await.into_iter().map(|r| (r.id.clone(), r)).collect();
+        futures_util::future::join_all(futs.values().cloned())
+            .await
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
     // Drills change the stack: after every other check, one at a time, in ladder order.
     for check in lab.checks.iter().filter(|c| c.kind.is_drill()) {
         let depth = depths[&check.id];
@@ -158,20 +218,35 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
                 "skipped: a drill (it changes the stack); run with --drill to run it".into(),
             )
         } else {
-            let needs: Vec<CheckResult> = check.needs.iter().filter_map(|n| done.get(n).cloned()).collect();
+            let needs: Vec<CheckResult> = check
+                .needs
+                .iter()
+                .filter_map(|n| done.get(n).cloned())
+                .collect();
             let blocked = crate::ladder::blocked_by(&needs);
-            if blocked.is_empty() { ctx.run_check(check, depth).await } else { skipped(check, depth, blocked, ctx.see(check)) }
+            if blocked.is_empty() {
+                ctx.run_check(check, depth).await
+            } else {
+                skipped(check, depth, blocked, ctx.see(check))
+            }
         };
         done.insert(check.id.clone(), result);
     }
-    let results: Vec<CheckResult> = lab.checks.iter().filter_map(|c| done.remove(&c.id)).collect();
+    let results: Vec<CheckResult> = lab
+        .checks
+        .iter()
+        .filter_map(|c| done.remove(&c.id))
+        .collect();
 
     Ok(Report {
         lab_id: lab.id.clone(),
         lab_title: lab.title.clone(),
         lab_book: lab.book.clone(),
         engine: engine_info(engine),
-        stack: StackState::Found { project: stack.project.clone(), missing: stack.missing.clone() },
+        stack: StackState::Found {
+            project: stack.project.clone(),
+            missing: stack.missing.clone(),
+        },
         notes: notes(engine, lab),
         results,
         duration: started.elapsed(),
@@ -184,7 +259,13 @@ fn skipped(c: &Check, depth: usize, because: Vec<String>, see: Option<String>) -
     skipped_why(c, depth, because, see, message)
 }
 
-fn skipped_why(c: &Check, depth: usize, because: Vec<String>, see: Option<String>, message: String) -> CheckResult {
+fn skipped_why(
+    c: &Check,
+    depth: usize,
+    because: Vec<String>,
+    see: Option<String>,
+    message: String,
+) -> CheckResult {
     CheckResult {
         id: c.id.clone(),
         title: c.title.clone(),
@@ -230,18 +311,28 @@ impl Ctx<'_> {
         if c.running {
             Ok(c)
         } else {
-            Err(Observed::ProbeError(format!("{unit} is not running ({}), so nothing can run inside it", c.status)))
+            Err(Observed::ProbeError(format!(
+                "{unit} is not running ({}), so nothing can run inside it",
+                c.status
+            )))
         }
     }
 
     async fn observe(&self, kind: &Kind) -> Observed {
         let e = self.engine;
         let t = &e.timeouts;
-        let one = |unit: &str| self.container(unit).map(|c| Observed::Container(Box::new(c.clone()))).unwrap_or_else(|o| o);
+        let one = |unit: &str| {
+            self.container(unit)
+                .map(|c| Observed::Container(Box::new(c.clone())))
+                .unwrap_or_else(|o| o)
+        };
         // A scaled service: `running` and `healthy` judge every container.
         if let Kind::Running { service } | Kind::Healthy { service } = kind {
             if let Some(all) = self.replicas.get(service).filter(|all| all.len() > 1) {
-                return Observed::Ext(Box::new(crate::probe::ext_facts::ExtFacts::Replicas { service: service.clone(), containers: all.clone() }));
+                return Observed::Ext(Box::new(crate::probe::ext_facts::ExtFacts::Replicas {
+                    service: service.clone(),
+                    containers: all.clone(),
+                }));
             }
         }
         match kind {
@@ -251,10 +342,12 @@ impl Ctx<'_> {
             | Kind::NotPublished { service, .. }
             | Kind::Volume { service, .. }
             | Kind::Env { service, .. } => one(service),
-            Kind::SharedNetwork { service, peer } => match (self.container(service), self.container(peer)) {
-                (Ok(a), Ok(b)) => Observed::Pair(Box::new(a.clone()), Box::new(b.clone())),
-                (Err(o), _) | (_, Err(o)) => o,
-            },
+            Kind::SharedNetwork { service, peer } => {
+                match (self.container(service), self.container(peer)) {
+                    (Ok(a), Ok(b)) => Observed::Pair(Box::new(a.clone()), Box::new(b.clone())),
+                    (Err(o), _) | (_, Err(o)) => o,
+                }
+            }
             Kind::Resolves { from, name } => match self.running(from) {
                 Ok(c) => match self.batched(from).await.and_then(|b| b.resolve(name)) {
                     Some(r) => Observed::Resolve(r),
@@ -284,7 +377,9 @@ impl Ctx<'_> {
                 Observed::Http(http::get(self.http, &url).await)
             }
             Kind::Postgres { service, query, .. } => match self.running(service) {
-                Ok(c) => Observed::Postgres(postgres::query_anywhere(&e.docker, t, &e.endpoint, c, query).await),
+                Ok(c) => Observed::Postgres(
+                    postgres::query_anywhere(&e.docker, t, &e.endpoint, c, query).await,
+                ),
                 Err(o) => o,
             },
             Kind::Attached { service, .. } => one(service),
@@ -321,10 +416,24 @@ impl Ctx<'_> {
                 }
                 Observed::Many(all)
             }
-            Kind::Isolated { network, service, via, name, port, timeout_secs } => match self.container(service) {
+            Kind::Isolated {
+                network,
+                service,
+                via,
+                name,
+                port,
+                timeout_secs,
+            } => match self.container(service) {
                 Ok(c) => {
-                    let addresses: Vec<String> = c.networks.iter().filter_map(|n| n.ip.clone()).collect();
-                    let probe = net::Isolation { network, via: *via, name, port: *port, timeout_secs: *timeout_secs };
+                    let addresses: Vec<String> =
+                        c.networks.iter().filter_map(|n| n.ip.clone()).collect();
+                    let probe = net::Isolation {
+                        network,
+                        via: *via,
+                        name,
+                        port: *port,
+                        timeout_secs: *timeout_secs,
+                    };
                     match net::isolated(&e.docker, t, probe, &addresses).await {
                         Ok(i) => Observed::Isolation(i),
                         Err(err) => Observed::ProbeError(err),
@@ -339,9 +448,27 @@ impl Ctx<'_> {
         let started = Instant::now();
         // A service with no container: its `running` check fails (with the way to start it);
         // every other check on it is skipped, so a half-up stack is not a wall of red.
-        let missing: Vec<String> = check.kind.units().into_iter().filter(|u| self.stack.missing.iter().any(|m| m == u)).map(String::from).collect();
-        if !missing.is_empty() && !matches!(check.kind, Kind::Running { .. } | Kind::NetworkExcludes { .. }) {
-            let message = format!("skipped: {} no container", missing.iter().map(|m| format!("{m} has")).collect::<Vec<_>>().join(" and "));
+        let missing: Vec<String> = check
+            .kind
+            .units()
+            .into_iter()
+            .filter(|u| self.stack.missing.iter().any(|m| m == u))
+            .map(String::from)
+            .collect();
+        if !missing.is_empty()
+            && !matches!(
+                check.kind,
+                Kind::Running { .. } | Kind::NetworkExcludes { .. }
+            )
+        {
+            let message = format!(
+                "skipped: {} no container",
+                missing
+                    .iter()
+                    .map(|m| format!("{m} has"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            );
             return skipped_why(check, depth, missing, self.see(check), message);
         }
         let observed = self.observe(&check.kind).await;
@@ -360,7 +487,11 @@ impl Ctx<'_> {
             title: check.title.clone(),
             kind: check.kind.name().into(),
             status,
-            points: if status == Status::Pass { check.points } else { 0 },
+            points: if status == Status::Pass {
+                check.points
+            } else {
+                0
+            },
             max_points: check.points,
             message: j.message,
             evidence,
@@ -379,8 +510,18 @@ impl Ctx<'_> {
     }
 
     fn see(&self, check: &Check) -> Option<String> {
-        let name = |unit: &str| self.stack.units.get(unit).map(|c| c.name.clone()).unwrap_or_else(|| unit.to_string());
-        Some(crate::see::command(&check.kind, self.stack.project.as_deref(), &name))
+        let name = |unit: &str| {
+            self.stack
+                .units
+                .get(unit)
+                .map(|c| c.name.clone())
+                .unwrap_or_else(|| unit.to_string())
+        };
+        Some(crate::see::command(
+            &check.kind,
+            self.stack.project.as_deref(),
+            &name,
+        ))
     }
 }
 
@@ -423,7 +564,10 @@ pub async fn run_until_with(
             filters.insert("container".to_string(), containers.clone());
         }
     }
-    let options = bollard::query_parameters::EventsOptions { filters: Some(filters), ..Default::default() };
+    let options = bollard::query_parameters::EventsOptions {
+        filters: Some(filters),
+        ..Default::default()
+    };
     let mut events = engine.docker.events(Some(options.clone())).boxed();
     loop {
         let report = run_lab(engine, lab, opts).await?;

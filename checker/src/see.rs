@@ -6,7 +6,10 @@ mod ext;
 mod image;
 
 fn sh_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,".contains(c))
+    {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
@@ -75,9 +78,51 @@ mod tests {
     #[test]
     fn commands_name_the_project_and_container() {
         let name = |u: &str| format!("p-{u}-1");
-        assert_eq!(command(&Kind::Healthy { service: "db".into() }, Some("p"), &name), "docker inspect --format '{{json .State.Health}}' p-db-1");
-        assert_eq!(command(&Kind::Resolves { from: "web".into(), name: "db".into() }, Some("p"), &name), "docker compose -p p exec web getent hosts db");
-        assert_eq!(command(&Kind::Env { service: "api".into(), var: "X".into(), equals: None, not: vec![] }, None, &name), "docker exec p-api-1 printenv X");
-        assert_eq!(command(&Kind::Http { url: "http://localhost:8080/a b".into(), status: 200, body_contains: None }, None, &name), "curl -i 'http://localhost:8080/a b'");
+        assert_eq!(
+            command(
+                &Kind::Healthy {
+                    service: "db".into()
+                },
+                Some("p"),
+                &name
+            ),
+            "docker inspect --format '{{json .State.Health}}' p-db-1"
+        );
+        assert_eq!(
+            command(
+                &Kind::Resolves {
+                    from: "web".into(),
+                    name: "db".into()
+                },
+                Some("p"),
+                &name
+            ),
+            "docker compose -p p exec web getent hosts db"
+        );
+        assert_eq!(
+            command(
+                &Kind::Env {
+                    service: "api".into(),
+                    var: "X".into(),
+                    equals: None,
+                    not: vec![]
+                },
+                None,
+                &name
+            ),
+            "docker exec p-api-1 printenv X"
+        );
+        assert_eq!(
+            command(
+                &Kind::Http {
+                    url: "http://localhost:8080/a b".into(),
+                    status: 200,
+                    body_contains: None
+                },
+                None,
+                &name
+            ),
+            "curl -i 'http://localhost:8080/a b'"
+        );
     }
 }

@@ -29,7 +29,9 @@ needs = ["db-running"]
 
 fn labcheck() -> Command {
     let mut c = Command::cargo_bin("labcheck").unwrap();
-    c.env_remove("LABCHECK_LABS").env_remove("NO_COLOR").env("DOCKER_HOST", "unix:///nonexistent.sock");
+    c.env_remove("LABCHECK_LABS")
+        .env_remove("NO_COLOR")
+        .env("DOCKER_HOST", "unix:///nonexistent.sock");
     c
 }
 
@@ -48,16 +50,19 @@ fn repo_labs() -> std::path::PathBuf {
 
 #[test]
 fn no_arguments_prints_usage_and_exits_2() {
-    labcheck().assert().code(2).stderr(predicate::str::contains("Usage: labcheck"));
+    labcheck()
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("Usage: labcheck"));
 }
 
 #[test]
 fn help_names_the_commands_and_exit_codes() {
-    labcheck()
-        .arg("--help")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("explain").and(predicate::str::contains("lint")).and(predicate::str::contains("Exit codes")));
+    labcheck().arg("--help").assert().success().stdout(
+        predicate::str::contains("explain")
+            .and(predicate::str::contains("lint"))
+            .and(predicate::str::contains("Exit codes")),
+    );
 }
 
 #[test]
@@ -68,7 +73,10 @@ fn list_shows_every_lab_even_a_broken_one() {
         .arg(d.path())
         .assert()
         .success()
-        .stdout(predicate::str::contains("demo       Demo lab  (2 checks)").and(predicate::str::contains("broken     (cannot be checked: ")));
+        .stdout(
+            predicate::str::contains("demo       Demo lab  (2 checks)")
+                .and(predicate::str::contains("broken     (cannot be checked: ")),
+        );
 }
 
 #[test]
@@ -82,13 +90,21 @@ fn explain_prints_the_ladder_without_an_engine() {
             predicate::str::contains("phase-3: ")
                 .and(predicate::str::contains("db-running"))
                 .and(predicate::str::contains("needs: db-running"))
-                .and(predicate::str::contains("http://localhost:3000/phase-3/index.html")),
+                .and(predicate::str::contains(
+                    "http://localhost:3000/phase-3/index.html",
+                )),
         );
 }
 
 #[test]
 fn explain_uses_the_book_url_from_the_environment() {
-    let d = labs(&[("demo", &LAB.replace("title = \"Demo lab\"", "title = \"Demo lab\"\nbook = \"demo/index.html\""))]);
+    let d = labs(&[(
+        "demo",
+        &LAB.replace(
+            "title = \"Demo lab\"",
+            "title = \"Demo lab\"\nbook = \"demo/index.html\"",
+        ),
+    )]);
     labcheck()
         .env("LABCHECK_BOOK_URL", "https://book.example/")
         .args(["explain", "demo", "--lab-dir"])
@@ -96,8 +112,9 @@ fn explain_uses_the_book_url_from_the_environment() {
         .assert()
         .success()
         .stdout(
-            predicate::str::contains("book: https://book.example/demo/index.html")
-                .and(predicate::str::contains("  2.   web-running  web is running [running, 1 pt]")),
+            predicate::str::contains("book: https://book.example/demo/index.html").and(
+                predicate::str::contains("  2.   web-running  web is running [running, 1 pt]"),
+            ),
         );
 }
 
@@ -109,7 +126,9 @@ fn an_unknown_lab_lists_the_known_ones_and_exits_2() {
         .arg(d.path())
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("unknown lab `nope`. Known labs: demo"));
+        .stderr(predicate::str::contains(
+            "unknown lab `nope`. Known labs: demo",
+        ));
 }
 
 #[test]
@@ -134,10 +153,12 @@ fn an_unreachable_daemon_is_one_clear_message_and_exit_2() {
             .code(2)
             .stdout(predicate::str::is_empty())
             .stderr(
-                predicate::str::contains("cannot reach the Docker daemon at unix:///nonexistent.sock")
-                    .and(predicate::str::contains("start Docker"))
-                    .and(predicate::str::contains("DOCKER_HOST"))
-                    .and(predicate::str::contains("socket")),
+                predicate::str::contains(
+                    "cannot reach the Docker daemon at unix:///nonexistent.sock",
+                )
+                .and(predicate::str::contains("start Docker"))
+                .and(predicate::str::contains("DOCKER_HOST"))
+                .and(predicate::str::contains("socket")),
             );
     }
 }
@@ -145,29 +166,53 @@ fn an_unreachable_daemon_is_one_clear_message_and_exit_2() {
 #[test]
 fn lint_exit_codes() {
     let good = labs(&[("demo", LAB)]);
-    labcheck().args(["lint", "--lab-dir"]).arg(good.path()).assert().success().stdout(predicate::str::contains("1 lab(s) (demo), 0 problem(s)"));
-    let bad = labs(&[("demo", &LAB.replace("needs = [\"db-running\"]", "needs = [\"db-runing\"]"))]);
+    labcheck()
+        .args(["lint", "--lab-dir"])
+        .arg(good.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 lab(s) (demo), 0 problem(s)"));
+    let bad = labs(&[(
+        "demo",
+        &LAB.replace("needs = [\"db-running\"]", "needs = [\"db-runing\"]"),
+    )]);
     labcheck()
         .args(["lint", "--lab-dir"])
         .arg(bad.path())
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("demo/lab.toml:20:10: check `web-running` needs `db-runing`"));
+        .stdout(predicate::str::contains(
+            "demo/lab.toml:20:10: check `web-running` needs `db-runing`",
+        ));
 }
 
 #[test]
 fn an_empty_labs_folder_is_nothing_to_check() {
     let d = labs(&[]);
-    labcheck().args(["list", "--lab-dir"]).arg(d.path()).assert().code(2).stderr(predicate::str::contains("no labs found"));
+    labcheck()
+        .args(["list", "--lab-dir"])
+        .arg(d.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no labs found"));
 }
 
 #[test]
 fn a_bad_wait_duration_is_a_usage_error() {
-    labcheck().args(["demo", "--wait", "soon"]).assert().code(2).stderr(predicate::str::contains("not a duration"));
+    labcheck()
+        .args(["demo", "--wait", "soon"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("not a duration"));
 }
 
 #[test]
 fn the_labs_folder_comes_from_the_environment() {
     let d = labs(&[("demo", LAB)]);
-    labcheck().env("LABCHECK_LABS", d.path()).arg("list").assert().success().stdout(predicate::str::contains("Demo lab"));
+    labcheck()
+        .env("LABCHECK_LABS", d.path())
+        .arg("list")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Demo lab"));
 }

@@ -8,7 +8,8 @@ use predicates::prelude::*;
 
 fn labcheck() -> Command {
     let mut c = Command::cargo_bin("labcheck").unwrap();
-    c.env_remove("LABCHECK_LABS").env("DOCKER_HOST", "unix:///nonexistent.sock");
+    c.env_remove("LABCHECK_LABS")
+        .env("DOCKER_HOST", "unix:///nonexistent.sock");
     c
 }
 
@@ -18,16 +19,32 @@ fn repo_labs() -> std::path::PathBuf {
 
 #[test]
 fn the_drill_flag_warns_that_it_deletes_data() {
-    labcheck().arg("--help").assert().success().stdout(predicate::str::contains("--drill").and(predicate::str::contains("DELETES")));
+    labcheck()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("--drill").and(predicate::str::contains("DELETES")));
 }
 
 #[test]
 fn explain_marks_the_drills() {
-    let out = labcheck().args(["explain", "phase-6", "--lab-dir"]).arg(repo_labs()).assert().success();
+    let out = labcheck()
+        .args(["explain", "phase-6", "--lab-dir"])
+        .arg(repo_labs())
+        .assert()
+        .success();
     let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
-    let heal = text.lines().skip_while(|l| !l.contains("heal-killed")).nth(1).unwrap_or_default();
+    let heal = text
+        .lines()
+        .skip_while(|l| !l.contains("heal-killed"))
+        .nth(1)
+        .unwrap_or_default();
     assert!(heal.contains("DRILL:"), "{text}");
-    let scaled = text.lines().skip_while(|l| !l.contains("backend-scaled")).nth(1).unwrap_or_default();
+    let scaled = text
+        .lines()
+        .skip_while(|l| !l.contains("backend-scaled"))
+        .nth(1)
+        .unwrap_or_default();
     assert!(!scaled.contains("DRILL"), "{text}");
 }
 
@@ -63,5 +80,7 @@ needs = ["drill"]
         .arg(dir.path())
         .assert()
         .code(1)
-        .stdout(predicate::str::contains("check `after` needs the drill `drill`"));
+        .stdout(predicate::str::contains(
+            "check `after` needs the drill `drill`",
+        ));
 }

@@ -22,17 +22,30 @@ use std::time::{Duration, Instant};
 use sha2::Digest;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").canonicalize().expect("the repo")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("the repo")
 }
 
 fn run(cmd: &mut Command) -> String {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?} did not run: {e}"));
-    assert!(out.status.success(), "{cmd:?} failed:\n{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{cmd:?} did not run: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 fn engine_must_answer() {
-    let out = Command::new("docker").args(["info", "--format", "{{.ServerVersion}}"]).output().expect("the docker CLI runs");
+    let out = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .expect("the docker CLI runs");
     assert!(
         out.status.success(),
         "no Docker engine answers (these live tests fail rather than skip): {}",
@@ -41,7 +54,11 @@ fn engine_must_answer() {
 }
 
 fn free_port(addr: &str) -> u16 {
-    TcpListener::bind((addr, 0)).expect("a free port").local_addr().unwrap().port()
+    TcpListener::bind((addr, 0))
+        .expect("a free port")
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A compose project on some engine, torn down (with its volumes) on drop.
@@ -68,8 +85,19 @@ impl Project {
 
     /// `up -d`; with `wait`, until every service is healthy (a broken stack never is: without
     /// it, `up` still waits for db's healthcheck before it starts web).
-    fn up(host: Option<&str>, name: String, files: Vec<PathBuf>, dir: PathBuf, wait: bool) -> Project {
-        let p = Project { host: host.map(str::to_string), name, files, dir };
+    fn up(
+        host: Option<&str>,
+        name: String,
+        files: Vec<PathBuf>,
+        dir: PathBuf,
+        wait: bool,
+    ) -> Project {
+        let p = Project {
+            host: host.map(str::to_string),
+            name,
+            files,
+            dir,
+        };
         let mut args = vec!["up", "-d", "--build"];
         if wait {
             args.extend(["--wait", "--wait-timeout", "120"]);
@@ -81,7 +109,10 @@ impl Project {
 
 impl Drop for Project {
     fn drop(&mut self) {
-        let _ = self.compose().args(["down", "-v", "--remove-orphans", "--timeout", "1"]).output();
+        let _ = self
+            .compose()
+            .args(["down", "-v", "--remove-orphans", "--timeout", "1"])
+            .output();
     }
 }
 
@@ -93,15 +124,32 @@ struct Service {
 
 impl Service {
     fn start(script: &'static str, dir: &Path) -> (Service, BTreeMap<String, String>) {
-        let out = run(Command::new("bash").arg(repo().join("scripts").join(script)).arg("start").arg(dir));
-        let vars = out.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        (Service { script, dir: dir.to_path_buf() }, vars)
+        let out = run(Command::new("bash")
+            .arg(repo().join("scripts").join(script))
+            .arg("start")
+            .arg(dir));
+        let vars = out
+            .lines()
+            .filter_map(|l| l.split_once('='))
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        (
+            Service {
+                script,
+                dir: dir.to_path_buf(),
+            },
+            vars,
+        )
     }
 }
 
 impl Drop for Service {
     fn drop(&mut self) {
-        let _ = Command::new("bash").arg(repo().join("scripts").join(self.script)).arg("stop").arg(&self.dir).output();
+        let _ = Command::new("bash")
+            .arg(repo().join("scripts").join(self.script))
+            .arg("stop")
+            .arg(&self.dir)
+            .output();
     }
 }
 
@@ -129,7 +177,11 @@ struct Graded {
 
 fn grade(roster: &Path, out: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Graded {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_labcheck"));
-    cmd.args(["grade", "phase-3", "--roster"]).arg(roster).arg("--out").arg(out).args(extra);
+    cmd.args(["grade", "phase-3", "--roster"])
+        .arg(roster)
+        .arg("--out")
+        .arg(out)
+        .args(extra);
     cmd.arg("--lab-dir").arg(repo().join("labs"));
     for (k, v) in env {
         cmd.env(k, v);
@@ -171,13 +223,22 @@ fn parse_csv(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
         cells
     };
     let mut lines = text.lines();
-    let Some(header) = lines.next() else { return BTreeMap::new() };
+    let Some(header) = lines.next() else {
+        return BTreeMap::new();
+    };
     let header = split(header);
     lines
         .map(|l| {
             let cells = split(l);
-            assert_eq!(cells.len(), header.len(), "a gradebook row has as many cells as the header: {l}");
-            (cells[0].clone(), header.iter().cloned().zip(cells).collect())
+            assert_eq!(
+                cells.len(),
+                header.len(),
+                "a gradebook row has as many cells as the header: {l}"
+            );
+            (
+                cells[0].clone(),
+                header.iter().cloned().zip(cells).collect(),
+            )
         })
         .collect()
 }
@@ -201,12 +262,19 @@ const CHECKS: [(&str, u32); 14] = [
 
 /// Assert a row: its status, and that exactly `zero` checks earned nothing (all others full).
 fn assert_row(g: &Graded, id: &str, status: &str, zero: &[&str]) {
-    let row = g.rows.get(id).unwrap_or_else(|| panic!("no row for {id}:\n{}\n{}", g.stdout, g.stderr));
+    let row = g
+        .rows
+        .get(id)
+        .unwrap_or_else(|| panic!("no row for {id}:\n{}\n{}", g.stdout, g.stderr));
     assert_eq!(row["status"], status, "{id}: {row:?}");
     let mut total = 0;
     for (check, pts) in CHECKS {
         let want = if zero.contains(&check) { 0 } else { pts };
-        assert_eq!(row[check], want.to_string(), "{id}: {check} should earn {want}: {row:?}");
+        assert_eq!(
+            row[check],
+            want.to_string(),
+            "{id}: {check} should earn {want}: {row:?}"
+        );
         total += want;
     }
     assert_eq!(row["total"], total.to_string(), "{id}");
@@ -221,21 +289,39 @@ fn write(path: &Path, text: &str) -> PathBuf {
 #[test]
 fn a_class_on_three_kinds_of_engine_is_graded_in_one_run() {
     engine_must_answer();
-    let tmp = tempfile::Builder::new().prefix("lcg-").tempdir().expect("a temp dir");
+    let tmp = tempfile::Builder::new()
+        .prefix("lcg-")
+        .tempdir()
+        .expect("a temp dir");
     let t = tmp.path();
     let lab = repo().join("labs/phase-3");
     let tag = format!("{}", std::process::id());
 
     // The local engine: the solution and a fault, each on its own host port.
     let port_file = |name: &str, port: u16| {
-        write(&t.join(format!("{name}-port.yml")), &format!("services:\n  web:\n    ports: !override\n      - \"127.0.0.1:{port}:5000\"\n"))
+        write(
+            &t.join(format!("{name}-port.yml")),
+            &format!(
+                "services:\n  web:\n    ports: !override\n      - \"127.0.0.1:{port}:5000\"\n"
+            ),
+        )
     };
     let solution = lab.join("solution/compose.yaml");
-    let green = Project::up(None, format!("lcg-green-{tag}"), vec![solution.clone(), port_file("green", free_port("127.0.0.1"))], lab.join("solution"), true);
+    let green = Project::up(
+        None,
+        format!("lcg-green-{tag}"),
+        vec![solution.clone(), port_file("green", free_port("127.0.0.1"))],
+        lab.join("solution"),
+        true,
+    );
     let broken = Project::up(
         None,
         format!("lcg-broken-{tag}"),
-        vec![solution.clone(), lab.join("faults/db-localhost.yml"), port_file("broken", free_port("127.0.0.1"))],
+        vec![
+            solution.clone(),
+            lab.join("faults/db-localhost.yml"),
+            port_file("broken", free_port("127.0.0.1")),
+        ],
         lab.join("solution"),
         false,
     );
@@ -250,14 +336,24 @@ fn a_class_on_three_kinds_of_engine_is_graded_in_one_run() {
         &small_dir.join("compose.yaml"),
         &format!("services:\n  db:\n    image: busybox\n    command: [\"sleep\", \"3600\"]\n    init: true\n    volumes:\n      - pgdata:/var/lib/postgresql/data\n  web:\n    image: busybox\n    command: [\"sleep\", \"3600\"]\n    init: true\n    environment:\n      DB_HOST: db\nvolumes:\n  pgdata:\nnetworks:\n  default:\n    driver_opts:\n      com.docker.network.bridge.name: lcgb{tag}\n", tag = std::process::id() % 100_000_000),
     );
-    let small = Project::up(Some(&format!("unix://{}", e2["SOCKET"])), format!("lcg-small-{tag}"), vec![small_file], small_dir, true);
+    let small = Project::up(
+        Some(&format!("unix://{}", e2["SOCKET"])),
+        format!("lcg-small-{tag}"),
+        vec![small_file],
+        small_dir,
+        true,
+    );
 
     // A docker CLI context for the second engine, in a config folder of the test's own.
     let docker_config = t.join("docker-config");
-    run(Command::new("docker").arg("--config").arg(&docker_config).args(["context", "create", "lcg-vm", "--docker"]).arg(format!(
-        "host=tcp://127.0.0.2:2376,ca={0}/ca.pem,cert={0}/cert.pem,key={0}/key.pem",
-        certs.display()
-    )));
+    run(Command::new("docker")
+        .arg("--config")
+        .arg(&docker_config)
+        .args(["context", "create", "lcg-vm", "--docker"])
+        .arg(format!(
+            "host=tcp://127.0.0.2:2376,ca={0}/ca.pem,cert={0}/cert.pem,key={0}/key.pem",
+            certs.display()
+        )));
 
     // An sshd on loopback, in front of the local engine's socket.
     let (_sshd, ssh) = Service::start("grade-sshd.sh", &t.join("ssh"));
@@ -334,7 +430,12 @@ endpoint = "tcp://127.0.0.5:{hole}"
     );
 
     let limit = 6;
-    let g = grade(&roster, &t.join("out"), &["--timeout", &format!("{limit}s"), "--jobs", "8"], &[("DOCKER_CONFIG", &docker_config)]);
+    let g = grade(
+        &roster,
+        &t.join("out"),
+        &["--timeout", &format!("{limit}s"), "--jobs", "8"],
+        &[("DOCKER_CONFIG", &docker_config)],
+    );
     eprintln!("{}\n{}", g.stdout, g.stderr);
     assert_eq!(g.code, 1, "some learners could not be graded: exit 1");
 
@@ -346,7 +447,11 @@ endpoint = "tcp://127.0.0.5:{hole}"
     localhost.push("web-db-host");
     assert_row(&g, "broken", "failing", &localhost);
     assert_row(&g, "absent", "absent", &CHECKS.map(|c| c.0));
-    assert!(g.rows["absent"]["error"].contains("has no containers"), "{:?}", g.rows["absent"]);
+    assert!(
+        g.rows["absent"]["error"].contains("has no containers"),
+        "{:?}",
+        g.rows["absent"]
+    );
     // busybox that sleeps: running, networked and resolving, but no PostgreSQL, no healthcheck, no web app.
     let sleeping = [
         "db-healthy",
@@ -360,9 +465,21 @@ endpoint = "tcp://127.0.0.5:{hole}"
     ];
     assert_row(&g, "tls", "failing", &sleeping);
     assert_row(&g, "ctx", "failing", &sleeping);
-    assert!(g.rows["tls"]["endpoint"].contains("127.0.0.2:2376 (TLS)"), "{:?}", g.rows["tls"]);
-    assert!(g.rows["ctx"]["endpoint"].contains("context lcg-vm"), "{:?}", g.rows["ctx"]);
-    assert!(g.rows["ssh"]["endpoint"].starts_with("ssh://"), "{:?}", g.rows["ssh"]);
+    assert!(
+        g.rows["tls"]["endpoint"].contains("127.0.0.2:2376 (TLS)"),
+        "{:?}",
+        g.rows["tls"]
+    );
+    assert!(
+        g.rows["ctx"]["endpoint"].contains("context lcg-vm"),
+        "{:?}",
+        g.rows["ctx"]
+    );
+    assert!(
+        g.rows["ssh"]["endpoint"].starts_with("ssh://"),
+        "{:?}",
+        g.rows["ssh"]
+    );
 
     for (id, says) in [
         ("wrong-ca", "UnknownIssuer"),
@@ -376,36 +493,91 @@ endpoint = "tcp://127.0.0.5:{hole}"
     // A silent host costs one ping's limit (5 s, or less when --timeout is less), once, and
     // nothing else waits for it.
     let silent: f64 = g.rows["silent"]["seconds"].parse().unwrap();
-    assert!((4.5..limit as f64 + 1.0).contains(&silent), "the silent host took {silent}s");
+    assert!(
+        (4.5..limit as f64 + 1.0).contains(&silent),
+        "the silent host took {silent}s"
+    );
     let refused: f64 = g.rows["refused"]["seconds"].parse().unwrap();
-    assert!(refused < 1.0, "a refused connection is known at once, not after {refused}s");
-    assert!(g.wall < Duration::from_secs(limit + 4), "the whole class took {:?}", g.wall);
+    assert!(
+        refused < 1.0,
+        "a refused connection is known at once, not after {refused}s"
+    );
+    assert!(
+        g.wall < Duration::from_secs(limit + 4),
+        "the whole class took {:?}",
+        g.wall
+    );
 
     // grade.json: the lab file's digest, every learner with its report, per-check counts.
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(g.out.join("grade.json")).unwrap()).unwrap();
-    let digest: String = sha2::Sha256::digest(std::fs::read(lab.join("lab.toml")).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(g.out.join("grade.json")).unwrap()).unwrap();
+    let digest: String = sha2::Sha256::digest(std::fs::read(lab.join("lab.toml")).unwrap())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
     assert_eq!(json["schema"], "labcheck-grade");
     assert_eq!(json["lab"]["sha256"], digest);
     assert_eq!(json["learners"].as_array().unwrap().len(), 10);
     assert_eq!(json["summary"]["error"], 4);
     assert_eq!(json["summary"]["absent"], 1);
-    let green_json = json["learners"].as_array().unwrap().iter().find(|l| l["id"] == "green").unwrap();
+    let green_json = json["learners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["id"] == "green")
+        .unwrap();
     assert_eq!(green_json["report"]["schema"], "labcheck-report");
-    let skipped = green_json["checks"].as_array().unwrap().iter().find(|c| c["id"] == "healthz-ok").unwrap();
-    assert_eq!(skipped["note"], "skipped: needs web-published", "a skipped check says why");
-    let db_running = json["summary"]["checks"].as_array().unwrap().iter().find(|c| c["id"] == "db-running").unwrap();
-    assert_eq!((db_running["earned"].as_u64(), db_running["graded"].as_u64()), (Some(5), Some(5)));
+    let skipped = green_json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "healthz-ok")
+        .unwrap();
+    assert_eq!(
+        skipped["note"], "skipped: needs web-published",
+        "a skipped check says why"
+    );
+    let db_running = json["summary"]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "db-running")
+        .unwrap();
+    assert_eq!(
+        (db_running["earned"].as_u64(), db_running["graded"].as_u64()),
+        (Some(5), Some(5))
+    );
 
     // junit per learner; an unreachable one is an <error>.
     let mut xml = String::new();
-    std::fs::File::open(g.out.join("junit/silent.xml")).unwrap().read_to_string(&mut xml).unwrap();
-    assert!(xml.contains("<error message=") && xml.contains("errors=\"1\""), "{xml}");
+    std::fs::File::open(g.out.join("junit/silent.xml"))
+        .unwrap()
+        .read_to_string(&mut xml)
+        .unwrap();
+    assert!(
+        xml.contains("<error message=") && xml.contains("errors=\"1\""),
+        "{xml}"
+    );
     let green_xml = std::fs::read_to_string(g.out.join("junit/green.xml")).unwrap();
-    assert!(green_xml.contains("failures=\"1\"") && green_xml.contains("<skipped"), "{green_xml}");
-    assert!(green_xml.contains("<property name=\"learner\" value=\"green\"/>"), "{green_xml}");
+    assert!(
+        green_xml.contains("failures=\"1\"") && green_xml.contains("<skipped"),
+        "{green_xml}"
+    );
+    assert!(
+        green_xml.contains("<property name=\"learner\" value=\"green\"/>"),
+        "{green_xml}"
+    );
     // The summary table names where the class struggles.
-    assert!(g.stdout.contains("where the class struggles:"), "{}", g.stdout);
-    assert!(g.stdout.contains("web-published") && g.stdout.contains("5 failing"), "{}", g.stdout);
+    assert!(
+        g.stdout.contains("where the class struggles:"),
+        "{}",
+        g.stdout
+    );
+    assert!(
+        g.stdout.contains("web-published") && g.stdout.contains("5 failing"),
+        "{}",
+        g.stdout
+    );
 
     // The ssh tunnel also forwards the lab's http ports: a server on this machine's 127.0.0.1
     // (the far side of the tunnel) answers on the tunnel's own loopback address; once the
@@ -428,18 +600,43 @@ endpoint = "tcp://127.0.0.5:{hole}"
     ];
     let mut times = Vec::new();
     for n in [1usize, 10, 30] {
-        let text: String = (0..n).map(|i| format!("[[learner]]\nid = \"l{i:02}\"\n{}\n\n", targets[i % targets.len()])).collect();
+        let text: String = (0..n)
+            .map(|i| {
+                format!(
+                    "[[learner]]\nid = \"l{i:02}\"\n{}\n\n",
+                    targets[i % targets.len()]
+                )
+            })
+            .collect();
         let r = write(&t.join(format!("scale-{n}.toml")), &text);
-        let g = grade(&r, &t.join(format!("scale-{n}")), &["--timeout", "30s"], &[]);
-        assert_eq!(g.code, 0, "every target answers:\n{}\n{}", g.stdout, g.stderr);
+        let g = grade(
+            &r,
+            &t.join(format!("scale-{n}")),
+            &["--timeout", "30s"],
+            &[],
+        );
+        assert_eq!(
+            g.code, 0,
+            "every target answers:\n{}\n{}",
+            g.stdout, g.stderr
+        );
         assert_eq!(g.rows.len(), n);
-        assert!(g.rows.values().all(|row| row["status"] == "failing"), "{:?}", g.rows);
+        assert!(
+            g.rows.values().all(|row| row["status"] == "failing"),
+            "{:?}",
+            g.rows
+        );
         eprintln!("[grade] {n} target(s): {:.2}s wall", g.wall.as_secs_f64());
         times.push(g.wall.as_secs_f64());
     }
     // The same 30, one at a time: what a loop over the class would cost.
     let r = t.join("scale-30.toml");
-    let serial = grade(&r, &t.join("scale-30-serial"), &["--timeout", "30s", "--jobs", "1"], &[]);
+    let serial = grade(
+        &r,
+        &t.join("scale-30-serial"),
+        &["--timeout", "30s", "--jobs", "1"],
+        &[],
+    );
     assert_eq!(serial.code, 0, "{}", serial.stderr);
     let serial = serial.wall.as_secs_f64();
     eprintln!("[grade] wall times for 1, 10, 30 targets (jobs 8): {times:.2?}; 30 with --jobs 1: {serial:.2}s");
@@ -448,8 +645,16 @@ endpoint = "tcp://127.0.0.5:{hole}"
     // What concurrency must buy even here: the same 30 in clearly less time than one at a time.
     // (30 x one target is not a stable bound on one loaded engine: one target takes ~0.15 s of
     // pure CPU, so 30 of them cannot overlap much on 2 cores.)
-    assert!(times[2] < 0.8 * serial, "30 targets took {:.2}s with 8 jobs, {serial:.2}s one at a time", times[2]);
-    assert!(times[2] < 0.75 * serial, "30 targets with --jobs 8 took {:.2}s, with --jobs 1 {serial:.2}s", times[2]);
+    assert!(
+        times[2] < 0.8 * serial,
+        "30 targets took {:.2}s with 8 jobs, {serial:.2}s one at a time",
+        times[2]
+    );
+    assert!(
+        times[2] < 0.75 * serial,
+        "30 targets with --jobs 8 took {:.2}s, with --jobs 1 {serial:.2}s",
+        times[2]
+    );
 }
 
 /// A one-shot HTTP server on 127.0.0.1; returns its port.
@@ -460,7 +665,10 @@ fn tiny_http_server() -> u16 {
         for mut s in l.incoming().flatten() {
             let mut buf = [0u8; 1024];
             let _ = s.read(&mut buf);
-            let _ = std::io::Write::write_all(&mut s, b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\nConnection: close\r\n\r\nthrough ssh -L");
+            let _ = std::io::Write::write_all(
+                &mut s,
+                b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\nConnection: close\r\n\r\nthrough ssh -L",
+            );
         }
     });
     port
@@ -474,21 +682,47 @@ fn tunnel_forwards_http(ssh: &BTreeMap<String, String>) {
         "[[learner]]\nid = \"t\"\nendpoint = \"{}\"\nssh_identity = \"{}\"\nssh_known_hosts = \"{}\"\n",
         ssh["SSH_ENDPOINT"], ssh["SSH_IDENTITY"], ssh["SSH_KNOWN_HOSTS"]
     );
-    let ep = roster::parse(&text, Path::new("/")).expect("a roster").learners.remove(0).endpoint;
+    let ep = roster::parse(&text, Path::new("/"))
+        .expect("a roster")
+        .learners
+        .remove(0)
+        .endpoint;
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let c = connect::connect(&ep, labcheck::probe::Timeouts::default(), Duration::from_secs(10), 7, &[port]).await.expect("the tunnel opens");
-        let host = c.http_host.clone().expect("ssh forwards http ports to a loopback address");
+        let c = connect::connect(
+            &ep,
+            labcheck::probe::Timeouts::default(),
+            Duration::from_secs(10),
+            7,
+            &[port],
+        )
+        .await
+        .expect("the tunnel opens");
+        let host = c
+            .http_host
+            .clone()
+            .expect("ssh forwards http ports to a loopback address");
         assert!(host.starts_with("127.77."), "{host}");
-        let mut s = tokio::net::TcpStream::connect((host.as_str(), port)).await.expect("the forwarded port answers");
+        let mut s = tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .expect("the forwarded port answers");
         s.write_all(b"GET / HTTP/1.0\r\n\r\n").await.unwrap();
         let mut body = String::new();
         s.read_to_string(&mut body).await.unwrap();
-        assert!(body.starts_with("HTTP/1.1 200 OK") && body.ends_with("through ssh -L"), "{body}");
+        assert!(
+            body.starts_with("HTTP/1.1 200 OK") && body.ends_with("through ssh -L"),
+            "{body}"
+        );
         drop(c);
         let deadline = Instant::now() + Duration::from_secs(3);
-        while tokio::net::TcpStream::connect((host.as_str(), port)).await.is_ok() {
-            assert!(Instant::now() < deadline, "the tunnel outlived its connection");
+        while tokio::net::TcpStream::connect((host.as_str(), port))
+            .await
+            .is_ok()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the tunnel outlived its connection"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     });
@@ -513,7 +747,11 @@ fn stalling_engine() -> u16 {
                 held.push(s);
                 continue;
             };
-            let ctype = if body == "OK" { "text/plain" } else { "application/json" };
+            let ctype = if body == "OK" {
+                "text/plain"
+            } else {
+                "application/json"
+            };
             let _ = std::io::Write::write_all(
                 &mut s,
                 format!("HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).as_bytes(),
@@ -538,9 +776,16 @@ fn an_engine_that_answers_ping_then_stalls_costs_one_limit() {
         assert_eq!(row["status"], "error", "{row:?}");
         let secs: f64 = row["seconds"].parse().unwrap();
         assert!((2.5..4.5).contains(&secs), "{id} took {secs}s: {row:?}");
-        assert!(row["error"].contains("3.0s") || row["error"].contains("3s limit"), "{row:?}");
+        assert!(
+            row["error"].contains("3.0s") || row["error"].contains("3s limit"),
+            "{row:?}"
+        );
     }
-    assert!(g.wall < Duration::from_secs(6), "two stalling engines graded side by side took {:?}", g.wall);
+    assert!(
+        g.wall < Duration::from_secs(6),
+        "two stalling engines graded side by side took {:?}",
+        g.wall
+    );
 }
 
 /// A learner's stack whose tools misbehave: `getent` floods its output forever, `nc` and
@@ -562,11 +807,32 @@ fn a_hostile_stack_costs_at_most_its_limit() {
             "rm -f /bin/getent; printf '#!/bin/sh\\nexec yes flood\\n' > /bin/getent; chmod +x /bin/getent; exec sleep 3600\"]\n",
         ),
     );
-    let p = Project::up(None, format!("lcg-hostile-{}", std::process::id()), vec![file], dir, false);
+    let p = Project::up(
+        None,
+        format!("lcg-hostile-{}", std::process::id()),
+        vec![file],
+        dir,
+        false,
+    );
     // the replacements are in place before grading starts
     let deadline = Instant::now() + Duration::from_secs(20);
-    while !Command::new("docker").args(["exec", &format!("{}-web-1", p.name), "grep", "-q", "yes flood", "/bin/getent"]).status().unwrap().success() {
-        assert!(Instant::now() < deadline, "the hostile web container did not set itself up");
+    while !Command::new("docker")
+        .args([
+            "exec",
+            &format!("{}-web-1", p.name),
+            "grep",
+            "-q",
+            "yes flood",
+            "/bin/getent",
+        ])
+        .status()
+        .unwrap()
+        .success()
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the hostile web container did not set itself up"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let roster = write(
@@ -590,7 +856,10 @@ fn a_hostile_stack_costs_at_most_its_limit() {
 #[test]
 fn roster_mistakes_stop_the_run_with_their_place() {
     let tmp = tempfile::tempdir().unwrap();
-    let roster = write(&tmp.path().join("class.toml"), "[[learner]]\nid = \"a\"\nendpoint = \"unix:///var/run/docker.sock\"\nprojet = \"x\"\n");
+    let roster = write(
+        &tmp.path().join("class.toml"),
+        "[[learner]]\nid = \"a\"\nendpoint = \"unix:///var/run/docker.sock\"\nprojet = \"x\"\n",
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_labcheck"))
         .args(["grade", "phase-3", "--roster"])
         .arg(&roster)

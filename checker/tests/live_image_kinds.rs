@@ -84,10 +84,29 @@ CMD ["/bin/sleep", "300"]
 fn live_image_kinds_on_built_images() {
     let n = format!("lc-img-{}", std::process::id());
     let ctx = tempfile::tempdir().unwrap();
-    let app = [("requirements.txt", "flask\n"), ("app.py", "print('hi')\n"), ("secret.env", "APP_SECRET=x\n"), ("tests/test_app.py", "\n")];
-    let (good, bad, noshell, multi) = (ctx.path().join("good"), ctx.path().join("bad"), ctx.path().join("noshell"), ctx.path().join("multi"));
+    let app = [
+        ("requirements.txt", "flask\n"),
+        ("app.py", "print('hi')\n"),
+        ("secret.env", "APP_SECRET=x\n"),
+        ("tests/test_app.py", "\n"),
+    ];
+    let (good, bad, noshell, multi) = (
+        ctx.path().join("good"),
+        ctx.path().join("bad"),
+        ctx.path().join("noshell"),
+        ctx.path().join("multi"),
+    );
     write(&good, &app);
-    write(&good, &[("Dockerfile", GOOD), (".dockerignore", "secret.env\ntests\nDockerfile\n.dockerignore\n")]);
+    write(
+        &good,
+        &[
+            ("Dockerfile", GOOD),
+            (
+                ".dockerignore",
+                "secret.env\ntests\nDockerfile\n.dockerignore\n",
+            ),
+        ],
+    );
     write(&bad, &app);
     write(&bad, &[("Dockerfile", BAD)]);
     write(&multi, &app);
@@ -99,15 +118,48 @@ fn live_image_kinds_on_built_images() {
     let names = ["good", "bad", "toor", "numeric", "noshell", "multi"].map(|s| format!("{n}-{s}"));
     let [c_good, c_bad, c_toor, c_numeric, c_noshell, c_multi] = names.clone();
     // tags first (untagging), then the images by ID
-    let mut cleanup = Cleanup { containers: names.to_vec(), images: ["good", "bad", "noshell", "multi"].iter().map(|s| format!("{n}-{s}:t")).collect() };
-    for (tag, dir) in [("good", &good), ("bad", &bad), ("noshell", &noshell), ("multi", &multi)] {
-        let id = docker(&["build", "-q", "-t", &format!("{n}-{tag}:t"), dir.to_str().unwrap()]);
+    let mut cleanup = Cleanup {
+        containers: names.to_vec(),
+        images: ["good", "bad", "noshell", "multi"]
+            .iter()
+            .map(|s| format!("{n}-{s}:t"))
+            .collect(),
+    };
+    for (tag, dir) in [
+        ("good", &good),
+        ("bad", &bad),
+        ("noshell", &noshell),
+        ("multi", &multi),
+    ] {
+        let id = docker(&[
+            "build",
+            "-q",
+            "-t",
+            &format!("{n}-{tag}:t"),
+            dir.to_str().unwrap(),
+        ]);
         cleanup.images.push(id);
     }
     docker(&["run", "-d", "--name", &c_good, &format!("{n}-good:t")]);
     docker(&["run", "-d", "--name", &c_bad, &format!("{n}-bad:t")]);
-    docker(&["run", "-d", "--name", &c_toor, "--user", "toor", &format!("{n}-good:t")]);
-    docker(&["run", "-d", "--name", &c_numeric, "--user", "10001:10001", &format!("{n}-bad:t")]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &c_toor,
+        "--user",
+        "toor",
+        &format!("{n}-good:t"),
+    ]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &c_numeric,
+        "--user",
+        "10001:10001",
+        &format!("{n}-bad:t"),
+    ]);
     docker(&["run", "-d", "--name", &c_noshell, &format!("{n}-noshell:t")]);
     docker(&["run", "-d", "--name", &c_multi, &format!("{n}-multi:t")]);
     // The tag moves after the start: the checks must still judge the image the container runs.
@@ -159,41 +211,74 @@ fn live_image_kinds_on_built_images() {
         names.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
     );
     for (id, fields, _, _) in &cases {
-        toml.push_str(&format!("\n[[checks]]\nid = \"{id}\"\ntitle = \"{id}\"\n{fields}\n"));
+        toml.push_str(&format!(
+            "\n[[checks]]\nid = \"{id}\"\ntitle = \"{id}\"\n{fields}\n"
+        ));
     }
     std::fs::write(dir.join("lab.toml"), toml).unwrap();
     let lab = labcheck::lab::load_lab(&dir).unwrap();
-    let opts = RunOptions { project: None, cwd: std::env::temp_dir(), http_host: None, drill: false };
+    let opts = RunOptions {
+        project: None,
+        cwd: std::env::temp_dir(),
+        http_host: None,
+        drill: false,
+    };
 
     for api in [None, Some("1.41")] {
         if let Some(v) = api {
             std::env::set_var("LABCHECK_MAX_API", v);
         }
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         let engine = rt
             .block_on(labcheck::target::connect(Timeouts::default()))
             .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
         if let Some(v) = api {
             assert_eq!(engine.api_version, v);
         }
-        let r = rt.block_on(labcheck::run_lab(&engine, &lab, &opts)).unwrap();
+        let r = rt
+            .block_on(labcheck::run_lab(&engine, &lab, &opts))
+            .unwrap();
         let text = labcheck::report::human::render(
             &r,
-            &labcheck::report::RenderOptions { verbose: true, color: false, book_url: "http://b/".into(), timings: true },
+            &labcheck::report::RenderOptions {
+                verbose: true,
+                color: false,
+                book_url: "http://b/".into(),
+                timings: true,
+            },
         );
-        let got: BTreeMap<&str, (&Status, &str)> = r.results.iter().map(|c| (c.id.as_str(), (&c.status, c.message.as_str()))).collect();
+        let got: BTreeMap<&str, (&Status, &str)> = r
+            .results
+            .iter()
+            .map(|c| (c.id.as_str(), (&c.status, c.message.as_str())))
+            .collect();
         for (id, _, want, piece) in &cases {
             let (status, message) = got[id];
             assert_eq!(status, want, "{id} at API {}:\n{text}", engine.api_version);
-            assert!(message.contains(piece), "{id}: `{piece}` not in `{message}`\n{text}");
+            assert!(
+                message.contains(piece),
+                "{id}: `{piece}` not in `{message}`\n{text}"
+            );
         }
         // what is present is named, what is absent is not
         let bad_paths = got["bad-paths"].1;
-        assert!(bad_paths.contains("/app/secret.env (file, 13 bytes)") && bad_paths.contains("/app/tests (directory)"), "{bad_paths}");
+        assert!(
+            bad_paths.contains("/app/secret.env (file, 13 bytes)")
+                && bad_paths.contains("/app/tests (directory)"),
+            "{bad_paths}"
+        );
         assert!(!bad_paths.contains("/app/nothing"), "{bad_paths}");
         // the retag after the start changed nothing: the container's image is judged by ID
         assert!(text.contains("image: an untagged image"), "{text}");
-        eprintln!("[live] image kinds at API {}: {} checks as expected in {:?}", engine.api_version, cases.len(), r.duration);
+        eprintln!(
+            "[live] image kinds at API {}: {} checks as expected in {:?}",
+            engine.api_version,
+            cases.len(),
+            r.duration
+        );
     }
     std::env::remove_var("LABCHECK_MAX_API");
 }

@@ -25,7 +25,10 @@ use labcheck::report::{StackState, Status};
 use labcheck::{run_lab, run_until_with, Report, RunOptions};
 
 fn labs_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../labs").canonicalize().expect("the repo's labs/ folder")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../labs")
+        .canonicalize()
+        .expect("the repo's labs/ folder")
 }
 
 /// A compose project brought up for a test; `down -v` on drop, panic or not.
@@ -41,7 +44,11 @@ struct Stack {
 
 impl Stack {
     fn new(lab: &Lab) -> Stack {
-        let suffix = format!("{}-{}", std::process::id(), Instant::now().elapsed().subsec_nanos() % 10000);
+        let suffix = format!(
+            "{}-{}",
+            std::process::id(),
+            Instant::now().elapsed().subsec_nanos() % 10000
+        );
         let written = lab
             .checks
             .iter()
@@ -64,10 +71,15 @@ impl Stack {
         for glob in &self.written {
             let (dir, pattern) = glob.rsplit_once('/').unwrap_or(("", glob));
             let (prefix, suffix) = pattern.split_once('*').unwrap_or((pattern, ""));
-            let Ok(entries) = std::fs::read_dir(self.dir.join("solution").join(dir)) else { continue };
+            let Ok(entries) = std::fs::read_dir(self.dir.join("solution").join(dir)) else {
+                continue;
+            };
             for e in entries.flatten() {
                 let name = e.file_name().to_string_lossy().to_string();
-                if name.starts_with(prefix) && name.ends_with(suffix) && name.len() >= prefix.len() + suffix.len() {
+                if name.starts_with(prefix)
+                    && name.ends_with(suffix)
+                    && name.len() >= prefix.len() + suffix.len()
+                {
                     let _ = std::fs::remove_file(e.path());
                 }
             }
@@ -76,9 +88,24 @@ impl Stack {
 
     /// A fresh start: containers, networks and volumes of every profile removed.
     fn down(&self) {
-        let out = self.compose(&self.files.clone(), &["--profile", "*", "down", "-v", "--remove-orphans", "--timeout", "2"]);
+        let out = self.compose(
+            &self.files.clone(),
+            &[
+                "--profile",
+                "*",
+                "down",
+                "-v",
+                "--remove-orphans",
+                "--timeout",
+                "2",
+            ],
+        );
         if !out.status.success() {
-            eprintln!("[live] teardown of {} failed: {}", self.project, String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "[live] teardown of {} failed: {}",
+                self.project,
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         self.clean_written();
     }
@@ -89,7 +116,9 @@ impl Stack {
         for f in files {
             cmd.arg("-f").arg(f);
         }
-        cmd.args(["-p", &self.project]).args(args).current_dir(&self.dir);
+        cmd.args(["-p", &self.project])
+            .args(args)
+            .current_dir(&self.dir);
         cmd.output().expect("docker compose runs")
     }
 
@@ -123,7 +152,11 @@ impl Stack {
             }
             if steps {
                 // a fault can keep a service from getting healthy: the checks will say which
-                eprintln!("[live] `up --wait` of {} did not finish: {}", self.project, err.trim().lines().last().unwrap_or(""));
+                eprintln!(
+                    "[live] `up --wait` of {} did not finish: {}",
+                    self.project,
+                    err.trim().lines().last().unwrap_or("")
+                );
                 break;
             }
             panic!("docker compose up failed for {}:\n{err}", self.project);
@@ -135,7 +168,13 @@ impl Stack {
                 if !out.status.success() {
                     // faults make steps fail on purpose (e.g. a migration on a missing table)
                     let err = String::from_utf8_lossy(&out.stderr);
-                    eprintln!("[live] {}: `{}` exited {:?}: {}", self.project, args.join(" "), out.status.code(), err.trim().lines().last().unwrap_or(""));
+                    eprintln!(
+                        "[live] {}: `{}` exited {:?}: {}",
+                        self.project,
+                        args.join(" "),
+                        out.status.code(),
+                        err.trim().lines().last().unwrap_or("")
+                    );
                 }
             }
         }
@@ -150,16 +189,35 @@ impl Drop for Stack {
 
 /// `[live] after_up` of a compose lab: argument lists of `docker compose` calls.
 fn live_after_up(lab: &Lab) -> Vec<Vec<String>> {
-    let Ok(text) = std::fs::read_to_string(&lab.file) else { return vec![] };
-    let doc: toml::Table = toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", lab.file.display()));
-    let Some(steps) = doc.get("live").and_then(|l| l.get("after_up")) else { return vec![] };
-    let steps = steps.as_array().unwrap_or_else(|| panic!("{}: [live] after_up must be a list of argument lists", lab.file.display()));
+    let Ok(text) = std::fs::read_to_string(&lab.file) else {
+        return vec![];
+    };
+    let doc: toml::Table =
+        toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", lab.file.display()));
+    let Some(steps) = doc.get("live").and_then(|l| l.get("after_up")) else {
+        return vec![];
+    };
+    let steps = steps.as_array().unwrap_or_else(|| {
+        panic!(
+            "{}: [live] after_up must be a list of argument lists",
+            lab.file.display()
+        )
+    });
     steps
         .iter()
         .map(|s| {
             s.as_array()
-                .and_then(|a| a.iter().map(|v| v.as_str().map(String::from)).collect::<Option<Vec<_>>>())
-                .unwrap_or_else(|| panic!("{}: each [live] after_up entry is a list of strings", lab.file.display()))
+                .and_then(|a| {
+                    a.iter()
+                        .map(|v| v.as_str().map(String::from))
+                        .collect::<Option<Vec<_>>>()
+                })
+                .unwrap_or_else(|| {
+                    panic!(
+                        "{}: each [live] after_up entry is a list of strings",
+                        lab.file.display()
+                    )
+                })
         })
         .collect()
 }
@@ -172,7 +230,8 @@ fn copy_dir(from: &Path, to: &Path) {
         if src.is_dir() {
             copy_dir(&src, &dst);
         } else if src.is_file() {
-            std::fs::copy(&src, &dst).unwrap_or_else(|err| panic!("copying {}: {err}", src.display()));
+            std::fs::copy(&src, &dst)
+                .unwrap_or_else(|err| panic!("copying {}: {err}", src.display()));
         }
     }
 }
@@ -181,17 +240,30 @@ fn copy_dir(from: &Path, to: &Path) {
 /// and the background removals may take a moment).
 fn assert_no_leftovers(lab: &Lab) {
     let list = |args: &[&str]| {
-        let out = Command::new("docker").args(args).output().expect("docker runs");
-        String::from_utf8_lossy(&out.stdout).split_whitespace().map(String::from).collect::<Vec<_>>()
+        let out = Command::new("docker")
+            .args(args)
+            .output()
+            .expect("docker runs");
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .map(String::from)
+            .collect::<Vec<_>>()
     };
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let containers = list(&["ps", "-aq", "--filter", "label=org.compose-lab.probe"]);
-        let volumes: Vec<String> = list(&["volume", "ls", "-q"]).into_iter().filter(|v| v.starts_with("labcheck-restore-")).collect();
+        let volumes: Vec<String> = list(&["volume", "ls", "-q"])
+            .into_iter()
+            .filter(|v| v.starts_with("labcheck-restore-"))
+            .collect();
         if containers.is_empty() && volumes.is_empty() {
             return;
         }
-        assert!(Instant::now() < deadline, "{}: labcheck left containers {containers:?} and volumes {volumes:?}", lab.id);
+        assert!(
+            Instant::now() < deadline,
+            "{}: labcheck left containers {containers:?} and volumes {volumes:?}",
+            lab.id
+        );
         std::thread::sleep(Duration::from_millis(500));
     }
 }
@@ -202,31 +274,54 @@ fn drills_wanted() -> bool {
 }
 
 fn failing(r: &Report) -> BTreeSet<String> {
-    r.results.iter().filter(|c| c.status == Status::Fail).map(|c| c.id.clone()).collect()
+    r.results
+        .iter()
+        .filter(|c| c.status == Status::Fail)
+        .map(|c| c.id.clone())
+        .collect()
 }
 
 fn show(r: &Report) -> String {
     labcheck::report::human::render(
         r,
-        &labcheck::report::RenderOptions { verbose: true, color: false, book_url: "http://book/".into(), timings: true },
+        &labcheck::report::RenderOptions {
+            verbose: true,
+            color: false,
+            book_url: "http://book/".into(),
+            timings: true,
+        },
     )
 }
 
 fn opts(project: &str) -> RunOptions {
-    RunOptions { project: Some(project.to_string()), cwd: std::env::temp_dir(), http_host: None, drill: false }
+    RunOptions {
+        project: Some(project.to_string()),
+        cwd: std::env::temp_dir(),
+        http_host: None,
+        drill: false,
+    }
 }
 
 /// Compose labs that declare faults and that this labcheck can load.
 /// `LABCHECK_LIVE_LABS=phase-1,phase-3` keeps only those labs (e.g. while working on one).
 fn fault_labs() -> Vec<Lab> {
     let only: Vec<String> = std::env::var("LABCHECK_LIVE_LABS")
-        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|v| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let mut labs = Vec::new();
     for dir in lab_dirs(&labs_dir()).unwrap() {
         match load_lab(&dir) {
-            Ok(lab) if !only.is_empty() && !only.contains(&lab.id) => eprintln!("[live] {}: left out (LABCHECK_LIVE_LABS)", lab.id),
-            Ok(lab) if !lab.faults.is_empty() && matches!(lab.target, Target::Compose { .. }) => labs.push(lab),
+            Ok(lab) if !only.is_empty() && !only.contains(&lab.id) => {
+                eprintln!("[live] {}: left out (LABCHECK_LIVE_LABS)", lab.id)
+            }
+            Ok(lab) if !lab.faults.is_empty() && matches!(lab.target, Target::Compose { .. }) => {
+                labs.push(lab)
+            }
             Ok(_) => {}
             Err(e) => eprintln!("[live] not testing {}: {e}", dir.display()),
         }
@@ -236,13 +331,21 @@ fn fault_labs() -> Vec<Lab> {
 
 #[test]
 fn live_every_lab_solution_faults_half_up_and_absent() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let engine = rt
         .block_on(labcheck::target::connect(Timeouts::default()))
         .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let labs = fault_labs();
-    assert!(!labs.is_empty(), "no compose lab with [[faults]] could be loaded from {}", labs_dir().display());
+    assert!(
+        !labs.is_empty(),
+        "no compose lab with [[faults]] could be loaded from {}",
+        labs_dir().display()
+    );
     let settle = Duration::from_secs(90);
     let tick = Duration::from_secs(1);
 
@@ -253,15 +356,26 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
         let dir = copy.path().join(&lab.id);
         copy_dir(&lab.dir, &dir);
         let lab = &load_lab(&dir).unwrap();
-        let Target::Compose { services } = &lab.target else { unreachable!() };
+        let Target::Compose { services } = &lab.target else {
+            unreachable!()
+        };
 
         // Absent: a project name nothing uses.
-        let absent = rt.block_on(run_lab(&engine, lab, &opts(&format!("lc-absent-{}", std::process::id())))).unwrap();
+        let absent = rt
+            .block_on(run_lab(
+                &engine,
+                lab,
+                &opts(&format!("lc-absent-{}", std::process::id())),
+            ))
+            .unwrap();
         match &absent.stack {
             StackState::Absent { message } => {
                 assert!(message.contains("docker compose up -d"), "{message}");
                 for s in services {
-                    assert!(message.contains(s.as_str()), "the message names {s}: {message}");
+                    assert!(
+                        message.contains(s.as_str()),
+                        "the message names {s}: {message}"
+                    );
                 }
             }
             other => panic!("expected an absent stack, got {other:?}"),
@@ -276,13 +390,28 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
             let first = services[0].as_str();
             stack.up(&[], &[first]);
             let half = rt
-                .block_on(run_until_with(&engine, lab, &opts(&stack.project), Instant::now() + settle, tick, |r| {
-                    r.results.iter().filter(|c| c.kind == "running").all(|c| c.status != Status::Fail || !c.message.contains(first))
-                }, |_| {}))
+                .block_on(run_until_with(
+                    &engine,
+                    lab,
+                    &opts(&stack.project),
+                    Instant::now() + settle,
+                    tick,
+                    |r| {
+                        r.results
+                            .iter()
+                            .filter(|c| c.kind == "running")
+                            .all(|c| c.status != Status::Fail || !c.message.contains(first))
+                    },
+                    |_| {},
+                ))
                 .unwrap();
             match &half.stack {
                 StackState::Found { missing, .. } => {
-                    let want: Vec<String> = services.iter().filter(|s| s.as_str() != first).cloned().collect();
+                    let want: Vec<String> = services
+                        .iter()
+                        .filter(|s| s.as_str() != first)
+                        .cloned()
+                        .collect();
                     assert_eq!(missing, &want, "{}", show(&half));
                 }
                 other => panic!("expected a half-up stack, got {other:?}"),
@@ -290,11 +419,25 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
             assert_eq!(half.exit_code(), 1);
             // Checks on the missing services are skipped, except their `running` check, which fails.
             for c in &half.results {
-                let on_missing = lab.checks.iter().find(|k| k.id == c.id).unwrap().kind.units().iter().any(|u| *u != first);
+                let on_missing = lab
+                    .checks
+                    .iter()
+                    .find(|k| k.id == c.id)
+                    .unwrap()
+                    .kind
+                    .units()
+                    .iter()
+                    .any(|u| *u != first);
                 if on_missing && c.kind == "running" {
                     assert_eq!(c.status, Status::Fail, "{}", show(&half));
                 } else if on_missing {
-                    assert_eq!(c.status, Status::Skip, "{} should be skipped:\n{}", c.id, show(&half));
+                    assert_eq!(
+                        c.status,
+                        Status::Skip,
+                        "{} should be skipped:\n{}",
+                        c.id,
+                        show(&half)
+                    );
                 }
             }
             let human = show(&half);
@@ -304,27 +447,88 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
         // The solution: everything passes.
         stack.up(&[], &[]);
         let started = Instant::now();
-        let solved = rt.block_on(run_until_with(&engine, lab, &opts(&stack.project), started + settle, tick, Report::ok, |_| {})).unwrap();
-        assert!(solved.ok(), "the solution of {} must pass every check:\n{}", lab.id, show(&solved));
-        eprintln!("[live] {}: solution green after {:.1}s; one run took {:?}", lab.id, started.elapsed().as_secs_f64(), solved.duration);
-        let skipped_drills: Vec<&str> = solved.results.iter().filter(|c| c.status == Status::Skip).map(|c| c.id.as_str()).collect();
-        let drills: Vec<&str> = lab.checks.iter().filter(|c| c.kind.is_drill()).map(|c| c.id.as_str()).collect();
-        assert_eq!(skipped_drills, drills, "without --drill exactly the drills are skipped:\n{}", show(&solved));
+        let solved = rt
+            .block_on(run_until_with(
+                &engine,
+                lab,
+                &opts(&stack.project),
+                started + settle,
+                tick,
+                Report::ok,
+                |_| {},
+            ))
+            .unwrap();
+        assert!(
+            solved.ok(),
+            "the solution of {} must pass every check:\n{}",
+            lab.id,
+            show(&solved)
+        );
+        eprintln!(
+            "[live] {}: solution green after {:.1}s; one run took {:?}",
+            lab.id,
+            started.elapsed().as_secs_f64(),
+            solved.duration
+        );
+        let skipped_drills: Vec<&str> = solved
+            .results
+            .iter()
+            .filter(|c| c.status == Status::Skip)
+            .map(|c| c.id.as_str())
+            .collect();
+        let drills: Vec<&str> = lab
+            .checks
+            .iter()
+            .filter(|c| c.kind.is_drill())
+            .map(|c| c.id.as_str())
+            .collect();
+        assert_eq!(
+            skipped_drills,
+            drills,
+            "without --drill exactly the drills are skipped:\n{}",
+            show(&solved)
+        );
 
         // The drills, with the flag: they pass on the solution.
         if !drills.is_empty() && drills_wanted() {
-            let r = rt.block_on(run_lab(&engine, lab, &RunOptions { drill: true, ..opts(&stack.project) })).unwrap();
-            assert!(r.ok(), "the solution of {} must pass its drills too:\n{}", lab.id, show(&r));
-            let ran = r.results.iter().filter(|c| drills.contains(&c.id.as_str()) && c.status == Status::Pass).count();
+            let r = rt
+                .block_on(run_lab(
+                    &engine,
+                    lab,
+                    &RunOptions {
+                        drill: true,
+                        ..opts(&stack.project)
+                    },
+                ))
+                .unwrap();
+            assert!(
+                r.ok(),
+                "the solution of {} must pass its drills too:\n{}",
+                lab.id,
+                show(&r)
+            );
+            let ran = r
+                .results
+                .iter()
+                .filter(|c| drills.contains(&c.id.as_str()) && c.status == Status::Pass)
+                .count();
             assert_eq!(ran, drills.len(), "{}", show(&r));
-            eprintln!("[live] {}: solution passes its {} drill(s) in {:?}", lab.id, drills.len(), r.duration);
+            eprintln!(
+                "[live] {}: solution passes its {} drill(s) in {:?}",
+                lab.id,
+                drills.len(),
+                r.duration
+            );
             assert_no_leftovers(lab);
         }
 
         // Each fault: exactly the declared checks fail, first_broken first.
         for fault in &lab.faults {
             if fault.drill && !drills_wanted() {
-                eprintln!("[live] {}: fault {} needs --drill: left out (LABCHECK_LIVE_NO_DRILLS)", lab.id, fault.file);
+                eprintln!(
+                    "[live] {}: fault {} needs --drill: left out (LABCHECK_LIVE_NO_DRILLS)",
+                    lab.id, fault.file
+                );
                 continue;
             }
             // a fresh project: a fault may change what `up` does not recreate (networks, volumes)
@@ -332,14 +536,43 @@ fn live_every_lab_solution_faults_half_up_and_absent() {
             stack.up(&[lab.dir.join(&fault.file)], &[]);
             let want: BTreeSet<String> = fault.fails.iter().cloned().collect();
             let started = Instant::now();
-            let run_opts = RunOptions { drill: fault.drill, ..opts(&stack.project) };
+            let run_opts = RunOptions {
+                drill: fault.drill,
+                ..opts(&stack.project)
+            };
             let r = rt
-                .block_on(run_until_with(&engine, lab, &run_opts, started + settle, tick, |r| failing(r) == want, |_| {}))
+                .block_on(run_until_with(
+                    &engine,
+                    lab,
+                    &run_opts,
+                    started + settle,
+                    tick,
+                    |r| failing(r) == want,
+                    |_| {},
+                ))
                 .unwrap();
-            assert_eq!(failing(&r), want, "fault {} of {}:\n{}", fault.file, lab.id, show(&r));
-            assert_eq!(r.first_broken().map(|c| c.id.as_str()), Some(fault.first_broken.as_str()), "fault {}:\n{}", fault.file, show(&r));
+            assert_eq!(
+                failing(&r),
+                want,
+                "fault {} of {}:\n{}",
+                fault.file,
+                lab.id,
+                show(&r)
+            );
+            assert_eq!(
+                r.first_broken().map(|c| c.id.as_str()),
+                Some(fault.first_broken.as_str()),
+                "fault {}:\n{}",
+                fault.file,
+                show(&r)
+            );
             assert_eq!(r.exit_code(), 1);
-            eprintln!("[live] {}: fault {} as declared after {:.1}s", lab.id, fault.file, started.elapsed().as_secs_f64());
+            eprintln!(
+                "[live] {}: fault {} as declared after {:.1}s",
+                lab.id,
+                fault.file,
+                started.elapsed().as_secs_f64()
+            );
         }
         // back to the solution: a fault must not leave the stack broken for the next lab
         drop(stack);
@@ -357,12 +590,22 @@ fn live_scripts(lab: &Lab) -> Option<Scripts> {
     let text = std::fs::read_to_string(&lab.file).ok()?;
     let doc: toml::Table = toml::from_str(&text).ok()?;
     let live = doc.get("live")?.as_table()?;
-    let path = |k: &str| live.get(k).and_then(|v| v.as_str()).map(|p| lab.dir.join(p));
-    Some(Scripts { up: path("up")?, down: path("down")? })
+    let path = |k: &str| {
+        live.get(k)
+            .and_then(|v| v.as_str())
+            .map(|p| lab.dir.join(p))
+    };
+    Some(Scripts {
+        up: path("up")?,
+        down: path("down")?,
+    })
 }
 
 fn bash(script: &Path) -> std::process::Output {
-    Command::new("bash").arg(script).output().expect("bash runs")
+    Command::new("bash")
+        .arg(script)
+        .output()
+        .expect("bash runs")
 }
 
 /// Runs the lab's down script on drop, panic or not.
@@ -371,14 +614,22 @@ impl Drop for ScriptStack<'_> {
     fn drop(&mut self) {
         let out = bash(&self.0.down);
         if !out.status.success() {
-            eprintln!("[live] {} failed: {}", self.0.down.display(), String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "[live] {} failed: {}",
+                self.0.down.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
     }
 }
 
 #[test]
 fn live_every_container_lab_solution_and_faults() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let engine = rt
         .block_on(labcheck::target::connect(Timeouts::default()))
         .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
@@ -389,40 +640,83 @@ fn live_every_container_lab_solution_and_faults() {
         if !matches!(lab.target, Target::Containers { .. }) || lab.faults.is_empty() {
             continue;
         }
-        let scripts = live_scripts(&lab).unwrap_or_else(|| panic!("{} has [[faults]] but no [live] up/down scripts", lab.id));
+        let scripts = live_scripts(&lab)
+            .unwrap_or_else(|| panic!("{} has [[faults]] but no [live] up/down scripts", lab.id));
         tested += 1;
-        let opts = RunOptions { project: None, cwd: std::env::temp_dir(), http_host: None, drill: false };
+        let opts = RunOptions {
+            project: None,
+            cwd: std::env::temp_dir(),
+            http_host: None,
+            drill: false,
+        };
         let variants = std::iter::once(None).chain(lab.faults.iter().map(Some));
         for fault in variants {
             let _ = bash(&scripts.down); // a clean slate
             let stack = ScriptStack(&scripts);
             let up = bash(&scripts.up);
-            assert!(up.status.success(), "{} failed: {}", scripts.up.display(), String::from_utf8_lossy(&up.stderr));
+            assert!(
+                up.status.success(),
+                "{} failed: {}",
+                scripts.up.display(),
+                String::from_utf8_lossy(&up.stderr)
+            );
             let (want, name): (BTreeSet<String>, String) = match fault {
                 None => (BTreeSet::new(), "solution".into()),
                 Some(f) => {
                     let out = bash(&lab.dir.join(&f.file));
-                    assert!(out.status.success(), "fault script {} failed: {}", f.file, String::from_utf8_lossy(&out.stderr));
+                    assert!(
+                        out.status.success(),
+                        "fault script {} failed: {}",
+                        f.file,
+                        String::from_utf8_lossy(&out.stderr)
+                    );
                     (f.fails.iter().cloned().collect(), f.file.clone())
                 }
             };
             let started = Instant::now();
             let r = rt
-                .block_on(run_until_with(&engine, &lab, &opts, started + Duration::from_secs(60), Duration::from_secs(1), |r| failing(r) == want, |_| {}))
+                .block_on(run_until_with(
+                    &engine,
+                    &lab,
+                    &opts,
+                    started + Duration::from_secs(60),
+                    Duration::from_secs(1),
+                    |r| failing(r) == want,
+                    |_| {},
+                ))
                 .unwrap();
-            assert_eq!(failing(&r), want, "{} {name}:
-{}", lab.id, show(&r));
+            assert_eq!(
+                failing(&r),
+                want,
+                "{} {name}:
+{}",
+                lab.id,
+                show(&r)
+            );
             if let Some(f) = fault {
-                assert_eq!(r.first_broken().map(|c| c.id.as_str()), Some(f.first_broken.as_str()), "{name}:
-{}", show(&r));
+                assert_eq!(
+                    r.first_broken().map(|c| c.id.as_str()),
+                    Some(f.first_broken.as_str()),
+                    "{name}:
+{}",
+                    show(&r)
+                );
             } else {
                 assert!(r.ok(), "{}", show(&r));
             }
-            eprintln!("[live] {}: {name} as declared after {:.1}s (one run {:?})", lab.id, started.elapsed().as_secs_f64(), r.duration);
+            eprintln!(
+                "[live] {}: {name} as declared after {:.1}s (one run {:?})",
+                lab.id,
+                started.elapsed().as_secs_f64(),
+                r.duration
+            );
             drop(stack);
         }
     }
-    assert!(tested > 0, "no plain-containers lab with [[faults]] could be loaded");
+    assert!(
+        tested > 0,
+        "no plain-containers lab with [[faults]] could be loaded"
+    );
 }
 
 /// Live stacks share host ports (8080, 8102, ...): one test at a time.
@@ -431,7 +725,9 @@ static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// Faults that bind-mount data folders leave them in solution/ (owned by the container's user).
 fn cleanup_bind_dirs(lab: &Lab) {
     for fault in &lab.faults {
-        let Ok(text) = std::fs::read_to_string(lab.dir.join(&fault.file)) else { continue };
+        let Ok(text) = std::fs::read_to_string(lab.dir.join(&fault.file)) else {
+            continue;
+        };
         for line in text.lines() {
             let l = line.trim().trim_start_matches("- ").trim_matches('"');
             if let Some(rest) = l.strip_prefix("./") {

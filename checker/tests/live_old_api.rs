@@ -16,9 +16,13 @@ struct Cleanup(String);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let n = &self.0;
-        let _ = Command::new("docker").args(["rm", "-f", &format!("{n}-a"), &format!("{n}-b")]).output();
+        let _ = Command::new("docker")
+            .args(["rm", "-f", &format!("{n}-a"), &format!("{n}-b")])
+            .output();
         let _ = Command::new("docker").args(["network", "rm", n]).output();
-        let _ = Command::new("docker").args(["volume", "rm", "-f", &format!("{n}-data")]).output();
+        let _ = Command::new("docker")
+            .args(["volume", "rm", "-f", &format!("{n}-data")])
+            .output();
     }
 }
 
@@ -29,11 +33,36 @@ fn live_every_inspect_kind_works_on_api_1_41() {
     let (a, b) = (format!("{n}-a"), format!("{n}-b"));
     docker(&["network", "create", &n]);
     docker(&[
-        "run", "-d", "--name", &b, "--network", &n, "-e", "ROLE=server", "-v", &format!("{n}-data:/data"),
-        "--health-cmd", "true", "--health-interval", "1s",
-        "busybox", "sh", "-c", "while true; do nc -l -p 5432 -e true; done",
+        "run",
+        "-d",
+        "--name",
+        &b,
+        "--network",
+        &n,
+        "-e",
+        "ROLE=server",
+        "-v",
+        &format!("{n}-data:/data"),
+        "--health-cmd",
+        "true",
+        "--health-interval",
+        "1s",
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do nc -l -p 5432 -e true; done",
     ]);
-    docker(&["run", "-d", "--name", &a, "--network", &n, "busybox", "sleep", "300"]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &a,
+        "--network",
+        &n,
+        "busybox",
+        "sleep",
+        "300",
+    ]);
 
     let labs = tempfile::tempdir().unwrap();
     let dir = labs.path().join("old");
@@ -114,19 +143,42 @@ port = 5432
     let lab = labcheck::lab::load_lab(&dir).unwrap();
 
     std::env::set_var("LABCHECK_MAX_API", "1.41");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let engine = rt
         .block_on(labcheck::target::connect(Timeouts::default()))
         .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
-    assert_eq!(engine.api_version, "1.41", "labcheck must speak the capped version");
-    let opts = RunOptions { project: None, cwd: std::env::temp_dir(), http_host: None, drill: false };
+    assert_eq!(
+        engine.api_version, "1.41",
+        "labcheck must speak the capped version"
+    );
+    let opts = RunOptions {
+        project: None,
+        cwd: std::env::temp_dir(),
+        http_host: None,
+        drill: false,
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let r = rt
-        .block_on(labcheck::run_until(&engine, &lab, &opts, deadline, std::time::Duration::from_millis(500), |_| {}))
+        .block_on(labcheck::run_until(
+            &engine,
+            &lab,
+            &opts,
+            deadline,
+            std::time::Duration::from_millis(500),
+            |_| {},
+        ))
         .unwrap();
     let text = labcheck::report::human::render(
         &r,
-        &labcheck::report::RenderOptions { verbose: true, color: false, book_url: "http://b/".into(), timings: true },
+        &labcheck::report::RenderOptions {
+            verbose: true,
+            color: false,
+            book_url: "http://b/".into(),
+            timings: true,
+        },
     );
     assert!(r.results.iter().all(|c| c.status == Status::Pass), "{text}");
     assert!(text.contains("API 1.41"), "{text}");

@@ -18,9 +18,13 @@ struct Cleanup(String);
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let n = &self.0;
-        let _ = Command::new("docker").args(["rm", "-f", &format!("{n}-bare"), &format!("{n}-srv")]).output();
+        let _ = Command::new("docker")
+            .args(["rm", "-f", &format!("{n}-bare"), &format!("{n}-srv")])
+            .output();
         let _ = Command::new("docker").args(["network", "rm", n]).output();
-        let _ = Command::new("docker").args(["rmi", "-f", &format!("{n}-bare:test")]).output();
+        let _ = Command::new("docker")
+            .args(["rmi", "-f", &format!("{n}-bare:test")])
+            .output();
     }
 }
 
@@ -32,16 +36,48 @@ fn live_probes_use_a_helper_when_the_image_has_no_tools() {
     // An image with a single static binary, /sleep (busybox called as `sleep`): no sh, no getent.
     let dir = tempfile::tempdir().unwrap();
     let tmp = docker(&["create", "busybox"]);
-    docker(&["cp", &format!("{tmp}:/bin/busybox"), dir.path().join("sleep").to_str().unwrap()]);
+    docker(&[
+        "cp",
+        &format!("{tmp}:/bin/busybox"),
+        dir.path().join("sleep").to_str().unwrap(),
+    ]);
     docker(&["rm", &tmp]);
     let tar = dir.path().join("bare.tar");
-    let st = Command::new("tar").arg("-cf").arg(&tar).arg("-C").arg(dir.path()).arg("sleep").status().unwrap();
+    let st = Command::new("tar")
+        .arg("-cf")
+        .arg(&tar)
+        .arg("-C")
+        .arg(dir.path())
+        .arg("sleep")
+        .status()
+        .unwrap();
     assert!(st.success());
     docker(&["import", tar.to_str().unwrap(), &format!("{n}-bare:test")]);
 
     docker(&["network", "create", &n]);
-    docker(&["run", "-d", "--name", &format!("{n}-srv"), "--network", &n, "busybox", "sh", "-c", "while true; do nc -l -p 5432 -e true; done"]);
-    docker(&["run", "-d", "--name", &format!("{n}-bare"), "--network", &n, &format!("{n}-bare:test"), "/sleep", "300"]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &format!("{n}-srv"),
+        "--network",
+        &n,
+        "busybox",
+        "sh",
+        "-c",
+        "while true; do nc -l -p 5432 -e true; done",
+    ]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &format!("{n}-bare"),
+        "--network",
+        &n,
+        &format!("{n}-bare:test"),
+        "/sleep",
+        "300",
+    ]);
 
     let labs = tempfile::tempdir().unwrap();
     let lab_dir = labs.path().join("probe");
@@ -110,16 +146,29 @@ peer = "{srv}"
     .unwrap();
     let lab = labcheck::lab::load_lab(&lab_dir).unwrap();
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let engine = rt
         .block_on(labcheck::target::connect(Timeouts::default()))
         .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
-    let opts = RunOptions { project: None, cwd: std::env::temp_dir(), http_host: None, drill: false };
+    let opts = RunOptions {
+        project: None,
+        cwd: std::env::temp_dir(),
+        http_host: None,
+        drill: false,
+    };
     let r = rt.block_on(run_lab(&engine, &lab, &opts)).unwrap();
     let get = |id: &str| r.results.iter().find(|c| c.id == id).unwrap();
     let text = labcheck::report::human::render(
         &r,
-        &labcheck::report::RenderOptions { verbose: true, color: false, book_url: "http://b/".into(), timings: true },
+        &labcheck::report::RenderOptions {
+            verbose: true,
+            color: false,
+            book_url: "http://b/".into(),
+            timings: true,
+        },
     );
 
     for id in ["bare-running", "resolves", "tcp-open", "shared"] {
@@ -129,7 +178,13 @@ peer = "{srv}"
         assert_eq!(get(id).status, Status::Fail, "{id}:\n{text}");
     }
     for id in ["resolves", "no-such-name", "tcp-open", "tcp-closed"] {
-        assert!(get(id).evidence.iter().any(|e| e.contains("helper container (busybox)")), "{id} must say a helper was used:\n{text}");
+        assert!(
+            get(id)
+                .evidence
+                .iter()
+                .any(|e| e.contains("helper container (busybox)")),
+            "{id} must say a helper was used:\n{text}"
+        );
     }
 
     // No helper is left behind.
@@ -139,14 +194,19 @@ peer = "{srv}"
     // And the same probes on a container that has the tools use an exec, not a helper.
     let mut lab2 = lab.clone();
     for c in &mut lab2.checks {
-        if let labcheck::lab::Kind::Resolves { from, .. } | labcheck::lab::Kind::Tcp { from, .. } = &mut c.kind {
+        if let labcheck::lab::Kind::Resolves { from, .. } | labcheck::lab::Kind::Tcp { from, .. } =
+            &mut c.kind
+        {
             *from = srv.clone();
         }
     }
     let r2 = rt.block_on(run_lab(&engine, &lab2, &opts)).unwrap();
     let res = r2.results.iter().find(|c| c.id == "tcp-open").unwrap();
     assert_eq!(res.status, Status::Pass, "{res:?}");
-    assert!(res.evidence.iter().any(|e| e.contains("exec `nc`")), "{res:?}");
+    assert!(
+        res.evidence.iter().any(|e| e.contains("exec `nc`")),
+        "{res:?}"
+    );
 }
 
 /// A hung exec becomes a failed probe with a clear message, within the exec timeout; output is
@@ -155,21 +215,49 @@ peer = "{srv}"
 fn live_a_hung_exec_is_an_error_not_a_hang_and_output_is_capped() {
     let name = format!("lc-hang-{}", std::process::id());
     let _cleanup = Cleanup(name.clone());
-    docker(&["run", "-d", "--name", &format!("{name}-bare"), "busybox", "sleep", "300"]);
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &format!("{name}-bare"),
+        "busybox",
+        "sleep",
+        "300",
+    ]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let engine = rt
         .block_on(labcheck::target::connect(Timeouts::default()))
         .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
-    let t = Timeouts { exec: std::time::Duration::from_secs(1), ..Timeouts::default() };
+    let t = Timeouts {
+        exec: std::time::Duration::from_secs(1),
+        ..Timeouts::default()
+    };
     let started = std::time::Instant::now();
     let err = rt
-        .block_on(labcheck::probe::exec::exec(&engine.docker, &t, &format!("{name}-bare"), &["sleep", "20"]))
+        .block_on(labcheck::probe::exec::exec(
+            &engine.docker,
+            &t,
+            &format!("{name}-bare"),
+            &["sleep", "20"],
+        ))
         .expect_err("a hung exec must fail");
-    assert!(started.elapsed() < std::time::Duration::from_secs(3), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(3),
+        "took {:?}",
+        started.elapsed()
+    );
     assert!(err.contains("no answer within 1.0s"), "{err}");
 
     let out = rt
-        .block_on(labcheck::probe::exec::exec(&engine.docker, &Timeouts::default(), &format!("{name}-bare"), &["sh", "-c", "yes | head -c 200000"]))
+        .block_on(labcheck::probe::exec::exec(
+            &engine.docker,
+            &Timeouts::default(),
+            &format!("{name}-bare"),
+            &["sh", "-c", "yes | head -c 200000"],
+        ))
         .unwrap();
     assert_eq!(out.stdout.len(), labcheck::probe::exec::OUTPUT_CAP);
     assert!(out.truncated);

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use labcheck::report::{self, CheckResult, EngineInfo, Format, RenderOptions, Report, StackState, Status};
+use labcheck::report::{
+    self, CheckResult, EngineInfo, Format, RenderOptions, Report, StackState, Status,
+};
 
 fn result(id: &str, status: Status, depth: usize) -> CheckResult {
     CheckResult {
@@ -42,31 +44,57 @@ fn fixture() -> Report {
         lab_id: "phase-3".into(),
         lab_title: "Networking and Compose: Flask and PostgreSQL".into(),
         lab_book: Some("phase-3/index.html".into()),
-        engine: EngineInfo { endpoint: "unix:///var/run/docker.sock".into(), api_version: "1.45".into(), server_version: "26.1.5".into() },
-        stack: StackState::Found { project: Some("phase-3".into()), missing: vec![] },
+        engine: EngineInfo {
+            endpoint: "unix:///var/run/docker.sock".into(),
+            api_version: "1.45".into(),
+            server_version: "26.1.5".into(),
+        },
+        stack: StackState::Found {
+            project: Some("phase-3".into()),
+            missing: vec![],
+        },
         notes: vec![],
-        results: vec![result("db-running", Status::Pass, 0), healthy, result("web-running", Status::Pass, 0), warn, host, skip],
+        results: vec![
+            result("db-running", Status::Pass, 0),
+            healthy,
+            result("web-running", Status::Pass, 0),
+            warn,
+            host,
+            skip,
+        ],
         duration: Duration::from_millis(210),
     }
 }
 
 fn opts(verbose: bool) -> RenderOptions {
-    RenderOptions { verbose, color: false, book_url: "http://localhost:3000/".into(), timings: true }
+    RenderOptions {
+        verbose,
+        color: false,
+        book_url: "http://localhost:3000/".into(),
+        timings: true,
+    }
 }
 
 #[test]
 fn human() {
-    insta::assert_snapshot!("human", report::render(&fixture(), Format::Human, &opts(false)));
+    insta::assert_snapshot!(
+        "human",
+        report::render(&fixture(), Format::Human, &opts(false))
+    );
 }
 
 #[test]
 fn human_verbose() {
-    insta::assert_snapshot!("human_verbose", report::render(&fixture(), Format::Human, &opts(true)));
+    insta::assert_snapshot!(
+        "human_verbose",
+        report::render(&fixture(), Format::Human, &opts(true))
+    );
 }
 
 #[test]
 fn json() {
-    let out = report::render(&fixture(), Format::Json, &opts(false)).replace(env!("CARGO_PKG_VERSION"), "[VERSION]");
+    let out = report::render(&fixture(), Format::Json, &opts(false))
+        .replace(env!("CARGO_PKG_VERSION"), "[VERSION]");
     let v: serde_json::Value = serde_json::from_str(&out).expect("valid JSON");
     assert_eq!(v["schema_version"], 1);
     insta::assert_snapshot!("json", out);
@@ -74,7 +102,10 @@ fn json() {
 
 #[test]
 fn junit() {
-    insta::assert_snapshot!("junit", report::render(&fixture(), Format::Junit, &opts(false)));
+    insta::assert_snapshot!(
+        "junit",
+        report::render(&fixture(), Format::Junit, &opts(false))
+    );
 }
 
 #[test]
@@ -84,7 +115,10 @@ fn tap() {
 
 fn half_up() -> Report {
     let mut r = fixture();
-    r.stack = StackState::Found { project: Some("phase-3".into()), missing: vec!["web".into()] };
+    r.stack = StackState::Found {
+        project: Some("phase-3".into()),
+        missing: vec!["web".into()],
+    };
     let mut web = result("web-running", Status::Fail, 0);
     web.message = "`web` has no container".into();
     web.evidence = vec!["start it: docker compose up -d web".into()];
@@ -97,7 +131,10 @@ fn half_up() -> Report {
 
 #[test]
 fn human_half_up() {
-    insta::assert_snapshot!("human_half_up", report::render(&half_up(), Format::Human, &opts(false)));
+    insta::assert_snapshot!(
+        "human_half_up",
+        report::render(&half_up(), Format::Human, &opts(false))
+    );
 }
 
 fn absent() -> Report {
@@ -131,7 +168,14 @@ fn every_format_when_the_stack_is_absent() {
 fn colour_only_when_asked() {
     let plain = report::render(&fixture(), Format::Human, &opts(false));
     assert!(!plain.contains('\u{1b}'));
-    let coloured = report::render(&fixture(), Format::Human, &RenderOptions { color: true, ..opts(false) });
+    let coloured = report::render(
+        &fixture(),
+        Format::Human,
+        &RenderOptions {
+            color: true,
+            ..opts(false)
+        },
+    );
     assert!(coloured.contains('\u{1b}'));
 }
 
@@ -139,7 +183,9 @@ fn colour_only_when_asked() {
 fn exit_codes_follow_the_results() {
     assert_eq!(fixture().exit_code(), 1);
     let mut green = fixture();
-    green.results.retain(|c| matches!(c.status, Status::Pass | Status::Warn));
+    green
+        .results
+        .retain(|c| matches!(c.status, Status::Pass | Status::Warn));
     assert_eq!(green.exit_code(), 0, "warnings do not fail");
     assert_eq!(absent().exit_code(), 1);
     let mut half = half_up();

@@ -7,22 +7,48 @@ use crate::probe::image_facts::*;
 
 pub fn judge(kind: &ImageKind, observed: &Observed) -> Judgement {
     let Observed::Image(x) = observed else {
-        return fail(format!("internal error: probe result {observed:?} does not fit check kind {}", kind.name()));
+        return fail(format!(
+            "internal error: probe result {observed:?} does not fit check kind {}",
+            kind.name()
+        ));
     };
     match (kind, x.as_ref()) {
-        (ImageKind::ImageLabel { service, label, equals }, ImageFacts::Config(i)) => image_label(service, label, equals.as_deref(), i),
-        (ImageKind::ImageHealthcheck { service }, ImageFacts::Config(i)) => image_healthcheck(service, i),
-        (ImageKind::NonRoot { service }, ImageFacts::User { config_user, uid }) => non_root(service, config_user, uid),
-        (ImageKind::AbsentPaths { service, .. }, ImageFacts::Paths(p)) => absent_paths(service, p),
-        (ImageKind::DepsBeforeCode { service, install, manifest }, ImageFacts::History { id, tags, layers }) => {
-            deps_before_code(service, install, manifest, id, tags, layers)
+        (
+            ImageKind::ImageLabel {
+                service,
+                label,
+                equals,
+            },
+            ImageFacts::Config(i),
+        ) => image_label(service, label, equals.as_deref(), i),
+        (ImageKind::ImageHealthcheck { service }, ImageFacts::Config(i)) => {
+            image_healthcheck(service, i)
         }
-        (k, x) => fail(format!("internal error: probe result {x:?} does not fit check kind {}", k.name())),
+        (ImageKind::NonRoot { service }, ImageFacts::User { config_user, uid }) => {
+            non_root(service, config_user, uid)
+        }
+        (ImageKind::AbsentPaths { service, .. }, ImageFacts::Paths(p)) => absent_paths(service, p),
+        (
+            ImageKind::DepsBeforeCode {
+                service,
+                install,
+                manifest,
+            },
+            ImageFacts::History { id, tags, layers },
+        ) => deps_before_code(service, install, manifest, id, tags, layers),
+        (k, x) => fail(format!(
+            "internal error: probe result {x:?} does not fit check kind {}",
+            k.name()
+        )),
     }
 }
 
 fn unknown(message: impl Into<String>) -> Judgement {
-    Judgement { verdict: Verdict::Unknown, message: message.into(), evidence: vec![] }
+    Judgement {
+        verdict: Verdict::Unknown,
+        message: message.into(),
+        evidence: vec![],
+    }
 }
 
 fn short_id(id: &str) -> &str {
@@ -39,18 +65,34 @@ fn image_name(id: &str, tags: &[String]) -> String {
     }
 }
 
-pub fn image_label(service: &str, label: &str, equals: Option<&str>, i: &ImageConfigFacts) -> Judgement {
+pub fn image_label(
+    service: &str,
+    label: &str,
+    equals: Option<&str>,
+    i: &ImageConfigFacts,
+) -> Judgement {
     let image = image_name(&i.id, &i.tags);
     match (i.labels.get(label), equals) {
-        (Some(v), Some(want)) if v == want => pass(format!("{service}'s image has {label}={v}")).with(format!("image: {image}")),
-        (Some(v), Some(want)) => fail(format!("{service}'s image has {label}=`{v}`, expected `{want}`")).with(format!("image: {image}")),
-        (Some(v), None) => pass(format!("{service}'s image has {label}={v}")).with(format!("image: {image}")),
+        (Some(v), Some(want)) if v == want => {
+            pass(format!("{service}'s image has {label}={v}")).with(format!("image: {image}"))
+        }
+        (Some(v), Some(want)) => fail(format!(
+            "{service}'s image has {label}=`{v}`, expected `{want}`"
+        ))
+        .with(format!("image: {image}")),
+        (Some(v), None) => {
+            pass(format!("{service}'s image has {label}={v}")).with(format!("image: {image}"))
+        }
         (None, _) => {
             let mut j = fail(format!("{service}'s image has no label {label} (label absent): it is not built from your Dockerfile, or the Dockerfile does not set it"))
                 .with(format!("{service} runs {image}"));
             // what compose adds to every image it builds says nothing about the Dockerfile
-            let others: Vec<String> =
-                i.labels.iter().filter(|(k, _)| !k.starts_with("com.docker.compose.")).map(|(k, v)| format!("{k}={}", excerpt(v, 60))).collect();
+            let others: Vec<String> = i
+                .labels
+                .iter()
+                .filter(|(k, _)| !k.starts_with("com.docker.compose."))
+                .map(|(k, v)| format!("{k}={}", excerpt(v, 60)))
+                .collect();
             if !others.is_empty() {
                 j = j.with(format!("its labels: {}", others.join(", ")));
             }
@@ -62,17 +104,33 @@ pub fn image_label(service: &str, label: &str, equals: Option<&str>, i: &ImageCo
 pub fn image_healthcheck(service: &str, i: &ImageConfigFacts) -> Judgement {
     let image = image_name(&i.id, &i.tags);
     match i.healthcheck.as_deref() {
-        None | Some([]) => fail(format!("no HEALTHCHECK in the image of {service}")).with(format!("image: {image}")),
-        Some([first, ..]) if first == "NONE" => {
-            fail(format!("the image of {service} disables its health check (HEALTHCHECK NONE)")).with(format!("image: {image}"))
-        }
+        None | Some([]) => fail(format!("no HEALTHCHECK in the image of {service}"))
+            .with(format!("image: {image}")),
+        Some([first, ..]) if first == "NONE" => fail(format!(
+            "the image of {service} disables its health check (HEALTHCHECK NONE)"
+        ))
+        .with(format!("image: {image}")),
         Some(test) => {
             let shown = match test {
                 [how, rest @ ..] if how == "CMD-SHELL" => rest.join(" "),
-                [how, rest @ ..] if how == "CMD" => rest.iter().map(|a| if a.contains(' ') { format!("\"{a}\"") } else { a.clone() }).collect::<Vec<_>>().join(" "),
+                [how, rest @ ..] if how == "CMD" => rest
+                    .iter()
+                    .map(|a| {
+                        if a.contains(' ') {
+                            format!("\"{a}\"")
+                        } else {
+                            a.clone()
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 all => all.join(" "),
             };
-            pass(format!("the image of {service} has a HEALTHCHECK: {}", excerpt(&shown, 120))).with(format!("image: {image}"))
+            pass(format!(
+                "the image of {service} has a HEALTHCHECK: {}",
+                excerpt(&shown, 120)
+            ))
+            .with(format!("image: {image}"))
         }
     }
 }
@@ -104,12 +162,31 @@ pub fn absent_paths(service: &str, probes: &[PathProbe]) -> Judgement {
             _ => None,
         })
         .collect();
-    let errors: Vec<String> = probes.iter().filter_map(|p| p.state.as_ref().err().map(|e| format!("{}: {}", p.path, excerpt(e, 160)))).collect();
-    let all = probes.iter().map(|p| p.path.as_str()).collect::<Vec<_>>().join(", ");
+    let errors: Vec<String> = probes
+        .iter()
+        .filter_map(|p| {
+            p.state
+                .as_ref()
+                .err()
+                .map(|e| format!("{}: {}", p.path, excerpt(e, 160)))
+        })
+        .collect();
+    let all = probes
+        .iter()
+        .map(|p| p.path.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut j = if !present.is_empty() {
         fail(format!("present in {service}: {}", present.join(", ")))
     } else if !errors.is_empty() {
-        unknown(format!("cannot tell whether {} exist in {service}", errors.iter().map(|e| e.split(':').next().unwrap_or("")).collect::<Vec<_>>().join(", ")))
+        unknown(format!(
+            "cannot tell whether {} exist in {service}",
+            errors
+                .iter()
+                .map(|e| e.split(':').next().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
     } else {
         pass(format!("none of {all} exists in {service}"))
     };
@@ -126,7 +203,10 @@ pub enum CopyStep {
     /// and destination removed), and whether it copies from another stage or image: `--from=`
     /// when recorded, else sources that are all absolute paths (a build-context source is
     /// relative; measured: BuildKit records `COPY --from=build /venv /venv` as `COPY /venv /venv`).
-    Named { sources: Vec<String>, from_stage: bool },
+    Named {
+        sources: Vec<String>,
+        from_stage: bool,
+    },
     /// The classic builder: `COPY file:<hash>` (one file, name not recorded).
     ClassicFile,
     /// The classic builder: `COPY dir:<hash>` (a folder, e.g. `COPY . .`).
@@ -145,7 +225,10 @@ pub fn copy_step(created_by: &str) -> Option<CopyStep> {
         if !(word == "COPY" || word == "ADD") {
             return None;
         }
-        let args: Vec<&str> = args.split_whitespace().filter(|a| !a.starts_with("--")).collect();
+        let args: Vec<&str> = args
+            .split_whitespace()
+            .filter(|a| !a.starts_with("--"))
+            .collect();
         let src = args.first().copied().unwrap_or("");
         return Some(if src.starts_with("file:") {
             CopyStep::ClassicFile
@@ -159,7 +242,11 @@ pub fn copy_step(created_by: &str) -> Option<CopyStep> {
     if !(word.eq_ignore_ascii_case("COPY") || word.eq_ignore_ascii_case("ADD")) {
         return None;
     }
-    let args = args.trim().strip_suffix("# buildkit").unwrap_or(args).trim();
+    let args = args
+        .trim()
+        .strip_suffix("# buildkit")
+        .unwrap_or(args)
+        .trim();
     let mut from_stage = false;
     let mut words: Vec<String> = Vec::new();
     let mut rest = args;
@@ -179,7 +266,10 @@ pub fn copy_step(created_by: &str) -> Option<CopyStep> {
     }
     words.pop(); // the destination
     from_stage |= !words.is_empty() && words.iter().all(|w| w.starts_with('/'));
-    Some(CopyStep::Named { sources: words, from_stage })
+    Some(CopyStep::Named {
+        sources: words,
+        from_stage,
+    })
 }
 
 /// A history entry as a short line for the evidence.
@@ -200,24 +290,66 @@ fn is_run(created_by: &str) -> bool {
     t.starts_with("RUN ") || (t.starts_with("/bin/sh -c ") && !t.contains("#(nop)"))
 }
 
-pub fn deps_before_code(service: &str, install: &[String], manifest: &[String], id: &str, tags: &[String], layers: &[Layer]) -> Judgement {
+pub fn deps_before_code(
+    service: &str,
+    install: &[String],
+    manifest: &[String],
+    id: &str,
+    tags: &[String],
+    layers: &[Layer],
+) -> Judgement {
     let copies: Vec<Option<CopyStep>> = layers.iter().map(|l| copy_step(&l.created_by)).collect();
-    let installs: Vec<usize> =
-        (0..layers.len()).filter(|&i| copies[i].is_none() && install.iter().any(|s| layers[i].created_by.contains(s.as_str()))).collect();
-    let what = install.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(" or ");
+    let installs: Vec<usize> = (0..layers.len())
+        .filter(|&i| {
+            copies[i].is_none()
+                && install
+                    .iter()
+                    .any(|s| layers[i].created_by.contains(s.as_str()))
+        })
+        .collect();
+    let what = install
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(" or ");
     let image = image_name(id, tags);
     // The evidence: the steps from the first COPY/ADD on (the image's own part, usually).
-    let from = copies.iter().position(Option::is_some).unwrap_or(0).saturating_sub(3);
+    let from = copies
+        .iter()
+        .position(Option::is_some)
+        .unwrap_or(0)
+        .saturating_sub(3);
     let history = |j: Judgement| -> Judgement {
-        let steps: Vec<String> = layers[from..].iter().map(|l| step_line(&l.created_by)).filter(|s| !s.is_empty()).collect();
-        j.with(format!("image: {image}")).with(format!("history (oldest first): {}", steps.join(" → ")))
+        let steps: Vec<String> = layers[from..]
+            .iter()
+            .map(|l| step_line(&l.created_by))
+            .filter(|s| !s.is_empty())
+            .collect();
+        j.with(format!("image: {image}"))
+            .with(format!("history (oldest first): {}", steps.join(" → ")))
     };
     let Some(&first_install) = installs.first() else {
         // A multi-stage build installs in a builder stage, whose steps are not in this history:
         // what it brings over (`COPY --from=build /venv /venv`) must come before the code.
-        let from_stage = (0..layers.len()).find(|&k| matches!(&copies[k], Some(CopyStep::Named { from_stage: true, .. })));
+        let from_stage = (0..layers.len()).find(|&k| {
+            matches!(
+                &copies[k],
+                Some(CopyStep::Named {
+                    from_stage: true,
+                    ..
+                })
+            )
+        });
         if let Some(f) = from_stage {
-            if let Some(code) = (f + 1..layers.len()).find(|&k| matches!(&copies[k], Some(CopyStep::Named { from_stage: false, .. }))) {
+            if let Some(code) = (f + 1..layers.len()).find(|&k| {
+                matches!(
+                    &copies[k],
+                    Some(CopyStep::Named {
+                        from_stage: false,
+                        ..
+                    })
+                )
+            }) {
                 return history(pass(format!(
                     "{service}'s image brings its installed dependencies from another build stage (`{}`) before the code (`{}`)",
                     step_line(&layers[f].created_by),
@@ -230,7 +362,10 @@ pub fn deps_before_code(service: &str, install: &[String], manifest: &[String], 
     };
     // The install that matters is the first one after something was copied in; installs before
     // any COPY (a base image's tools, packages named in the Dockerfile) copy no project file.
-    let Some(&i) = installs.iter().find(|&&i| copies[..i].iter().any(Option::is_some)) else {
+    let Some(&i) = installs
+        .iter()
+        .find(|&&i| copies[..i].iter().any(Option::is_some))
+    else {
         return if copies[first_install..].iter().any(Option::is_some) {
             history(pass(format!(
                 "{service}'s image installs its packages before anything is copied in (named in the Dockerfile), and copies the code after"
@@ -241,33 +376,53 @@ pub fn deps_before_code(service: &str, install: &[String], manifest: &[String], 
     };
     let install_line = step_line(&layers[i].created_by);
     // Every COPY/ADD since the previous RUN step (the nearest one at least) must copy manifests only.
-    let nearest = (0..i).rev().find(|&k| copies[k].is_some()).expect("a copy precedes the install");
-    let start = (0..nearest).rev().find(|&k| is_run(&layers[k].created_by)).map_or(nearest, |k| k + 1);
+    let nearest = (0..i)
+        .rev()
+        .find(|&k| copies[k].is_some())
+        .expect("a copy precedes the install");
+    let start = (0..nearest)
+        .rev()
+        .find(|&k| is_run(&layers[k].created_by))
+        .map_or(nearest, |k| k + 1);
     let mut notes: Vec<String> = Vec::new();
     for k in (start..=nearest).rev() {
         let Some(step) = &copies[k] else { continue };
         let line = step_line(&layers[k].created_by);
         let bad = match step {
-            CopyStep::Named { from_stage: true, .. } => {
+            CopyStep::Named {
+                from_stage: true, ..
+            } => {
                 notes.push(format!("`{line}` copies from another build stage or image (absolute sources), not from the build context"));
                 None
             }
-            CopyStep::Named { sources, .. } if sources.is_empty() => Some(format!("`{line}` (cannot tell what it copies)")),
+            CopyStep::Named { sources, .. } if sources.is_empty() => {
+                Some(format!("`{line}` (cannot tell what it copies)"))
+            }
             CopyStep::Named { sources, .. } => {
-                let code: Vec<&String> = sources.iter().filter(|s| !manifest.iter().any(|m| s.contains(m.as_str()))).collect();
+                let code: Vec<&String> = sources
+                    .iter()
+                    .filter(|s| !manifest.iter().any(|m| s.contains(m.as_str())))
+                    .collect();
                 (!code.is_empty()).then(|| {
                     format!(
                         "`{line}` ({} {} not a dependency manifest)",
-                        code.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                        code.iter()
+                            .map(|s| s.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", "),
                         if code.len() == 1 { "is" } else { "are" }
                     )
                 })
             }
             CopyStep::ClassicFile => {
-                notes.push(format!("`{line}`: the classic builder does not record the file's name (BuildKit does)"));
+                notes.push(format!(
+                    "`{line}`: the classic builder does not record the file's name (BuildKit does)"
+                ));
                 None
             }
-            CopyStep::ClassicDir => Some(format!("`{line}` (a whole folder, as `COPY . .` records in the classic builder)")),
+            CopyStep::ClassicDir => Some(format!(
+                "`{line}` (a whole folder, as `COPY . .` records in the classic builder)"
+            )),
             CopyStep::ClassicMulti => {
                 return history(unknown(format!(
                     "{service}'s image copies several files before `{install_line}`, and the classic builder does not record their names; \
@@ -302,7 +457,10 @@ mod tests {
         ImageConfigFacts {
             id: "sha256:377da209d38c0123456789".into(),
             tags: vec!["compose-lab/phase-1-app:latest".into()],
-            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
             healthcheck: hc.map(|t| t.iter().map(|s| s.to_string()).collect()),
         }
     }
@@ -313,101 +471,291 @@ mod tests {
 
     #[test]
     fn image_label_needs_the_label_and_its_value() {
-        let k = |equals: Option<&str>| ImageKind::ImageLabel { service: "app".into(), label: "org.compose-lab.lab".into(), equals: equals.map(String::from) };
-        let ours = config(&[("org.compose-lab.lab", "phase-1"), ("org.compose-lab.lookalike", "true")], None);
-        assert_eq!(image(k(Some("phase-1")), ImageFacts::Config(ours.clone())).verdict, Verdict::Pass);
-        assert_eq!(image(k(None), ImageFacts::Config(ours)).verdict, Verdict::Pass);
+        let k = |equals: Option<&str>| ImageKind::ImageLabel {
+            service: "app".into(),
+            label: "org.compose-lab.lab".into(),
+            equals: equals.map(String::from),
+        };
+        let ours = config(
+            &[
+                ("org.compose-lab.lab", "phase-1"),
+                ("org.compose-lab.lookalike", "true"),
+            ],
+            None,
+        );
+        assert_eq!(
+            image(k(Some("phase-1")), ImageFacts::Config(ours.clone())).verdict,
+            Verdict::Pass
+        );
+        assert_eq!(
+            image(k(None), ImageFacts::Config(ours)).verdict,
+            Verdict::Pass
+        );
         let other = config(&[("org.compose-lab.lab", "phase-3")], None);
         let j = image(k(Some("phase-1")), ImageFacts::Config(other));
         assert_eq!(j.verdict, Verdict::Fail);
-        assert!(j.message.contains("`phase-3`, expected `phase-1`"), "{}", j.message);
+        assert!(
+            j.message.contains("`phase-3`, expected `phase-1`"),
+            "{}",
+            j.message
+        );
         // the kit's python image: inherited look-alike labels, but not ours; the tags show what it is
         let base = ImageConfigFacts {
             tags: vec!["python:3.11-slim".into()],
-            ..config(&[("org.compose-lab.lookalike", "true"), ("com.docker.compose.project", "p")], None)
+            ..config(
+                &[
+                    ("org.compose-lab.lookalike", "true"),
+                    ("com.docker.compose.project", "p"),
+                ],
+                None,
+            )
         };
         let j = image(k(Some("phase-1")), ImageFacts::Config(base));
         assert_eq!(j.verdict, Verdict::Fail);
-        assert!(j.evidence.iter().any(|e| e == "its labels: org.compose-lab.lookalike=true"), "{:?}", j.evidence);
+        assert!(
+            j.evidence
+                .iter()
+                .any(|e| e == "its labels: org.compose-lab.lookalike=true"),
+            "{:?}",
+            j.evidence
+        );
         assert!(j.message.contains("label absent"), "{}", j.message);
-        assert!(j.evidence.iter().any(|e| e.contains("python:3.11-slim (377da209d38c)")), "{:?}", j.evidence);
+        assert!(
+            j.evidence
+                .iter()
+                .any(|e| e.contains("python:3.11-slim (377da209d38c)")),
+            "{:?}",
+            j.evidence
+        );
     }
 
     #[test]
     fn image_healthcheck_separates_image_from_compose() {
-        let k = ImageKind::ImageHealthcheck { service: "app".into() };
-        let j = image(k.clone(), ImageFacts::Config(config(&[], Some(&["CMD", "python", "-c", "import sys; sys.exit(0)"]))));
+        let k = ImageKind::ImageHealthcheck {
+            service: "app".into(),
+        };
+        let j = image(
+            k.clone(),
+            ImageFacts::Config(config(
+                &[],
+                Some(&["CMD", "python", "-c", "import sys; sys.exit(0)"]),
+            )),
+        );
         assert_eq!(j.verdict, Verdict::Pass);
-        assert!(j.message.contains("python -c \"import sys; sys.exit(0)\""), "{}", j.message);
-        assert_eq!(image(k.clone(), ImageFacts::Config(config(&[], Some(&["CMD-SHELL", "true"])))).verdict, Verdict::Pass);
+        assert!(
+            j.message.contains("python -c \"import sys; sys.exit(0)\""),
+            "{}",
+            j.message
+        );
+        assert_eq!(
+            image(
+                k.clone(),
+                ImageFacts::Config(config(&[], Some(&["CMD-SHELL", "true"])))
+            )
+            .verdict,
+            Verdict::Pass
+        );
         let j = image(k.clone(), ImageFacts::Config(config(&[], None)));
-        assert_eq!((j.verdict, j.message.as_str()), (Verdict::Fail, "no HEALTHCHECK in the image of app"));
-        assert_eq!(image(k.clone(), ImageFacts::Config(config(&[], Some(&[])))).verdict, Verdict::Fail);
+        assert_eq!(
+            (j.verdict, j.message.as_str()),
+            (Verdict::Fail, "no HEALTHCHECK in the image of app")
+        );
+        assert_eq!(
+            image(k.clone(), ImageFacts::Config(config(&[], Some(&[])))).verdict,
+            Verdict::Fail
+        );
         let j = image(k, ImageFacts::Config(config(&[], Some(&["NONE"]))));
-        assert!(j.verdict == Verdict::Fail && j.message.contains("HEALTHCHECK NONE"), "{}", j.message);
+        assert!(
+            j.verdict == Verdict::Fail && j.message.contains("HEALTHCHECK NONE"),
+            "{}",
+            j.message
+        );
     }
 
     #[test]
     fn non_root_compares_uids() {
-        let k = ImageKind::NonRoot { service: "app".into() };
-        let v = |user: &str, uid: UidLookup| image(k.clone(), ImageFacts::User { config_user: user.into(), uid });
+        let k = ImageKind::NonRoot {
+            service: "app".into(),
+        };
+        let v = |user: &str, uid: UidLookup| {
+            image(
+                k.clone(),
+                ImageFacts::User {
+                    config_user: user.into(),
+                    uid,
+                },
+            )
+        };
         let j = v("root", UidLookup::NotNeeded);
-        assert_eq!((j.verdict, j.message.as_str()), (Verdict::Fail, "app runs as root (Config.User is \"root\")"));
+        assert_eq!(
+            (j.verdict, j.message.as_str()),
+            (Verdict::Fail, "app runs as root (Config.User is \"root\")")
+        );
         let j = v("", UidLookup::NotNeeded);
-        assert!(j.verdict == Verdict::Fail && j.message.contains("no USER"), "{}", j.message);
+        assert!(
+            j.verdict == Verdict::Fail && j.message.contains("no USER"),
+            "{}",
+            j.message
+        );
         assert_eq!(v("0:0", UidLookup::NotNeeded).verdict, Verdict::Fail);
-        assert_eq!(v("10001:10001", UidLookup::NotNeeded).verdict, Verdict::Pass);
+        assert_eq!(
+            v("10001:10001", UidLookup::NotNeeded).verdict,
+            Verdict::Pass
+        );
         let j = v("app", UidLookup::Passwd(10001));
-        assert!(j.verdict == Verdict::Pass && j.message.contains("uid 10001"), "{}", j.message);
+        assert!(
+            j.verdict == Verdict::Pass && j.message.contains("uid 10001"),
+            "{}",
+            j.message
+        );
         assert_eq!(v("app", UidLookup::Exec(10001)).verdict, Verdict::Pass);
         let j = v("toor", UidLookup::Passwd(0));
-        assert!(j.verdict == Verdict::Fail && j.message.contains("uid is 0"), "{}", j.message);
+        assert!(
+            j.verdict == Verdict::Fail && j.message.contains("uid is 0"),
+            "{}",
+            j.message
+        );
         assert_eq!(v("toor", UidLookup::Exec(0)).verdict, Verdict::Fail);
-        let j = v("app", UidLookup::Failed("no /etc/passwd in the container".into()));
-        assert!(j.verdict == Verdict::Pass && j.message.contains("(uid not verified)"), "{}", j.message);
+        let j = v(
+            "app",
+            UidLookup::Failed("no /etc/passwd in the container".into()),
+        );
+        assert!(
+            j.verdict == Verdict::Pass && j.message.contains("(uid not verified)"),
+            "{}",
+            j.message
+        );
         assert_eq!(j.evidence, ["no /etc/passwd in the container"]);
     }
 
     #[test]
     fn absent_paths_names_what_is_present() {
-        let k = ImageKind::AbsentPaths { service: "app".into(), paths: vec!["/app/.env".into(), "/app/tests".into()] };
-        let p = |path: &str, state: Result<Option<PathStat>, String>| PathProbe { path: path.into(), state };
-        let file = |size| Some(PathStat { kind: "file".into(), size });
-        let dir = Some(PathStat { kind: "directory".into(), size: 0 });
-        let j = image(k.clone(), ImageFacts::Paths(vec![p("/app/.env", Ok(None)), p("/app/tests", Ok(None))]));
-        assert_eq!((j.verdict, j.message.as_str()), (Verdict::Pass, "none of /app/.env, /app/tests exists in app"));
-        let j = image(k.clone(), ImageFacts::Paths(vec![p("/app/.env", Ok(file(24))), p("/app/tests", Ok(dir.clone()))]));
-        assert_eq!((j.verdict, j.message.as_str()), (Verdict::Fail, "present in app: /app/.env (file, 24 bytes), /app/tests (directory)"));
-        let j = image(k.clone(), ImageFacts::Paths(vec![p("/app/.env", Ok(None)), p("/app/tests", Ok(dir))]));
+        let k = ImageKind::AbsentPaths {
+            service: "app".into(),
+            paths: vec!["/app/.env".into(), "/app/tests".into()],
+        };
+        let p = |path: &str, state: Result<Option<PathStat>, String>| PathProbe {
+            path: path.into(),
+            state,
+        };
+        let file = |size| {
+            Some(PathStat {
+                kind: "file".into(),
+                size,
+            })
+        };
+        let dir = Some(PathStat {
+            kind: "directory".into(),
+            size: 0,
+        });
+        let j = image(
+            k.clone(),
+            ImageFacts::Paths(vec![p("/app/.env", Ok(None)), p("/app/tests", Ok(None))]),
+        );
+        assert_eq!(
+            (j.verdict, j.message.as_str()),
+            (Verdict::Pass, "none of /app/.env, /app/tests exists in app")
+        );
+        let j = image(
+            k.clone(),
+            ImageFacts::Paths(vec![
+                p("/app/.env", Ok(file(24))),
+                p("/app/tests", Ok(dir.clone())),
+            ]),
+        );
+        assert_eq!(
+            (j.verdict, j.message.as_str()),
+            (
+                Verdict::Fail,
+                "present in app: /app/.env (file, 24 bytes), /app/tests (directory)"
+            )
+        );
+        let j = image(
+            k.clone(),
+            ImageFacts::Paths(vec![p("/app/.env", Ok(None)), p("/app/tests", Ok(dir))]),
+        );
         assert_eq!(j.message, "present in app: /app/tests (directory)");
         // a probe that could not answer is not a pass
-        let j = image(k.clone(), ImageFacts::Paths(vec![p("/app/.env", Err("no answer within 5.0s".into())), p("/app/tests", Ok(None))]));
+        let j = image(
+            k.clone(),
+            ImageFacts::Paths(vec![
+                p("/app/.env", Err("no answer within 5.0s".into())),
+                p("/app/tests", Ok(None)),
+            ]),
+        );
         assert_eq!(j.verdict, Verdict::Unknown);
-        assert!(j.message.contains("/app/.env") && j.evidence[0].contains("no answer"), "{j:?}");
+        assert!(
+            j.message.contains("/app/.env") && j.evidence[0].contains("no answer"),
+            "{j:?}"
+        );
         // present beats unknown
-        let j = image(k, ImageFacts::Paths(vec![p("/app/.env", Err("x".into())), p("/app/tests", Ok(file(3)))]));
+        let j = image(
+            k,
+            ImageFacts::Paths(vec![
+                p("/app/.env", Err("x".into())),
+                p("/app/tests", Ok(file(3))),
+            ]),
+        );
         assert_eq!(j.verdict, Verdict::Fail);
     }
 
     #[test]
     fn copy_steps_are_read_from_both_builders() {
-        let named = |s: &[&str]| Some(CopyStep::Named { sources: s.iter().map(|x| x.to_string()).collect(), from_stage: false });
-        assert_eq!(copy_step("COPY requirements.txt . # buildkit"), named(&["requirements.txt"]));
+        let named = |s: &[&str]| {
+            Some(CopyStep::Named {
+                sources: s.iter().map(|x| x.to_string()).collect(),
+                from_stage: false,
+            })
+        };
+        assert_eq!(
+            copy_step("COPY requirements.txt . # buildkit"),
+            named(&["requirements.txt"])
+        );
         assert_eq!(copy_step("COPY . . # buildkit"), named(&["."]));
-        assert_eq!(copy_step("COPY --chown=app:app requirements.txt app.py ./ # buildkit"), named(&["requirements.txt", "app.py"]));
-        assert_eq!(copy_step("ADD [\"requirements.txt\", \"/app/\"] # buildkit"), named(&["requirements.txt"]));
-        assert_eq!(copy_step("copy requirements.txt ."), named(&["requirements.txt"]));
+        assert_eq!(
+            copy_step("COPY --chown=app:app requirements.txt app.py ./ # buildkit"),
+            named(&["requirements.txt", "app.py"])
+        );
+        assert_eq!(
+            copy_step("ADD [\"requirements.txt\", \"/app/\"] # buildkit"),
+            named(&["requirements.txt"])
+        );
+        assert_eq!(
+            copy_step("copy requirements.txt ."),
+            named(&["requirements.txt"])
+        );
         assert_eq!(
             copy_step("COPY --from=build /wheels /wheels # buildkit"),
-            Some(CopyStep::Named { sources: vec!["/wheels".into()], from_stage: true })
+            Some(CopyStep::Named {
+                sources: vec!["/wheels".into()],
+                from_stage: true
+            })
         );
         // what BuildKit really records for `COPY --from=build /venv /venv`
-        assert_eq!(copy_step("COPY /venv /venv # buildkit"), Some(CopyStep::Named { sources: vec!["/venv".into()], from_stage: true }));
-        assert_eq!(copy_step("/bin/sh -c #(nop) COPY file:5f3c6a in . "), Some(CopyStep::ClassicFile));
-        assert_eq!(copy_step("/bin/sh -c #(nop) COPY dir:9a1b2c in . "), Some(CopyStep::ClassicDir));
-        assert_eq!(copy_step("/bin/sh -c #(nop) COPY multi:77aa in ./ "), Some(CopyStep::ClassicMulti));
+        assert_eq!(
+            copy_step("COPY /venv /venv # buildkit"),
+            Some(CopyStep::Named {
+                sources: vec!["/venv".into()],
+                from_stage: true
+            })
+        );
+        assert_eq!(
+            copy_step("/bin/sh -c #(nop) COPY file:5f3c6a in . "),
+            Some(CopyStep::ClassicFile)
+        );
+        assert_eq!(
+            copy_step("/bin/sh -c #(nop) COPY dir:9a1b2c in . "),
+            Some(CopyStep::ClassicDir)
+        );
+        assert_eq!(
+            copy_step("/bin/sh -c #(nop) COPY multi:77aa in ./ "),
+            Some(CopyStep::ClassicMulti)
+        );
         assert_eq!(copy_step("/bin/sh -c #(nop)  LABEL a=b"), None);
-        assert_eq!(copy_step("RUN /bin/sh -c pip install -r requirements.txt # buildkit"), None);
+        assert_eq!(
+            copy_step("RUN /bin/sh -c pip install -r requirements.txt # buildkit"),
+            None
+        );
         assert_eq!(copy_step("/bin/sh -c pip install flask"), None);
         assert_eq!(copy_step(""), None);
     }
@@ -416,7 +764,12 @@ mod tests {
         ImageFacts::History {
             id: "sha256:79deb9e40f96aaaa".into(),
             tags: vec!["compose-lab/phase-1-app:latest".into()],
-            layers: steps.iter().map(|s| Layer { created_by: s.to_string() }).collect(),
+            layers: steps
+                .iter()
+                .map(|s| Layer {
+                    created_by: s.to_string(),
+                })
+                .collect(),
         }
     }
 
@@ -436,7 +789,11 @@ mod tests {
     }
 
     fn deps(f: ImageFacts) -> Judgement {
-        let k = ImageKind::DepsBeforeCode { service: "app".into(), install: vec!["pip install".into()], manifest: vec!["requirements".into()] };
+        let k = ImageKind::DepsBeforeCode {
+            service: "app".into(),
+            install: vec!["pip install".into()],
+            manifest: vec!["requirements".into()],
+        };
         image(k, f)
     }
 
@@ -450,13 +807,27 @@ mod tests {
             "CMD [\"gunicorn\"]",
         ]));
         assert_eq!(j.verdict, Verdict::Pass, "{j:?}");
-        assert!(j.message.contains("after `COPY requirements.txt .`"), "{}", j.message);
-        assert!(j.evidence.iter().any(|e| e.contains("COPY requirements.txt . → RUN pip install -r requirements.txt → COPY . .")), "{:?}", j.evidence);
+        assert!(
+            j.message.contains("after `COPY requirements.txt .`"),
+            "{}",
+            j.message
+        );
+        assert!(
+            j.evidence.iter().any(|e| e.contains(
+                "COPY requirements.txt . → RUN pip install -r requirements.txt → COPY . ."
+            )),
+            "{:?}",
+            j.evidence
+        );
     }
 
     #[test]
     fn deps_before_code_fails_code_first() {
-        let j = deps(with_base(&["COPY . . # buildkit", "RUN /bin/sh -c pip install -r requirements.txt # buildkit", "USER app"]));
+        let j = deps(with_base(&[
+            "COPY . . # buildkit",
+            "RUN /bin/sh -c pip install -r requirements.txt # buildkit",
+            "USER app",
+        ]));
         assert_eq!(j.verdict, Verdict::Fail);
         assert!(j.message.contains("`COPY . .` (. is not a dependency manifest) comes before `RUN pip install -r requirements.txt`"), "{}", j.message);
     }
@@ -464,9 +835,17 @@ mod tests {
     #[test]
     fn deps_before_code_closes_the_blind_spot_of_one_copy_with_code() {
         // `COPY requirements.txt app.py ./`: the COPY names the manifest, but also the code
-        let j = deps(with_base(&["COPY requirements.txt app.py ./ # buildkit", "RUN /bin/sh -c pip install -r requirements.txt # buildkit", "COPY . . # buildkit"]));
+        let j = deps(with_base(&[
+            "COPY requirements.txt app.py ./ # buildkit",
+            "RUN /bin/sh -c pip install -r requirements.txt # buildkit",
+            "COPY . . # buildkit",
+        ]));
         assert_eq!(j.verdict, Verdict::Fail, "{j:?}");
-        assert!(j.message.contains("app.py is not a dependency manifest"), "{}", j.message);
+        assert!(
+            j.message.contains("app.py is not a dependency manifest"),
+            "{}",
+            j.message
+        );
         // and a code COPY one step earlier, with nothing run in between
         let j = deps(with_base(&[
             "COPY app.py . # buildkit",
@@ -488,12 +867,25 @@ mod tests {
     #[test]
     fn deps_before_code_needs_an_install_and_code_after_it() {
         let j = deps(with_base(&["COPY . . # buildkit", "USER app"]));
-        assert_eq!((j.verdict, j.message.as_str()), (Verdict::Fail, "no layer of app's image runs \"pip install\""));
-        let j = deps(with_base(&["COPY requirements.txt . # buildkit", "RUN /bin/sh -c pip install -r requirements.txt # buildkit", "USER app"]));
+        assert_eq!(
+            (j.verdict, j.message.as_str()),
+            (
+                Verdict::Fail,
+                "no layer of app's image runs \"pip install\""
+            )
+        );
+        let j = deps(with_base(&[
+            "COPY requirements.txt . # buildkit",
+            "RUN /bin/sh -c pip install -r requirements.txt # buildkit",
+            "USER app",
+        ]));
         assert_eq!(j.verdict, Verdict::Fail);
         assert!(j.message.contains("nothing is copied"), "{}", j.message);
         // packages named in the Dockerfile, before any COPY: deps first all the same
-        let j = deps(with_base(&["RUN /bin/sh -c pip install flask gunicorn # buildkit", "COPY . . # buildkit"]));
+        let j = deps(with_base(&[
+            "RUN /bin/sh -c pip install flask gunicorn # buildkit",
+            "COPY . . # buildkit",
+        ]));
         assert_eq!(j.verdict, Verdict::Pass, "{j:?}");
         // ... but a later install from requirements after the code counts
         let j = deps(with_base(&[
@@ -516,9 +908,21 @@ mod tests {
         };
         let j = deps(classic("/bin/sh -c #(nop) COPY file:5f3c in . "));
         assert_eq!(j.verdict, Verdict::Pass, "{j:?}");
-        assert!(j.evidence.iter().any(|e| e.contains("does not record the file's name")), "{:?}", j.evidence);
-        assert_eq!(deps(classic("/bin/sh -c #(nop) COPY dir:4d2e in . ")).verdict, Verdict::Fail);
-        assert_eq!(deps(classic("/bin/sh -c #(nop) COPY multi:77aa in ./ ")).verdict, Verdict::Unknown);
+        assert!(
+            j.evidence
+                .iter()
+                .any(|e| e.contains("does not record the file's name")),
+            "{:?}",
+            j.evidence
+        );
+        assert_eq!(
+            deps(classic("/bin/sh -c #(nop) COPY dir:4d2e in . ")).verdict,
+            Verdict::Fail
+        );
+        assert_eq!(
+            deps(classic("/bin/sh -c #(nop) COPY multi:77aa in ./ ")).verdict,
+            Verdict::Unknown
+        );
     }
 
     #[test]
@@ -529,23 +933,45 @@ mod tests {
             "COPY . . # buildkit",
         ]));
         assert_eq!(j.verdict, Verdict::Pass, "{j:?}");
-        assert!(j.evidence.iter().any(|e| e.contains("another build stage")), "{:?}", j.evidence);
+        assert!(
+            j.evidence.iter().any(|e| e.contains("another build stage")),
+            "{:?}",
+            j.evidence
+        );
     }
 
     #[test]
     fn deps_before_code_accepts_dependencies_from_a_builder_stage() {
-        let j = deps(with_base(&["COPY /venv /venv # buildkit", "COPY . . # buildkit", "USER app"]));
+        let j = deps(with_base(&[
+            "COPY /venv /venv # buildkit",
+            "COPY . . # buildkit",
+            "USER app",
+        ]));
         assert_eq!(j.verdict, Verdict::Pass, "{j:?}");
-        assert!(j.message.contains("from another build stage (`COPY /venv /venv`)"), "{}", j.message);
+        assert!(
+            j.message
+                .contains("from another build stage (`COPY /venv /venv`)"),
+            "{}",
+            j.message
+        );
         // the code before what the builder brings: no install step here, and the code comes first
-        let j = deps(with_base(&["COPY . . # buildkit", "COPY --from=build /venv /venv # buildkit"]));
+        let j = deps(with_base(&[
+            "COPY . . # buildkit",
+            "COPY --from=build /venv /venv # buildkit",
+        ]));
         assert_eq!(j.verdict, Verdict::Fail, "{j:?}");
     }
 
     #[test]
     fn facts_of_another_kind_are_an_internal_error() {
-        let k = ImageKind::NonRoot { service: "app".into() };
-        assert!(image(k.clone(), ImageFacts::Paths(vec![])).message.starts_with("internal error"));
-        assert!(judge(&k, &Observed::ProbeError("x".into())).message.starts_with("internal error"));
+        let k = ImageKind::NonRoot {
+            service: "app".into(),
+        };
+        assert!(image(k.clone(), ImageFacts::Paths(vec![]))
+            .message
+            .starts_with("internal error"));
+        assert!(judge(&k, &Observed::ProbeError("x".into()))
+            .message
+            .starts_with("internal error"));
     }
 }

@@ -39,9 +39,13 @@ pub struct GradeArgs {
 
 fn parse_limit(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: f64 = num.parse().map_err(|_| format!("`{s}` is not a duration like 30s, 2m or 500ms"))?;
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration like 30s, 2m or 500ms"))?;
     let secs = match unit {
         "" | "s" => n,
         "ms" => n / 1000.0,
@@ -49,7 +53,9 @@ fn parse_limit(s: &str) -> Result<Duration, String> {
         _ => return Err(format!("unknown unit `{unit}` in `{s}`; use ms, s or m")),
     };
     if !secs.is_finite() || secs <= 0.0 || secs > 3600.0 {
-        return Err(format!("`{s}`: the limit must be more than 0 and at most an hour"));
+        return Err(format!(
+            "`{s}`: the limit must be more than 0 and at most an hour"
+        ));
     }
     Ok(Duration::from_secs_f64(secs))
 }
@@ -57,18 +63,28 @@ fn parse_limit(s: &str) -> Result<Duration, String> {
 /// Run the subcommand; returns the exit code.
 pub fn run(labs: &Path, args: &GradeArgs) -> Result<u8, ToolError> {
     let lab = labs_dir::load(labs, &args.lab)?;
-    let roster = super::roster::load(&args.roster).map_err(|e| ToolError::Api(format!("roster {e}")))?;
-    std::fs::create_dir_all(&args.out).map_err(|e| ToolError::Api(format!("cannot create {}: {e}", args.out.display())))?;
-    let opts = GradeOptions { jobs: usize::from(args.jobs), timeout: args.timeout };
+    let roster =
+        super::roster::load(&args.roster).map_err(|e| ToolError::Api(format!("roster {e}")))?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| ToolError::Api(format!("cannot create {}: {e}", args.out.display())))?;
+    let opts = GradeOptions {
+        jobs: usize::from(args.jobs),
+        timeout: args.timeout,
+    };
     let total = roster.learners.len();
 
     let tty = std::io::stderr().is_terminal();
-    let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(total as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
     if tty {
         bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} graded, {msg} [{elapsed}]")
-                .expect("a valid progress template")
-                .progress_chars("=> "),
+            indicatif::ProgressStyle::with_template(
+                "{bar:30} {pos}/{len} graded, {msg} [{elapsed}]",
+            )
+            .expect("a valid progress template")
+            .progress_chars("=> "),
         );
         bar.enable_steady_tick(Duration::from_millis(200));
     } else {
@@ -91,7 +107,18 @@ pub fn run(labs: &Path, args: &GradeArgs) -> Result<u8, ToolError> {
                 row.points,
                 row.max_points,
                 row.duration.as_secs_f64(),
-                row.error.as_deref().map(|e| format!(": {}", e.lines().next().unwrap_or_default().chars().take(120).collect::<String>())).unwrap_or_default()
+                row.error
+                    .as_deref()
+                    .map(|e| format!(
+                        ": {}",
+                        e.lines()
+                            .next()
+                            .unwrap_or_default()
+                            .chars()
+                            .take(120)
+                            .collect::<String>()
+                    ))
+                    .unwrap_or_default()
             );
             if tty {
                 bar.println(line);
@@ -102,14 +129,30 @@ pub fn run(labs: &Path, args: &GradeArgs) -> Result<u8, ToolError> {
             }
         }
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().map_err(|e| ToolError::Api(e.to_string()))?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| ToolError::Api(e.to_string()))?;
     let book = rt.block_on(super::grade(&lab, &roster, &opts, &progress));
     bar.finish_and_clear();
     // Leave the runtime without waiting on anything a timed-out learner left behind.
     rt.shutdown_timeout(Duration::from_millis(500));
 
-    output::write_all(&book, &args.out).map_err(|e| ToolError::Api(format!("cannot write the gradebook into {}: {e}", args.out.display())))?;
+    output::write_all(&book, &args.out).map_err(|e| {
+        ToolError::Api(format!(
+            "cannot write the gradebook into {}: {e}",
+            args.out.display()
+        ))
+    })?;
     print!("{}", output::summary(&book));
-    println!("\nwritten: {0}/gradebook.csv, {0}/grade.json, {0}/junit/<learner>.xml", args.out.display());
-    Ok(if book.rows.iter().any(|r| r.status == RowStatus::Error) { 1 } else { 0 })
+    println!(
+        "\nwritten: {0}/gradebook.csv, {0}/grade.json, {0}/junit/<learner>.xml",
+        args.out.display()
+    );
+    Ok(if book.rows.iter().any(|r| r.status == RowStatus::Error) {
+        1
+    } else {
+        0
+    })
 }

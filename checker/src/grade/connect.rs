@@ -30,16 +30,32 @@ pub struct Connected {
 /// Connect to `endpoint` and ping it. `slot` gives an ssh tunnel its own loopback address
 /// (127.77.x.y) for forwarded HTTP ports; `http_ports` are the ports the lab's `http` checks
 /// use on the learner's localhost.
-pub async fn connect(endpoint: &Endpoint, timeouts: Timeouts, budget: Duration, slot: usize, http_ports: &[u16]) -> Result<Connected, String> {
+pub async fn connect(
+    endpoint: &Endpoint,
+    timeouts: Timeouts,
+    budget: Duration,
+    slot: usize,
+    http_ports: &[u16],
+) -> Result<Connected, String> {
     let secs = timeouts.api.as_secs().max(1);
     match endpoint {
         Endpoint::Unix(path) => {
-            let docker = Docker::connect_with_unix(&path.to_string_lossy(), secs, API_DEFAULT_VERSION).map_err(|e| e.to_string())?;
+            let docker =
+                Docker::connect_with_unix(&path.to_string_lossy(), secs, API_DEFAULT_VERSION)
+                    .map_err(|e| e.to_string())?;
             let engine = handshake(docker, format!("unix://{}", path.display()), timeouts).await?;
-            Ok(Connected { engine, http_host: None, _tunnel: None })
+            Ok(Connected {
+                engine,
+                http_host: None,
+                _tunnel: None,
+            })
         }
         Endpoint::Tcp { host, port, tls } => {
-            let addr = if host.contains(':') { format!("tcp://[{host}]:{port}") } else { format!("tcp://{host}:{port}") };
+            let addr = if host.contains(':') {
+                format!("tcp://[{host}]:{port}")
+            } else {
+                format!("tcp://{host}:{port}")
+            };
             let docker = match tls {
                 Some(t) => {
                     for (what, p) in [("ca", &t.ca), ("cert", &t.cert), ("key", &t.key)] {
@@ -47,24 +63,50 @@ pub async fn connect(endpoint: &Endpoint, timeouts: Timeouts, budget: Duration, 
                             return Err(format!("TLS {what} file {} does not exist", p.display()));
                         }
                     }
-                    Docker::connect_with_ssl(&addr, &t.key, &t.cert, &t.ca, secs, API_DEFAULT_VERSION).map_err(|e| format!("TLS setup: {e}"))?
+                    Docker::connect_with_ssl(
+                        &addr,
+                        &t.key,
+                        &t.cert,
+                        &t.ca,
+                        secs,
+                        API_DEFAULT_VERSION,
+                    )
+                    .map_err(|e| format!("TLS setup: {e}"))?
                 }
-                None => Docker::connect_with_http(&addr, secs, API_DEFAULT_VERSION).map_err(|e| e.to_string())?,
+                None => Docker::connect_with_http(&addr, secs, API_DEFAULT_VERSION)
+                    .map_err(|e| e.to_string())?,
             };
-            let shown = if tls.is_some() { format!("{addr} (TLS)") } else { addr };
+            let shown = if tls.is_some() {
+                format!("{addr} (TLS)")
+            } else {
+                addr
+            };
             let engine = handshake(docker, shown, timeouts).await?;
             // The lab's http checks look at the learner's machine, not the grader's localhost.
-            let http_host = Some(if host.contains(':') { format!("[{host}]") } else { host.clone() });
-            Ok(Connected { engine, http_host, _tunnel: None })
+            let http_host = Some(if host.contains(':') {
+                format!("[{host}]")
+            } else {
+                host.clone()
+            });
+            Ok(Connected {
+                engine,
+                http_host,
+                _tunnel: None,
+            })
         }
         Endpoint::Ssh { .. } => {
             let (tunnel, http_host) = Tunnel::open(endpoint, budget, slot, http_ports).await?;
             let sock = tunnel.socket.to_string_lossy().to_string();
-            let docker = Docker::connect_with_unix(&sock, secs, API_DEFAULT_VERSION).map_err(|e| e.to_string())?;
+            let docker = Docker::connect_with_unix(&sock, secs, API_DEFAULT_VERSION)
+                .map_err(|e| e.to_string())?;
             let engine = handshake(docker, endpoint.display(), timeouts).await.map_err(|e| {
                 format!("{e} (the ssh tunnel is up: is the engine's socket at that path on the host, and may this user use it?)")
             })?;
-            Ok(Connected { engine, http_host, _tunnel: Some(tunnel) })
+            Ok(Connected {
+                engine,
+                http_host,
+                _tunnel: Some(tunnel),
+            })
         }
         Endpoint::Context(name) => {
             let resolved = resolve_context(name, &docker_config_dir())?;
@@ -89,7 +131,11 @@ pub fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-async fn limited<T>(limit: Duration, what: &str, fut: impl std::future::Future<Output = Result<T, bollard::errors::Error>>) -> Result<T, String> {
+async fn limited<T>(
+    limit: Duration,
+    what: &str,
+    fut: impl std::future::Future<Output = Result<T, bollard::errors::Error>>,
+) -> Result<T, String> {
     bounded(limit, what, async { fut.await.map_err(|e| chain(&e)) }).await
 }
 
@@ -98,7 +144,12 @@ async fn handshake(docker: Docker, endpoint: String, timeouts: Timeouts) -> Resu
     // bollard's own limit stays above ours, so a silent engine reads "no answer within 5.0s".
     let docker = docker.with_timeout(Duration::from_secs(timeouts.api.as_secs() + 2));
     limited(timeouts.api, "ping", docker.ping()).await?;
-    let docker = limited(timeouts.api, "API version negotiation", docker.negotiate_version()).await?;
+    let docker = limited(
+        timeouts.api,
+        "API version negotiation",
+        docker.negotiate_version(),
+    )
+    .await?;
     let version = limited(timeouts.api, "version", docker.version()).await?;
     let api_version = docker.client_version().to_string();
     Ok(Engine {
@@ -126,18 +177,38 @@ pub fn resolve_context(name: &str, config_dir: &Path) -> Result<Endpoint, String
         return Ok(Endpoint::Unix(PathBuf::from("/var/run/docker.sock")));
     }
     let digest = hex(&Sha256::digest(name.as_bytes()));
-    let meta_path = config_dir.join("contexts/meta").join(&digest).join("meta.json");
-    let text = std::fs::read_to_string(&meta_path).map_err(|e| format!("context `{name}`: cannot read {}: {e}", meta_path.display()))?;
-    let meta: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("context `{name}`: {}: {e}", meta_path.display()))?;
+    let meta_path = config_dir
+        .join("contexts/meta")
+        .join(&digest)
+        .join("meta.json");
+    let text = std::fs::read_to_string(&meta_path)
+        .map_err(|e| format!("context `{name}`: cannot read {}: {e}", meta_path.display()))?;
+    let meta: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("context `{name}`: {}: {e}", meta_path.display()))?;
     let docker = &meta["Endpoints"]["docker"];
-    let host = docker["Host"].as_str().ok_or_else(|| format!("context `{name}` has no docker endpoint host in {}", meta_path.display()))?;
+    let host = docker["Host"].as_str().ok_or_else(|| {
+        format!(
+            "context `{name}` has no docker endpoint host in {}",
+            meta_path.display()
+        )
+    })?;
     if docker["SkipTLSVerify"].as_bool() == Some(true) {
-        return Err(format!("context `{name}` skips TLS verification; labcheck grades only engines it can verify"));
+        return Err(format!(
+            "context `{name}` skips TLS verification; labcheck grades only engines it can verify"
+        ));
     }
     let tls_dir = config_dir.join("contexts/tls").join(&digest).join("docker");
-    let tls = tls_dir.join("ca.pem").is_file().then(|| TlsFiles { ca: tls_dir.join("ca.pem"), cert: tls_dir.join("cert.pem"), key: tls_dir.join("key.pem") });
-    let text = format!("[[learner]]\nid = \"context\"\nendpoint = {}\n", toml_string(host));
-    let mut roster = super::roster::parse(&text, Path::new("/")).map_err(|e| format!("context `{name}`: {e}"))?;
+    let tls = tls_dir.join("ca.pem").is_file().then(|| TlsFiles {
+        ca: tls_dir.join("ca.pem"),
+        cert: tls_dir.join("cert.pem"),
+        key: tls_dir.join("key.pem"),
+    });
+    let text = format!(
+        "[[learner]]\nid = \"context\"\nendpoint = {}\n",
+        toml_string(host)
+    );
+    let mut roster = super::roster::parse(&text, Path::new("/"))
+        .map_err(|e| format!("context `{name}`: {e}"))?;
     let mut ep = roster.learners.remove(0).endpoint;
     if let Endpoint::Tcp { tls: t, .. } = &mut ep {
         *t = tls;
@@ -180,8 +251,23 @@ impl Drop for Tunnel {
 }
 
 /// The ssh command line (program arguments; no shell ever sees them).
-pub fn ssh_args(endpoint: &Endpoint, local_socket: &Path, connect_timeout: Duration, http: Option<(&str, &[u16])>) -> Vec<String> {
-    let Endpoint::Ssh { user, host, port, socket, identity, known_hosts } = endpoint else { return vec![] };
+pub fn ssh_args(
+    endpoint: &Endpoint,
+    local_socket: &Path,
+    connect_timeout: Duration,
+    http: Option<(&str, &[u16])>,
+) -> Vec<String> {
+    let Endpoint::Ssh {
+        user,
+        host,
+        port,
+        socket,
+        identity,
+        known_hosts,
+    } = endpoint
+    else {
+        return vec![];
+    };
     let mut a: Vec<String> = vec!["-N".into(), "-T".into()];
     let opt = |a: &mut Vec<String>, o: String| {
         a.push("-o".into());
@@ -189,7 +275,10 @@ pub fn ssh_args(endpoint: &Endpoint, local_socket: &Path, connect_timeout: Durat
     };
     opt(&mut a, "BatchMode=yes".into());
     opt(&mut a, "ExitOnForwardFailure=yes".into());
-    opt(&mut a, format!("ConnectTimeout={}", connect_timeout.as_secs().max(1)));
+    opt(
+        &mut a,
+        format!("ConnectTimeout={}", connect_timeout.as_secs().max(1)),
+    );
     opt(&mut a, "ServerAliveInterval=5".into());
     opt(&mut a, "ServerAliveCountMax=2".into());
     opt(&mut a, "StreamLocalBindUnlink=yes".into());
@@ -226,8 +315,14 @@ pub fn ssh_args(endpoint: &Endpoint, local_socket: &Path, connect_timeout: Durat
 }
 
 impl Tunnel {
-    async fn open(endpoint: &Endpoint, budget: Duration, slot: usize, http_ports: &[u16]) -> Result<(Tunnel, Option<String>), String> {
-        let dir = std::env::temp_dir().join(format!("labcheck-grade-{}-{slot}", std::process::id()));
+    async fn open(
+        endpoint: &Endpoint,
+        budget: Duration,
+        slot: usize,
+        http_ports: &[u16],
+    ) -> Result<(Tunnel, Option<String>), String> {
+        let dir =
+            std::env::temp_dir().join(format!("labcheck-grade-{}-{slot}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
         #[cfg(unix)]
@@ -269,15 +364,34 @@ impl Tunnel {
             if let Ok(Some(status)) = tunnel.child.try_wait() {
                 let mut text = Vec::new();
                 if let Some(s) = stderr.take() {
-                    let _ = tokio::time::timeout(Duration::from_secs(1), s.take(SSH_STDERR_CAP as u64).read_to_end(&mut text)).await;
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(1),
+                        s.take(SSH_STDERR_CAP as u64).read_to_end(&mut text),
+                    )
+                    .await;
                 }
                 let text = String::from_utf8_lossy(&text);
                 let last: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-                let msg = last.iter().rev().take(3).rev().copied().collect::<Vec<_>>().join(" / ");
-                return Err(format!("ssh to {} failed ({status}): {}", endpoint.display(), if msg.is_empty() { "no message" } else { &msg }));
+                let msg = last
+                    .iter()
+                    .rev()
+                    .take(3)
+                    .rev()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" / ");
+                return Err(format!(
+                    "ssh to {} failed ({status}): {}",
+                    endpoint.display(),
+                    if msg.is_empty() { "no message" } else { &msg }
+                ));
             }
             if started.elapsed() >= budget {
-                return Err(format!("ssh to {}: no tunnel within {:.1}s", endpoint.display(), budget.as_secs_f64()));
+                return Err(format!(
+                    "ssh to {}: no tunnel within {:.1}s",
+                    endpoint.display(),
+                    budget.as_secs_f64()
+                ));
             }
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
@@ -298,12 +412,20 @@ mod tests {
             identity: Some("/k/id".into()),
             known_hosts: Some("/k/known".into()),
         };
-        let a = ssh_args(&ep, Path::new("/tmp/x/docker.sock"), Duration::from_secs(7), Some(("127.77.0.3", &[8080])));
+        let a = ssh_args(
+            &ep,
+            Path::new("/tmp/x/docker.sock"),
+            Duration::from_secs(7),
+            Some(("127.77.0.3", &[8080])),
+        );
         let joined = a.join(" ");
         assert!(joined.contains("-o BatchMode=yes"), "{joined}");
         assert!(joined.contains("-o ConnectTimeout=7"), "{joined}");
         assert!(joined.contains("-p 2222 -i /k/id"), "{joined}");
-        assert!(joined.contains("-o UserKnownHostsFile=/k/known -o StrictHostKeyChecking=yes"), "{joined}");
+        assert!(
+            joined.contains("-o UserKnownHostsFile=/k/known -o StrictHostKeyChecking=yes"),
+            "{joined}"
+        );
         assert!(joined.contains("-L /tmp/x/docker.sock:/run/user/1000/docker.sock -L 127.77.0.3:8080:127.0.0.1:8080"), "{joined}");
         assert_eq!(&a[a.len() - 2..], ["--", "alice@10.0.0.5"]);
     }
@@ -324,7 +446,14 @@ mod tests {
         let meta = dir.path().join("contexts/meta").join(&digest);
         std::fs::create_dir_all(&meta).unwrap();
         std::fs::write(meta.join("meta.json"), r#"{"Name":"vm1","Metadata":{},"Endpoints":{"docker":{"Host":"tcp://10.1.2.3:2376","SkipTLSVerify":false}}}"#).unwrap();
-        assert_eq!(resolve_context("vm1", dir.path()).unwrap(), Endpoint::Tcp { host: "10.1.2.3".into(), port: 2376, tls: None });
+        assert_eq!(
+            resolve_context("vm1", dir.path()).unwrap(),
+            Endpoint::Tcp {
+                host: "10.1.2.3".into(),
+                port: 2376,
+                tls: None
+            }
+        );
         let tls = dir.path().join("contexts/tls").join(&digest).join("docker");
         std::fs::create_dir_all(&tls).unwrap();
         for f in ["ca.pem", "cert.pem", "key.pem"] {
@@ -334,7 +463,12 @@ mod tests {
             Endpoint::Tcp { tls: Some(t), .. } => assert_eq!(t.ca, tls.join("ca.pem")),
             other => panic!("{other:?}"),
         }
-        assert!(resolve_context("nope", dir.path()).unwrap_err().contains("cannot read"));
-        assert_eq!(resolve_context("default", dir.path()).unwrap(), Endpoint::Unix("/var/run/docker.sock".into()));
+        assert!(resolve_context("nope", dir.path())
+            .unwrap_err()
+            .contains("cannot read"));
+        assert_eq!(
+            resolve_context("default", dir.path()).unwrap(),
+            Endpoint::Unix("/var/run/docker.sock".into())
+        );
     }
 }

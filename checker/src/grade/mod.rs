@@ -110,7 +110,16 @@ fn local_port(url: &str) -> Option<u16> {
 /// One line of printable text (a hostile label can't send escape sequences to the
 /// instructor's terminal), at most ERROR_CAP bytes.
 fn cap(s: String) -> String {
-    let s: String = s.chars().map(|c| if c.is_control() && !c.is_whitespace() { '?' } else { c }).collect();
+    let s: String = s
+        .chars()
+        .map(|c| {
+            if c.is_control() && !c.is_whitespace() {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect();
     let mut s = s.split_whitespace().collect::<Vec<_>>().join(" ");
     if s.len() > ERROR_CAP {
         let mut end = ERROR_CAP;
@@ -125,10 +134,22 @@ fn cap(s: String) -> String {
 
 fn capped_timeouts(limit: Duration) -> Timeouts {
     let d = Timeouts::default();
-    Timeouts { api: d.api.min(limit), exec: d.exec.min(limit), http: d.http.min(limit), postgres: d.postgres.min(limit) }
+    Timeouts {
+        api: d.api.min(limit),
+        exec: d.exec.min(limit),
+        http: d.http.min(limit),
+        postgres: d.postgres.min(limit),
+    }
 }
 
-async fn grade_one(lab: &Lab, learner: &Learner, slot: usize, rules: &GradingRules, limit: Duration, http_ports: &[u16]) -> LearnerGrade {
+async fn grade_one(
+    lab: &Lab,
+    learner: &Learner,
+    slot: usize,
+    rules: &GradingRules,
+    limit: Duration,
+    http_ports: &[u16],
+) -> LearnerGrade {
     let started_at = SystemTime::now();
     let started = Instant::now();
     let timeouts = capped_timeouts(limit);
@@ -136,8 +157,16 @@ async fn grade_one(lab: &Lab, learner: &Learner, slot: usize, rules: &GradingRul
     let work = async {
         let conn = connect::connect(&learner.endpoint, timeouts, limit, slot, http_ports)
             .await
-            .map_err(|e| format!("cannot reach the engine at {}: {e}", learner.endpoint.display()))?;
-        reached = Some(format!("{} (Docker {}, API {})", conn.engine.endpoint, conn.engine.server_version, conn.engine.api_version));
+            .map_err(|e| {
+                format!(
+                    "cannot reach the engine at {}: {e}",
+                    learner.endpoint.display()
+                )
+            })?;
+        reached = Some(format!(
+            "{} (Docker {}, API {})",
+            conn.engine.endpoint, conn.engine.server_version, conn.engine.api_version
+        ));
         let opts = RunOptions {
             project: learner.project.clone(),
             // No folder of the grader's means anything on a learner's engine.
@@ -146,7 +175,9 @@ async fn grade_one(lab: &Lab, learner: &Learner, slot: usize, rules: &GradingRul
             // grading only observes: drills change a learner's stack
             drill: false,
         };
-        run_lab(&conn.engine, lab, &opts).await.map_err(|e| e.to_string())
+        run_lab(&conn.engine, lab, &opts)
+            .await
+            .map_err(|e| e.to_string())
     };
     let outcome = match tokio::time::timeout(limit, work).await {
         Ok(r) => r,
@@ -163,7 +194,9 @@ async fn grade_one(lab: &Lab, learner: &Learner, slot: usize, rules: &GradingRul
             let checks = score::grade_checks(lab, &report, rules);
             let status = score::row_status(&report, &checks);
             let error = match &report.stack {
-                crate::report::StackState::Absent { message } => Some(cap(message.lines().next().unwrap_or_default().to_string())),
+                crate::report::StackState::Absent { message } => {
+                    Some(cap(message.lines().next().unwrap_or_default().to_string()))
+                }
                 _ => None,
             };
             LearnerGrade {
@@ -198,7 +231,12 @@ async fn grade_one(lab: &Lab, learner: &Learner, slot: usize, rules: &GradingRul
 }
 
 /// Grade every learner of `roster` on `lab`; `progress` hears each start and finish.
-pub async fn grade(lab: &Lab, roster: &Roster, opts: &GradeOptions, progress: &(dyn Fn(Event<'_>) + Sync)) -> Gradebook {
+pub async fn grade(
+    lab: &Lab,
+    roster: &Roster,
+    opts: &GradeOptions,
+    progress: &(dyn Fn(Event<'_>) + Sync),
+) -> Gradebook {
     let started_at = SystemTime::now();
     let started = Instant::now();
     let http_ports = local_http_ports(lab);
@@ -219,7 +257,9 @@ pub async fn grade(lab: &Lab, roster: &Roster, opts: &GradeOptions, progress: &(
         rows[i] = Some(row);
     }
     drop(stream);
-    let lab_sha256 = std::fs::read(&lab.file).map(|b| connect::hex(&sha2::Sha256::digest(&b))).unwrap_or_default();
+    let lab_sha256 = std::fs::read(&lab.file)
+        .map(|b| connect::hex(&sha2::Sha256::digest(&b)))
+        .unwrap_or_default();
     Gradebook {
         lab_id: lab.id.clone(),
         lab_title: lab.title.clone(),
@@ -233,7 +273,10 @@ pub async fn grade(lab: &Lab, roster: &Roster, opts: &GradeOptions, progress: &(
         started_at,
         finished_at: SystemTime::now(),
         duration: started.elapsed(),
-        rows: rows.into_iter().map(|r| r.expect("every learner was graded")).collect(),
+        rows: rows
+            .into_iter()
+            .map(|r| r.expect("every learner was graded"))
+            .collect(),
     }
 }
 
@@ -243,7 +286,10 @@ use sha2::Digest as _;
 mod tests {
     #[test]
     fn only_local_http_ports_are_forwarded() {
-        assert_eq!(super::local_port("http://127.0.0.1:8080/healthz"), Some(8080));
+        assert_eq!(
+            super::local_port("http://127.0.0.1:8080/healthz"),
+            Some(8080)
+        );
         assert_eq!(super::local_port("http://localhost/x"), Some(80));
         assert_eq!(super::local_port("https://localhost?x"), Some(443));
         assert_eq!(super::local_port("http://example.org:8080/"), None);

@@ -40,19 +40,48 @@ pub fn rfc3339(t: SystemTime) -> String {
 /// A CSV cell: quoted when needed, and defused when a spreadsheet would read it as a formula
 /// (learner-controlled text ends up in error messages).
 pub fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s
+    }
 }
 
 pub fn csv(g: &Gradebook) -> String {
     let mut out = String::new();
-    let mut header = vec!["learner".to_string(), "status".into(), "total".into(), "max".into()];
+    let mut header = vec![
+        "learner".to_string(),
+        "status".into(),
+        "total".into(),
+        "max".into(),
+    ];
     header.extend(g.check_ids.iter().cloned());
-    header.extend(["project".into(), "endpoint".into(), "seconds".into(), "error".into()]);
-    out.push_str(&header.iter().map(|h| csv_cell(h)).collect::<Vec<_>>().join(","));
+    header.extend([
+        "project".into(),
+        "endpoint".into(),
+        "seconds".into(),
+        "error".into(),
+    ]);
+    out.push_str(
+        &header
+            .iter()
+            .map(|h| csv_cell(h))
+            .collect::<Vec<_>>()
+            .join(","),
+    );
     out.push('\n');
     for r in &g.rows {
-        let mut cells = vec![csv_cell(&r.learner.id), r.status.as_str().to_string(), r.points.to_string(), r.max_points.to_string()];
+        let mut cells = vec![
+            csv_cell(&r.learner.id),
+            r.status.as_str().to_string(),
+            r.points.to_string(),
+            r.max_points.to_string(),
+        ];
         cells.extend(r.checks.iter().map(|c| c.points.to_string()));
         cells.push(csv_cell(&project_of(r)));
         cells.push(csv_cell(&r.endpoint));
@@ -66,7 +95,9 @@ pub fn csv(g: &Gradebook) -> String {
 
 fn project_of(r: &LearnerGrade) -> String {
     match r.report.as_ref().map(|rep| &rep.stack) {
-        Some(crate::report::StackState::Found { project: Some(p), .. }) => p.clone(),
+        Some(crate::report::StackState::Found {
+            project: Some(p), ..
+        }) => p.clone(),
         _ => r.learner.project.clone().unwrap_or_default(),
     }
 }
@@ -75,7 +106,10 @@ fn render_opts() -> RenderOptions {
     RenderOptions {
         verbose: true,
         color: false,
-        book_url: std::env::var("LABCHECK_BOOK_URL").ok().filter(|u| !u.is_empty()).unwrap_or_else(|| "http://localhost:3000/".into()),
+        book_url: std::env::var("LABCHECK_BOOK_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| "http://localhost:3000/".into()),
         timings: true,
     }
 }
@@ -94,12 +128,23 @@ pub struct CheckStats {
 }
 
 pub fn check_stats(g: &Gradebook) -> Vec<CheckStats> {
-    let graded: Vec<&LearnerGrade> = g.rows.iter().filter(|r| matches!(r.status, RowStatus::Ok | RowStatus::Failing)).collect();
+    let graded: Vec<&LearnerGrade> = g
+        .rows
+        .iter()
+        .filter(|r| matches!(r.status, RowStatus::Ok | RowStatus::Failing))
+        .collect();
     g.check_ids
         .iter()
         .enumerate()
         .map(|(i, id)| {
-            let mut s = CheckStats { id: id.clone(), points: g.check_points[i], earned: 0, failed: 0, skipped: 0, graded: graded.len() };
+            let mut s = CheckStats {
+                id: id.clone(),
+                points: g.check_points[i],
+                earned: 0,
+                failed: 0,
+                skipped: 0,
+                graded: graded.len(),
+            };
             for r in &graded {
                 let c = &r.checks[i];
                 if c.points == c.max_points {
@@ -122,7 +167,8 @@ pub fn json(g: &Gradebook) -> Value {
         .iter()
         .map(|r| {
             let report = r.report.as_ref().map(|rep| {
-                serde_json::from_str::<Value>(&report::json::render(rep, &opts)).unwrap_or(Value::Null)
+                serde_json::from_str::<Value>(&report::json::render(rep, &opts))
+                    .unwrap_or(Value::Null)
             });
             json!({
                 "id": r.learner.id,
@@ -180,7 +226,10 @@ pub fn junit(g: &Gradebook, r: &LearnerGrade) -> String {
         // labcheck's own JUnit, with the learner named among the suite's properties
         return report::render(rep, Format::Junit, &render_opts()).replacen(
             "    <properties>\n",
-            &format!("    <properties>\n      <property name=\"learner\" value=\"{}\"/>\n", e(&r.learner.id)),
+            &format!(
+                "    <properties>\n      <property name=\"learner\" value=\"{}\"/>\n",
+                e(&r.learner.id)
+            ),
             1,
         );
     }
@@ -215,7 +264,10 @@ pub fn write_all(g: &Gradebook, dir: &Path) -> std::io::Result<()> {
     std::fs::write(dir.join("grade.json"), j)?;
     for r in &g.rows {
         // ids are checked by the roster: letters, digits, '.', '_', '-', never a leading '.'.
-        std::fs::write(dir.join("junit").join(format!("{}.xml", r.learner.id)), junit(g, r))?;
+        std::fs::write(
+            dir.join("junit").join(format!("{}.xml", r.learner.id)),
+            junit(g, r),
+        )?;
     }
     Ok(())
 }
@@ -238,17 +290,31 @@ pub fn summary(g: &Gradebook) -> String {
         count(RowStatus::Absent),
         count(RowStatus::Error)
     ));
-    let graded: Vec<&LearnerGrade> = g.rows.iter().filter(|r| matches!(r.status, RowStatus::Ok | RowStatus::Failing)).collect();
+    let graded: Vec<&LearnerGrade> = g
+        .rows
+        .iter()
+        .filter(|r| matches!(r.status, RowStatus::Ok | RowStatus::Failing))
+        .collect();
     let max: u32 = g.check_points.iter().sum();
     if !graded.is_empty() {
         let avg = graded.iter().map(|r| f64::from(r.points)).sum::<f64>() / graded.len() as f64;
-        out.push_str(&format!("average over the {} learner(s) with a stack: {avg:.1} / {max} points\n", graded.len()));
+        out.push_str(&format!(
+            "average over the {} learner(s) with a stack: {avg:.1} / {max} points\n",
+            graded.len()
+        ));
     }
     let stats = check_stats(g);
     let width = stats.iter().map(|s| s.id.len()).max().unwrap_or(5).max(5);
-    out.push_str(&format!("\n{:<width$}  {:>3}  {:>6}  {:>4}  {:>4}  {:>5}\n", "check", "pts", "passed", "fail", "skip", "rate"));
+    out.push_str(&format!(
+        "\n{:<width$}  {:>3}  {:>6}  {:>4}  {:>4}  {:>5}\n",
+        "check", "pts", "passed", "fail", "skip", "rate"
+    ));
     for s in &stats {
-        let rate = if s.graded == 0 { 0.0 } else { s.earned as f64 / s.graded as f64 };
+        let rate = if s.graded == 0 {
+            0.0
+        } else {
+            s.earned as f64 / s.graded as f64
+        };
         let bar_len = (rate * 10.0).round() as usize;
         out.push_str(&format!(
             "{:<width$}  {:>3}  {:>6}  {:>4}  {:>4}  {:>4.0}%  {}{}\n",
@@ -262,19 +328,43 @@ pub fn summary(g: &Gradebook) -> String {
             ".".repeat(10 - bar_len)
         ));
     }
-    let mut hardest: Vec<&super::output::CheckStats> = stats.iter().filter(|s| s.graded > 0 && s.failed > 0).collect();
+    let mut hardest: Vec<&super::output::CheckStats> = stats
+        .iter()
+        .filter(|s| s.graded > 0 && s.failed > 0)
+        .collect();
     hardest.sort_by(|a, b| b.failed.cmp(&a.failed).then(a.id.cmp(&b.id)));
     if !hardest.is_empty() {
-        let list: Vec<String> = hardest.iter().take(3).map(|s| format!("{} ({} failing)", s.id, s.failed)).collect();
-        out.push_str(&format!("\nwhere the class struggles: {}\n", list.join(", ")));
+        let list: Vec<String> = hardest
+            .iter()
+            .take(3)
+            .map(|s| format!("{} ({} failing)", s.id, s.failed))
+            .collect();
+        out.push_str(&format!(
+            "\nwhere the class struggles: {}\n",
+            list.join(", ")
+        ));
     }
-    let not_graded: Vec<&LearnerGrade> = g.rows.iter().filter(|r| matches!(r.status, RowStatus::Error | RowStatus::Absent)).collect();
+    let not_graded: Vec<&LearnerGrade> = g
+        .rows
+        .iter()
+        .filter(|r| matches!(r.status, RowStatus::Error | RowStatus::Absent))
+        .collect();
     if !not_graded.is_empty() {
         out.push_str("\nnot graded:\n");
         for r in not_graded {
-            let first = r.error.as_deref().unwrap_or("").lines().next().unwrap_or("");
+            let first = r
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("");
             let short: String = first.chars().take(160).collect();
-            out.push_str(&format!("  {:<16} {:<7} {short}\n", r.learner.id, r.status.as_str()));
+            out.push_str(&format!(
+                "  {:<16} {:<7} {short}\n",
+                r.learner.id,
+                r.status.as_str()
+            ));
         }
     }
     out
@@ -287,8 +377,14 @@ mod tests {
     #[test]
     fn times_are_rfc3339() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + std::time::Duration::from_millis(1_795_000_000_123)), "2026-11-18T11:06:40.123Z");
-        assert_eq!(rfc3339(UNIX_EPOCH + std::time::Duration::from_secs(951_782_400)), "2000-02-29T00:00:00.000Z");
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + std::time::Duration::from_millis(1_795_000_000_123)),
+            "2026-11-18T11:06:40.123Z"
+        );
+        assert_eq!(
+            rfc3339(UNIX_EPOCH + std::time::Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00.000Z"
+        );
     }
 
     #[test]
@@ -296,7 +392,10 @@ mod tests {
         assert_eq!(csv_cell("plain"), "plain");
         assert_eq!(csv_cell("a,b"), "\"a,b\"");
         assert_eq!(csv_cell("say \"hi\"\nthere"), "\"say \"\"hi\"\"\nthere\"");
-        assert_eq!(csv_cell("=HYPERLINK(\"http://x\")"), "\"'=HYPERLINK(\"\"http://x\"\")\"");
+        assert_eq!(
+            csv_cell("=HYPERLINK(\"http://x\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\")\""
+        );
         assert_eq!(csv_cell("-1+2"), "'-1+2");
     }
 }

@@ -108,9 +108,20 @@ pub enum Endpoint {
     /// `unix:///path/to/docker.sock`
     Unix(PathBuf),
     /// `tcp://host:port`, with TLS files (client certificate, verified server) or plain.
-    Tcp { host: String, port: u16, tls: Option<TlsFiles> },
+    Tcp {
+        host: String,
+        port: u16,
+        tls: Option<TlsFiles>,
+    },
     /// `ssh://[user@]host[:port]`: labcheck runs `ssh -L` to the engine's socket on that host.
-    Ssh { user: Option<String>, host: String, port: Option<u16>, socket: String, identity: Option<PathBuf>, known_hosts: Option<PathBuf> },
+    Ssh {
+        user: Option<String>,
+        host: String,
+        port: Option<u16>,
+        socket: String,
+        identity: Option<PathBuf>,
+        known_hosts: Option<PathBuf>,
+    },
     /// A docker CLI context, resolved when the learner is graded.
     Context(String),
 }
@@ -120,8 +131,14 @@ impl Endpoint {
     pub fn display(&self) -> String {
         match self {
             Endpoint::Unix(p) => format!("unix://{}", p.display()),
-            Endpoint::Tcp { host, port, tls } => format!("tcp://{}:{port}{}", bracket(host), if tls.is_some() { " (TLS)" } else { "" }),
-            Endpoint::Ssh { user, host, port, .. } => format!(
+            Endpoint::Tcp { host, port, tls } => format!(
+                "tcp://{}:{port}{}",
+                bracket(host),
+                if tls.is_some() { " (TLS)" } else { "" }
+            ),
+            Endpoint::Ssh {
+                user, host, port, ..
+            } => format!(
                 "ssh://{}{}{}",
                 user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
                 bracket(host),
@@ -133,7 +150,11 @@ impl Endpoint {
 }
 
 fn bracket(host: &str) -> String {
-    if host.contains(':') { format!("[{host}]") } else { host.to_string() }
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,13 +190,23 @@ pub struct RosterError {
 }
 
 pub fn load(path: &Path) -> Result<Roster, RosterError> {
-    let err = |message: String| RosterError { file: path.display().to_string(), message };
+    let err = |message: String| RosterError {
+        file: path.display().to_string(),
+        message,
+    };
     let meta = std::fs::metadata(path).map_err(|e| err(format!("cannot read the roster: {e}")))?;
     if meta.len() > MAX_ROSTER_BYTES {
-        return Err(err(format!("the roster is {} bytes; the limit is {MAX_ROSTER_BYTES}", meta.len())));
+        return Err(err(format!(
+            "the roster is {} bytes; the limit is {MAX_ROSTER_BYTES}",
+            meta.len()
+        )));
     }
-    let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read the roster: {e}")))?;
-    let base = path.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("."));
+    let text =
+        std::fs::read_to_string(path).map_err(|e| err(format!("cannot read the roster: {e}")))?;
+    let base = path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
     let mut roster = parse(&text, &base).map_err(err)?;
     roster.file = path.to_path_buf();
     Ok(roster)
@@ -186,20 +217,32 @@ pub fn parse(text: &str, base: &Path) -> Result<Roster, String> {
     let raw: RawRoster = toml::from_str(text).map_err(|e| {
         let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
         let msg = e.message().to_string();
-        if line > 0 { format!("line {line}, column {col}: {msg}") } else { msg }
+        if line > 0 {
+            format!("line {line}, column {col}: {msg}")
+        } else {
+            msg
+        }
     })?;
     if raw.learner.is_empty() {
-        return Err("no learners: add [[learner]] tables with an id and an endpoint or a context".into());
+        return Err(
+            "no learners: add [[learner]] tables with an id and an endpoint or a context".into(),
+        );
     }
     let defaults = raw.defaults.unwrap_or_default();
     let mut seen = BTreeSet::new();
     let mut learners = Vec::with_capacity(raw.learner.len());
     for (i, l) in raw.learner.into_iter().enumerate() {
         let (id, own) = l.split();
-        let at = format!("learner #{} ({})", i + 1, if id.is_empty() { "no id" } else { &id });
+        let at = format!(
+            "learner #{} ({})",
+            i + 1,
+            if id.is_empty() { "no id" } else { &id }
+        );
         check_id(&id).map_err(|m| format!("{at}: {m}"))?;
         if !seen.insert(id.to_ascii_lowercase()) {
-            return Err(format!("{at}: the id `{id}` appears twice (ids name files, compared without case)"));
+            return Err(format!(
+                "{at}: the id `{id}` appears twice (ids name files, compared without case)"
+            ));
         }
         let c = merge(own, &defaults);
         let endpoint = endpoint_of(&c, base).map_err(|m| format!("{at}: {m}"))?;
@@ -209,10 +252,21 @@ pub fn parse(text: &str, base: &Path) -> Result<Roster, String> {
         if let Some(h) = &c.http_host {
             check_host(h).map_err(|m| format!("{at}: http_host: {m}"))?;
         }
-        learners.push(Learner { id, endpoint, project: c.project, http_host: c.http_host });
+        learners.push(Learner {
+            id,
+            endpoint,
+            project: c.project,
+            http_host: c.http_host,
+        });
     }
-    let rules = GradingRules { warnings_cost_points: raw.grading.map(|g| g.warnings_cost_points).unwrap_or(false) };
-    Ok(Roster { file: base.to_path_buf(), learners, rules })
+    let rules = GradingRules {
+        warnings_cost_points: raw.grading.map(|g| g.warnings_cost_points).unwrap_or(false),
+    };
+    Ok(Roster {
+        file: base.to_path_buf(),
+        learners,
+        rules,
+    })
 }
 
 fn merge(l: RawCommon, d: &RawCommon) -> RawCommon {
@@ -220,8 +274,16 @@ fn merge(l: RawCommon, d: &RawCommon) -> RawCommon {
     // TLS files belong with the endpoint they came with).
     let own_target = l.endpoint.is_some() || l.context.is_some();
     RawCommon {
-        endpoint: if own_target { l.endpoint } else { d.endpoint.clone() },
-        context: if own_target { l.context } else { d.context.clone() },
+        endpoint: if own_target {
+            l.endpoint
+        } else {
+            d.endpoint.clone()
+        },
+        context: if own_target {
+            l.context
+        } else {
+            d.context.clone()
+        },
         tls: l.tls.or_else(|| d.tls.clone()),
         project: l.project.or_else(|| d.project.clone()),
         http_host: l.http_host.or_else(|| d.http_host.clone()),
@@ -234,7 +296,12 @@ fn merge(l: RawCommon, d: &RawCommon) -> RawCommon {
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map(|l| l.chars().count()).unwrap_or(0) + 1;
+    let col = before
+        .rsplit('\n')
+        .next()
+        .map(|l| l.chars().count())
+        .unwrap_or(0)
+        + 1;
     (line, col)
 }
 
@@ -242,7 +309,12 @@ fn check_id(id: &str) -> Result<(), String> {
     if id.is_empty() || id.len() > 64 {
         return Err("an id must have 1 to 64 characters".into());
     }
-    if id.starts_with('.') || id.starts_with('-') || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+    if id.starts_with('.')
+        || id.starts_with('-')
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
         return Err(format!("the id `{id}` may hold only letters, digits, '.', '_' and '-', and not start with '.' or '-' (it names a file)"));
     }
     Ok(())
@@ -250,7 +322,13 @@ fn check_id(id: &str) -> Result<(), String> {
 
 /// A compose project name, a user name or a context name: no option-like or odd characters.
 fn check_name(v: &str, what: &str) -> Result<(), String> {
-    if v.is_empty() || v.len() > 128 || v.starts_with('-') || !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')) {
+    if v.is_empty()
+        || v.len() > 128
+        || v.starts_with('-')
+        || !v
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+    {
         return Err(format!("the {what} `{v}` may hold only letters, digits, '.', '_' and '-', and not start with '-'"));
     }
     Ok(())
@@ -259,7 +337,13 @@ fn check_name(v: &str, what: &str) -> Result<(), String> {
 /// A host name or an IP address (IPv6 without brackets).
 fn check_host(h: &str) -> Result<(), String> {
     let h = h.trim_start_matches('[').trim_end_matches(']');
-    if h.is_empty() || h.len() > 253 || h.starts_with('-') || !h.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_')) {
+    if h.is_empty()
+        || h.len() > 253
+        || h.starts_with('-')
+        || !h
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
+    {
         return Err(format!("`{h}` is not a host name or an IP address"));
     }
     Ok(())
@@ -271,22 +355,37 @@ fn resolve(p: &Path, base: &Path) -> PathBuf {
             return PathBuf::from(home).join(rest);
         }
     }
-    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
 }
 
 /// Split `host:port`, `[v6]:port`, `host` (port optional).
 fn host_port(s: &str) -> Result<(String, Option<u16>), String> {
     if let Some(rest) = s.strip_prefix('[') {
-        let (h, after) = rest.split_once(']').ok_or_else(|| format!("`{s}`: unclosed '['"))?;
+        let (h, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("`{s}`: unclosed '['"))?;
         let port = match after.strip_prefix(':') {
-            Some(p) => Some(p.parse::<u16>().map_err(|_| format!("`{p}` is not a port"))?),
+            Some(p) => Some(
+                p.parse::<u16>()
+                    .map_err(|_| format!("`{p}` is not a port"))?,
+            ),
             None if after.is_empty() => None,
             None => return Err(format!("`{s}` is not host:port")),
         };
         return Ok((h.to_string(), port));
     }
     match s.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => Ok((h.to_string(), Some(p.parse::<u16>().map_err(|_| format!("`{p}` is not a port"))?))),
+        Some((h, p)) if !h.contains(':') => Ok((
+            h.to_string(),
+            Some(
+                p.parse::<u16>()
+                    .map_err(|_| format!("`{p}` is not a port"))?,
+            ),
+        )),
         _ => Ok((s.to_string(), None)),
     }
 }
@@ -304,10 +403,16 @@ fn endpoint_of(c: &RawCommon, base: &Path) -> Result<Endpoint, String> {
 }
 
 fn parse_endpoint(e: &str, c: &RawCommon, base: &Path) -> Result<Endpoint, String> {
-    let tls = c.tls.as_ref().map(|t| TlsFiles { ca: resolve(&t.ca, base), cert: resolve(&t.cert, base), key: resolve(&t.key, base) });
+    let tls = c.tls.as_ref().map(|t| TlsFiles {
+        ca: resolve(&t.ca, base),
+        cert: resolve(&t.cert, base),
+        key: resolve(&t.key, base),
+    });
     if let Some(path) = e.strip_prefix("unix://") {
         if !path.starts_with('/') {
-            return Err(format!("`{e}`: a unix endpoint needs an absolute path (unix:///var/run/docker.sock)"));
+            return Err(format!(
+                "`{e}`: a unix endpoint needs an absolute path (unix:///var/run/docker.sock)"
+            ));
         }
         if tls.is_some() {
             return Err("tls files are for tcp:// endpoints only".into());
@@ -323,7 +428,9 @@ fn parse_endpoint(e: &str, c: &RawCommon, base: &Path) -> Result<Endpoint, Strin
     }
     if let Some(rest) = e.strip_prefix("ssh://") {
         if tls.is_some() {
-            return Err("tls files are for tcp:// endpoints only (ssh brings its own encryption)".into());
+            return Err(
+                "tls files are for tcp:// endpoints only (ssh brings its own encryption)".into(),
+            );
         }
         let rest = rest.trim_end_matches('/');
         let (user, hp) = match rest.rsplit_once('@') {
@@ -335,9 +442,17 @@ fn parse_endpoint(e: &str, c: &RawCommon, base: &Path) -> Result<Endpoint, Strin
         };
         let (host, port) = host_port(hp)?;
         check_host(&host)?;
-        let socket = c.docker_socket.clone().unwrap_or_else(|| "/var/run/docker.sock".into());
-        if !socket.starts_with('/') || socket.contains(':') || socket.chars().any(char::is_whitespace) {
-            return Err(format!("docker_socket `{socket}` must be an absolute path with no ':' or spaces"));
+        let socket = c
+            .docker_socket
+            .clone()
+            .unwrap_or_else(|| "/var/run/docker.sock".into());
+        if !socket.starts_with('/')
+            || socket.contains(':')
+            || socket.chars().any(char::is_whitespace)
+        {
+            return Err(format!(
+                "docker_socket `{socket}` must be an absolute path with no ':' or spaces"
+            ));
         }
         return Ok(Endpoint::Ssh {
             user,
@@ -390,7 +505,9 @@ endpoint = "unix:///var/run/docker.sock"
 "#)
         .unwrap();
         assert!(r.rules.warnings_cost_points);
-        let [a, b, c, d] = &r.learners[..] else { panic!("4 learners") };
+        let [a, b, c, d] = &r.learners[..] else {
+            panic!("4 learners")
+        };
         assert_eq!(
             a.endpoint,
             Endpoint::Ssh {
@@ -409,7 +526,11 @@ endpoint = "unix:///var/run/docker.sock"
             Endpoint::Tcp {
                 host: "10.0.0.6".into(),
                 port: 2376,
-                tls: Some(TlsFiles { ca: "/class/certs/ca.pem".into(), cert: "/abs/cert.pem".into(), key: "/class/certs/key.pem".into() })
+                tls: Some(TlsFiles {
+                    ca: "/class/certs/ca.pem".into(),
+                    cert: "/abs/cert.pem".into(),
+                    key: "/class/certs/key.pem".into()
+                })
             }
         );
         assert_eq!(b.project.as_deref(), Some("mine"));
@@ -426,29 +547,45 @@ endpoint = "unix:///var/run/docker.sock"
         let e = p("[[learner]]\nid = \"a\"\nendpont = \"tcp://x:1\"\n").unwrap_err();
         assert!(e.contains("line 3") && e.contains("endpont"), "{e}");
         let e = p("[[learner]]\nid = \"a\"\n").unwrap_err();
-        assert!(e.contains("learner #1 (a)") && e.contains("no endpoint"), "{e}");
+        assert!(
+            e.contains("learner #1 (a)") && e.contains("no endpoint"),
+            "{e}"
+        );
         let e = p("[[learner]]\nid = \"../etc\"\nendpoint = \"tcp://x:1\"\n").unwrap_err();
         assert!(e.contains("names a file"), "{e}");
         let e = p("[[learner]]\nid = \"a\"\nendpoint = \"tcp://x:1\"\n[[learner]]\nid = \"A\"\nendpoint = \"tcp://y:1\"\n").unwrap_err();
         assert!(e.contains("twice"), "{e}");
-        let e = p("[[learner]]\nid = \"a\"\nendpoint = \"ssh://-oProxyCommand=x@h\"\n").unwrap_err();
+        let e =
+            p("[[learner]]\nid = \"a\"\nendpoint = \"ssh://-oProxyCommand=x@h\"\n").unwrap_err();
         assert!(e.contains("ssh user"), "{e}");
-        let e = p("[[learner]]\nid = \"a\"\nendpoint = \"ssh://u@-oProxyCommand=x\"\n").unwrap_err();
+        let e =
+            p("[[learner]]\nid = \"a\"\nendpoint = \"ssh://u@-oProxyCommand=x\"\n").unwrap_err();
         assert!(e.contains("not a host"), "{e}");
         let e = p("[[learner]]\nid = \"a\"\nendpoint = \"http://x\"\n").unwrap_err();
         assert!(e.contains("not an endpoint"), "{e}");
-        let e = p("[[learner]]\nid = \"a\"\nendpoint = \"tcp://x:1\"\ncontext = \"c\"\n").unwrap_err();
+        let e =
+            p("[[learner]]\nid = \"a\"\nendpoint = \"tcp://x:1\"\ncontext = \"c\"\n").unwrap_err();
         assert!(e.contains("not both"), "{e}");
         assert!(p("").unwrap_err().contains("no learners"));
     }
 
     #[test]
     fn the_example_roster_parses() {
-        let r = p(include_str!("../../../examples/class.toml")).expect("examples/class.toml is a valid roster");
+        let r = p(include_str!("../../../examples/class.toml"))
+            .expect("examples/class.toml is a valid roster");
         let ids: Vec<&str> = r.learners.iter().map(|l| l.id.as_str()).collect();
         assert_eq!(ids, ["alice", "bob", "chen", "dana", "demo"]);
-        assert!(matches!(&r.learners[1].endpoint, Endpoint::Ssh { socket, port: Some(2222), .. } if socket == "/run/user/1001/docker.sock"));
-        assert!(matches!(&r.learners[2].endpoint, Endpoint::Tcp { tls: Some(_), port: 2376, .. }));
+        assert!(
+            matches!(&r.learners[1].endpoint, Endpoint::Ssh { socket, port: Some(2222), .. } if socket == "/run/user/1001/docker.sock")
+        );
+        assert!(matches!(
+            &r.learners[2].endpoint,
+            Endpoint::Tcp {
+                tls: Some(_),
+                port: 2376,
+                ..
+            }
+        ));
         assert_eq!(r.learners[3].project.as_deref(), Some("dana-phase-3"));
         assert_eq!(r.learners[0].project.as_deref(), Some("phase-3"));
     }
@@ -457,6 +594,13 @@ endpoint = "unix:///var/run/docker.sock"
     fn a_learners_own_endpoint_replaces_the_default_context() {
         let r = p("[defaults]\ncontext = \"class\"\n[[learner]]\nid = \"a\"\n[[learner]]\nid = \"b\"\nendpoint = \"tcp://[::1]:2376\"\n").unwrap();
         assert_eq!(r.learners[0].endpoint, Endpoint::Context("class".into()));
-        assert_eq!(r.learners[1].endpoint, Endpoint::Tcp { host: "::1".into(), port: 2376, tls: None });
+        assert_eq!(
+            r.learners[1].endpoint,
+            Endpoint::Tcp {
+                host: "::1".into(),
+                port: 2376,
+                tls: None
+            }
+        );
     }
 }

@@ -55,20 +55,45 @@ pub fn grade_checks(lab: &Lab, report: &Report, rules: &GradingRules) -> Vec<Che
         .iter()
         .map(|c| {
             let Some(r) = report.results.iter().find(|r| r.id == c.id) else {
-                return CheckGrade { id: c.id.clone(), status: "skip".into(), points: 0, max_points: c.points, note: Some("not in the report".into()) };
+                return CheckGrade {
+                    id: c.id.clone(),
+                    status: "skip".into(),
+                    points: 0,
+                    max_points: c.points,
+                    note: Some("not in the report".into()),
+                };
             };
             let (points, note) = match (r.status, c.severity) {
                 (Status::Pass, _) => (c.points, None),
-                (Status::Warn, Severity::Warn) if rules.warnings_cost_points => (0, Some(format!("warning (costs points in this class): {}", r.message))),
-                (Status::Warn, Severity::Warn) => (c.points, Some(format!("warning, no points lost: {}", r.message))),
+                (Status::Warn, Severity::Warn) if rules.warnings_cost_points => (
+                    0,
+                    Some(format!(
+                        "warning (costs points in this class): {}",
+                        r.message
+                    )),
+                ),
+                (Status::Warn, Severity::Warn) => (
+                    c.points,
+                    Some(format!("warning, no points lost: {}", r.message)),
+                ),
                 (Status::Warn, Severity::Fail) => (0, Some(format!("undetermined: {}", r.message))),
                 (Status::Fail, _) => (0, None),
                 (Status::Skip, _) => (
                     0,
-                    Some(if r.skipped_because.is_empty() { "skipped".to_string() } else { format!("skipped: needs {}", r.skipped_because.join(", ")) }),
+                    Some(if r.skipped_because.is_empty() {
+                        "skipped".to_string()
+                    } else {
+                        format!("skipped: needs {}", r.skipped_because.join(", "))
+                    }),
                 ),
             };
-            CheckGrade { id: c.id.clone(), status: r.status.as_str().into(), points, max_points: c.points, note }
+            CheckGrade {
+                id: c.id.clone(),
+                status: r.status.as_str().into(),
+                points,
+                max_points: c.points,
+                note,
+            }
         })
         .collect()
 }
@@ -79,7 +104,11 @@ pub fn row_status(report: &Report, checks: &[CheckGrade]) -> RowStatus {
         StackState::Found { missing, .. } => {
             let earned: u32 = checks.iter().map(|c| c.points).sum();
             let max: u32 = checks.iter().map(|c| c.max_points).sum();
-            if missing.is_empty() && earned == max { RowStatus::Ok } else { RowStatus::Failing }
+            if missing.is_empty() && earned == max {
+                RowStatus::Ok
+            } else {
+                RowStatus::Failing
+            }
         }
     }
 }
@@ -88,7 +117,13 @@ pub fn row_status(report: &Report, checks: &[CheckGrade]) -> RowStatus {
 pub fn error_checks(lab: &Lab) -> Vec<CheckGrade> {
     lab.checks
         .iter()
-        .map(|c| CheckGrade { id: c.id.clone(), status: "error".into(), points: 0, max_points: c.points, note: None })
+        .map(|c| CheckGrade {
+            id: c.id.clone(),
+            status: "error".into(),
+            points: 0,
+            max_points: c.points,
+            note: None,
+        })
         .collect()
 }
 
@@ -146,7 +181,11 @@ needs = ["a"]
             max_points: max,
             message: format!("{id} said so"),
             evidence: vec![],
-            skipped_because: if status == Status::Skip { vec!["a".into()] } else { vec![] },
+            skipped_because: if status == Status::Skip {
+                vec!["a".into()]
+            } else {
+                vec![]
+            },
             hint: None,
             book: None,
             see: None,
@@ -160,8 +199,15 @@ needs = ["a"]
             lab_id: "t".into(),
             lab_title: "t".into(),
             lab_book: None,
-            engine: EngineInfo { endpoint: "x".into(), api_version: "1.45".into(), server_version: "26".into() },
-            stack: StackState::Found { project: Some("p".into()), missing: vec![] },
+            engine: EngineInfo {
+                endpoint: "x".into(),
+                api_version: "1.45".into(),
+                server_version: "26".into(),
+            },
+            stack: StackState::Found {
+                project: Some("p".into()),
+                missing: vec![],
+            },
             notes: vec![],
             results,
             duration: Duration::ZERO,
@@ -171,11 +217,21 @@ needs = ["a"]
     #[test]
     fn warnings_earn_their_points_unless_the_class_says_otherwise() {
         let lab = lab();
-        let r = report(vec![result("a", Status::Pass, 2), result("b", Status::Warn, 3), result("c", Status::Pass, 4)]);
+        let r = report(vec![
+            result("a", Status::Pass, 2),
+            result("b", Status::Warn, 3),
+            result("c", Status::Pass, 4),
+        ]);
         let g = grade_checks(&lab, &r, &GradingRules::default());
         assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [2, 3, 4]);
         assert_eq!(row_status(&r, &g), RowStatus::Ok);
-        let g = grade_checks(&lab, &r, &GradingRules { warnings_cost_points: true });
+        let g = grade_checks(
+            &lab,
+            &r,
+            &GradingRules {
+                warnings_cost_points: true,
+            },
+        );
         assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [2, 0, 4]);
         assert_eq!(row_status(&r, &g), RowStatus::Failing);
     }
@@ -183,14 +239,20 @@ needs = ["a"]
     #[test]
     fn an_undecided_fail_check_earns_nothing_and_skips_say_why() {
         let lab = lab();
-        let r = report(vec![result("a", Status::Fail, 2), result("b", Status::Skip, 3), result("c", Status::Warn, 4)]);
+        let r = report(vec![
+            result("a", Status::Fail, 2),
+            result("b", Status::Skip, 3),
+            result("c", Status::Warn, 4),
+        ]);
         let g = grade_checks(&lab, &r, &GradingRules::default());
         assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [0, 0, 0]);
         assert_eq!(g[1].note.as_deref(), Some("skipped: needs a"));
         assert!(g[2].note.as_deref().unwrap().starts_with("undetermined"));
         assert_eq!(row_status(&r, &g), RowStatus::Failing);
         let mut absent = r.clone();
-        absent.stack = StackState::Absent { message: "no".into() };
+        absent.stack = StackState::Absent {
+            message: "no".into(),
+        };
         assert_eq!(row_status(&absent, &g), RowStatus::Absent);
     }
 }

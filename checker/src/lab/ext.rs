@@ -38,37 +38,88 @@ pub enum ExtKind {
     /// The mount at `path` is a named volume that belongs to the compose project.
     ComposeVolume { service: String, path: String },
     /// `path` in the container is owned by `user` (by uid, as the container sees it), with `mode`.
-    FileOwner { service: String, path: String, user: String, mode: Option<String> },
+    FileOwner {
+        service: String,
+        path: String,
+        user: String,
+        mode: Option<String>,
+    },
     /// The newest file matching `path` (relative to the compose working directory, on the
     /// Docker host) is a gzip tar with every entry of `contains`.
-    Tarball { service: String, path: String, contains: Vec<String> },
+    Tarball {
+        service: String,
+        path: String,
+        contains: Vec<String>,
+    },
     /// Drill: a marker row survives `down`/`up` and is gone after `down -v`/`up`.
-    Persistence { service: String, marker_table: String, query: Option<String>, expect: Option<String> },
+    Persistence {
+        service: String,
+        marker_table: String,
+        query: Option<String>,
+        expect: Option<String>,
+    },
     /// Drill: the newest backup restores into a scratch volume where `query` returns `expect`.
-    RestoreDrill { service: String, path: String, query: String, expect: String },
+    RestoreDrill {
+        service: String,
+        path: String,
+        query: String,
+        expect: String,
+    },
     /// The two services' containers have no network in common.
     NoSharedNetwork { service: String, peer: String },
     /// From `from`'s network namespace, `host` does not resolve and none of its addresses
     /// accepts a connection on `port`.
-    TcpBlocked { from: String, host: String, port: u16, timeout_secs: u64 },
+    TcpBlocked {
+        from: String,
+        host: String,
+        port: u16,
+        timeout_secs: u64,
+    },
     /// A read-only mount at `/run/secrets/<secret>`.
     SecretFile { service: String, secret: String },
     /// None of `vars` is set in the container's environment.
     EnvAbsent { service: String, vars: Vec<String> },
     /// GET from the host returns `status` and a body with none of `excludes`.
-    HttpBodyExcludes { url: String, status: u16, excludes: Vec<String> },
+    HttpBodyExcludes {
+        url: String,
+        status: u16,
+        excludes: Vec<String>,
+    },
     /// Two GETs: both 200, and the second has `header: hit`.
-    HttpCached { url: String, header: String, hit: String },
+    HttpCached {
+        url: String,
+        header: String,
+        hit: String,
+    },
     /// `EXISTS key` is 1 in the service's Redis.
     RedisKey { service: String, key: String },
     /// A bind mount from `source` (on the Docker host) at `target`.
-    BindMount { service: String, source: String, target: String },
+    BindMount {
+        service: String,
+        source: String,
+        target: String,
+    },
     /// At least `min` containers of the service run (and, with `healthy`, are healthy).
-    Replicas { service: String, min: u32, healthy: bool },
+    Replicas {
+        service: String,
+        min: u32,
+        healthy: bool,
+    },
     /// GETs to `url` return at least `min_distinct` distinct values of the JSON `field`.
-    HttpDistinct { url: String, field: String, requests: u32, min_distinct: u32, within_secs: u64 },
+    HttpDistinct {
+        url: String,
+        field: String,
+        requests: u32,
+        min_distinct: u32,
+        within_secs: u64,
+    },
     /// Drill: break one container of the service; it must be running and healthy again in time.
-    SelfHeal { service: String, action: HealAction, chaos_file: Option<String>, within_secs: u64 },
+    SelfHeal {
+        service: String,
+        action: HealAction,
+        chaos_file: Option<String>,
+        within_secs: u64,
+    },
 }
 
 impl ExtKind {
@@ -95,7 +146,10 @@ impl ExtKind {
 
     /// Drills change the stack: they run only when asked (`--drill`), after every other check.
     pub fn is_drill(&self) -> bool {
-        matches!(self, ExtKind::Persistence { .. } | ExtKind::RestoreDrill { .. } | ExtKind::SelfHeal { .. })
+        matches!(
+            self,
+            ExtKind::Persistence { .. } | ExtKind::RestoreDrill { .. } | ExtKind::SelfHeal { .. }
+        )
     }
 
     pub fn describe(&self) -> String {
@@ -160,7 +214,9 @@ impl ExtKind {
             | ExtKind::SelfHeal { service, .. } => vec![service],
             ExtKind::NoSharedNetwork { service, peer } => vec![service, peer],
             ExtKind::TcpBlocked { from, host, .. } => vec![from, host],
-            ExtKind::HttpBodyExcludes { .. } | ExtKind::HttpCached { .. } | ExtKind::HttpDistinct { .. } => vec![],
+            ExtKind::HttpBodyExcludes { .. }
+            | ExtKind::HttpCached { .. }
+            | ExtKind::HttpDistinct { .. } => vec![],
         }
     }
 }
@@ -203,7 +259,12 @@ pub struct Fields {
 
 /// Build a kind of [`KINDS`]. Missing required fields are pushed to `missing`; other problems
 /// go to `err`. Returns None only when the kind cannot be built at all.
-pub fn build(kind: &str, f: &Fields, missing: &mut Vec<&'static str>, err: &mut dyn FnMut(String)) -> Option<ExtKind> {
+pub fn build(
+    kind: &str,
+    f: &Fields,
+    missing: &mut Vec<&'static str>,
+    err: &mut dyn FnMut(String),
+) -> Option<ExtKind> {
     macro_rules! req {
         ($field:ident) => {
             match &f.$field {
@@ -216,94 +277,209 @@ pub fn build(kind: &str, f: &Fields, missing: &mut Vec<&'static str>, err: &mut 
         };
     }
     let kind = match kind {
-        "compose_volume" => ExtKind::ComposeVolume { service: req!(service), path: req!(path) },
+        "compose_volume" => ExtKind::ComposeVolume {
+            service: req!(service),
+            path: req!(path),
+        },
         "file_owner" => {
             if let Some(m) = &f.mode {
                 if !(3..=4).contains(&m.len()) || !m.chars().all(|c| ('0'..='7').contains(&c)) {
-                    err(format!("mode = \"{m}\" must be an octal mode such as \"0700\""));
+                    err(format!(
+                        "mode = \"{m}\" must be an octal mode such as \"0700\""
+                    ));
                 }
             }
-            ExtKind::FileOwner { service: req!(service), path: req!(path), user: req!(user), mode: f.mode.clone() }
+            ExtKind::FileOwner {
+                service: req!(service),
+                path: req!(path),
+                user: req!(user),
+                mode: f.mode.clone(),
+            }
         }
         "tarball" => {
             let path = req!(path);
             if path.starts_with('/') || path.split('/').any(|p| p == "..") {
-                err(format!("path = \"{path}\" must be relative to the compose file's folder, without `..`"));
+                err(format!(
+                    "path = \"{path}\" must be relative to the compose file's folder, without `..`"
+                ));
             }
             if path.rsplit('/').next().unwrap_or("").is_empty() {
-                err(format!("path = \"{path}\" must name files, e.g. \"backups/pgdata-*.tar.gz\""));
+                err(format!(
+                    "path = \"{path}\" must name files, e.g. \"backups/pgdata-*.tar.gz\""
+                ));
             }
-            ExtKind::Tarball { service: req!(service), path, contains: f.contains.clone().unwrap_or_default() }
+            ExtKind::Tarball {
+                service: req!(service),
+                path,
+                contains: f.contains.clone().unwrap_or_default(),
+            }
         }
         "persistence" => {
             let marker_table = req!(marker_table);
-            if !marker_table.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') || marker_table.is_empty() {
+            if !marker_table
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                || marker_table.is_empty()
+            {
                 err(format!("marker_table = \"{marker_table}\" must be a plain lower-case SQL name (a-z, 0-9, _)"));
             }
             if f.query.is_some() != f.expect.is_some() {
                 err("persistence: give both `query` and `expect` (checked after `down -v`/`up`), or neither".into());
             }
-            ExtKind::Persistence { service: req!(service), marker_table, query: f.query.clone(), expect: f.expect.clone() }
+            ExtKind::Persistence {
+                service: req!(service),
+                marker_table,
+                query: f.query.clone(),
+                expect: f.expect.clone(),
+            }
         }
-        "restore_drill" => ExtKind::RestoreDrill { service: req!(service), path: req!(path), query: req!(query), expect: req!(expect) },
-        "no_shared_network" => ExtKind::NoSharedNetwork { service: req!(service), peer: req!(peer) },
+        "restore_drill" => ExtKind::RestoreDrill {
+            service: req!(service),
+            path: req!(path),
+            query: req!(query),
+            expect: req!(expect),
+        },
+        "no_shared_network" => ExtKind::NoSharedNetwork {
+            service: req!(service),
+            peer: req!(peer),
+        },
         "tcp_blocked" => {
             let port = ranged(err, "port", f.port, 1, 65535, None, missing, "port") as u16;
-            let timeout_secs = ranged(err, "timeout", f.timeout, 1, 30, Some(2), missing, "timeout") as u64;
-            ExtKind::TcpBlocked { from: req!(from), host: req!(host), port, timeout_secs }
+            let timeout_secs = ranged(
+                err,
+                "timeout",
+                f.timeout,
+                1,
+                30,
+                Some(2),
+                missing,
+                "timeout",
+            ) as u64;
+            ExtKind::TcpBlocked {
+                from: req!(from),
+                host: req!(host),
+                port,
+                timeout_secs,
+            }
         }
         "secret_file" => {
             let secret = req!(secret);
             if secret.contains('/') {
-                err(format!("secret = \"{secret}\" is a secret's name, not a path"));
+                err(format!(
+                    "secret = \"{secret}\" is a secret's name, not a path"
+                ));
             }
-            ExtKind::SecretFile { service: req!(service), secret }
+            ExtKind::SecretFile {
+                service: req!(service),
+                secret,
+            }
         }
         "env_absent" => {
             let vars: Vec<String> = req!(vars);
             if f.vars.is_some() && vars.is_empty() {
                 err("env_absent: `vars` is empty".into());
             }
-            ExtKind::EnvAbsent { service: req!(service), vars }
+            ExtKind::EnvAbsent {
+                service: req!(service),
+                vars,
+            }
         }
         "http_body_excludes" => {
-            let status = ranged(err, "status", f.status, 100, 599, Some(200), missing, "status") as u16;
+            let status = ranged(
+                err,
+                "status",
+                f.status,
+                100,
+                599,
+                Some(200),
+                missing,
+                "status",
+            ) as u16;
             let url = req!(url);
             check_url(&url, err);
             let excludes: Vec<String> = req!(excludes);
             if f.excludes.is_some() && excludes.iter().all(|e| e.is_empty()) {
                 err("http_body_excludes: `excludes` has no non-empty string".into());
             }
-            ExtKind::HttpBodyExcludes { url, status, excludes }
+            ExtKind::HttpBodyExcludes {
+                url,
+                status,
+                excludes,
+            }
         }
         "http_cached" => {
             let url = req!(url);
             check_url(&url, err);
-            ExtKind::HttpCached { url, header: req!(header), hit: req!(hit) }
+            ExtKind::HttpCached {
+                url,
+                header: req!(header),
+                hit: req!(hit),
+            }
         }
-        "redis_key" => ExtKind::RedisKey { service: req!(service), key: req!(key) },
-        "bind_mount" => ExtKind::BindMount { service: req!(service), source: req!(source), target: req!(target) },
+        "redis_key" => ExtKind::RedisKey {
+            service: req!(service),
+            key: req!(key),
+        },
+        "bind_mount" => ExtKind::BindMount {
+            service: req!(service),
+            source: req!(source),
+            target: req!(target),
+        },
         "replicas" => {
             let min = ranged(err, "min", f.min, 1, 1000, None, missing, "min") as u32;
-            ExtKind::Replicas { service: req!(service), min, healthy: f.healthy.unwrap_or(false) }
+            ExtKind::Replicas {
+                service: req!(service),
+                min,
+                healthy: f.healthy.unwrap_or(false),
+            }
         }
         "http_distinct" => {
             let url = req!(url);
             check_url(&url, err);
-            let requests = ranged(err, "requests", f.requests, 1, 1000, None, missing, "requests") as u32;
-            let min_distinct = ranged(err, "min_distinct", f.min_distinct, 1, 1000, None, missing, "min_distinct") as u32;
-            let within_secs = ranged(err, "within_s", f.within_s, 0, 300, Some(0), missing, "within_s") as u64;
+            let requests = ranged(
+                err, "requests", f.requests, 1, 1000, None, missing, "requests",
+            ) as u32;
+            let min_distinct = ranged(
+                err,
+                "min_distinct",
+                f.min_distinct,
+                1,
+                1000,
+                None,
+                missing,
+                "min_distinct",
+            ) as u32;
+            let within_secs = ranged(
+                err,
+                "within_s",
+                f.within_s,
+                0,
+                300,
+                Some(0),
+                missing,
+                "within_s",
+            ) as u64;
             if min_distinct > requests {
-                err(format!("min_distinct = {min_distinct} can never be reached with requests = {requests}"));
+                err(format!(
+                    "min_distinct = {min_distinct} can never be reached with requests = {requests}"
+                ));
             }
-            ExtKind::HttpDistinct { url, field: req!(field), requests, min_distinct, within_secs }
+            ExtKind::HttpDistinct {
+                url,
+                field: req!(field),
+                requests,
+                min_distinct,
+                within_secs,
+            }
         }
         "self_heal" => {
             let action = match f.action.as_deref() {
                 Some("kill") => HealAction::Kill,
                 Some("unhealthy") => HealAction::Unhealthy,
                 Some(other) => {
-                    err(format!("action = \"{other}\" must be \"kill\" or \"unhealthy\""));
+                    err(format!(
+                        "action = \"{other}\" must be \"kill\" or \"unhealthy\""
+                    ));
                     HealAction::Kill
                 }
                 None => {
@@ -316,11 +492,20 @@ pub fn build(kind: &str, f: &Fields, missing: &mut Vec<&'static str>, err: &mut 
             }
             if let Some(c) = &f.chaos_file {
                 if !c.starts_with('/') {
-                    err(format!("chaos_file = \"{c}\" must be an absolute path in the container"));
+                    err(format!(
+                        "chaos_file = \"{c}\" must be an absolute path in the container"
+                    ));
                 }
             }
-            let within_secs = ranged(err, "within_s", f.within_s, 1, 600, None, missing, "within_s") as u64;
-            ExtKind::SelfHeal { service: req!(service), action, chaos_file: f.chaos_file.clone(), within_secs }
+            let within_secs = ranged(
+                err, "within_s", f.within_s, 1, 600, None, missing, "within_s",
+            ) as u64;
+            ExtKind::SelfHeal {
+                service: req!(service),
+                action,
+                chaos_file: f.chaos_file.clone(),
+                within_secs,
+            }
         }
         _ => return None,
     };
@@ -373,7 +558,10 @@ mod tests {
     #[test]
     fn every_kind_is_buildable_and_named_as_listed() {
         for name in KINDS {
-            assert!(build(name, &Fields::default(), &mut Vec::new(), &mut |_| {}).is_some(), "{name}");
+            assert!(
+                build(name, &Fields::default(), &mut Vec::new(), &mut |_| {}).is_some(),
+                "{name}"
+            );
             let k = build(name, &Fields::default(), &mut Vec::new(), &mut |_| {}).unwrap();
             assert_eq!(k.name(), *name);
         }
@@ -382,24 +570,63 @@ mod tests {
 
     #[test]
     fn required_fields_are_named() {
-        let (_, missing, _) = try_build("self_heal", Fields { action: Some("unhealthy".into()), ..Default::default() });
+        let (_, missing, _) = try_build(
+            "self_heal",
+            Fields {
+                action: Some("unhealthy".into()),
+                ..Default::default()
+            },
+        );
         assert_eq!(missing, ["chaos_file", "within_s", "service"]);
-        let (_, missing, _) = try_build("tcp_blocked", Fields { from: Some("a".into()), host: Some("b".into()), ..Default::default() });
+        let (_, missing, _) = try_build(
+            "tcp_blocked",
+            Fields {
+                from: Some("a".into()),
+                host: Some("b".into()),
+                ..Default::default()
+            },
+        );
         assert_eq!(missing, ["port"]);
     }
 
     #[test]
     fn bad_values_are_errors() {
-        let (_, _, errs) = try_build("file_owner", Fields { mode: Some("rwx".into()), ..Default::default() });
+        let (_, _, errs) = try_build(
+            "file_owner",
+            Fields {
+                mode: Some("rwx".into()),
+                ..Default::default()
+            },
+        );
         assert!(errs[0].contains("octal"), "{errs:?}");
         let (_, _, errs) = try_build(
             "http_distinct",
-            Fields { requests: Some(2), min_distinct: Some(3), url: Some("http://x/".into()), ..Default::default() },
+            Fields {
+                requests: Some(2),
+                min_distinct: Some(3),
+                url: Some("http://x/".into()),
+                ..Default::default()
+            },
         );
-        assert!(errs.iter().any(|e| e.contains("never be reached")), "{errs:?}");
-        let (_, _, errs) = try_build("tarball", Fields { path: Some("../x/*.tgz".into()), ..Default::default() });
+        assert!(
+            errs.iter().any(|e| e.contains("never be reached")),
+            "{errs:?}"
+        );
+        let (_, _, errs) = try_build(
+            "tarball",
+            Fields {
+                path: Some("../x/*.tgz".into()),
+                ..Default::default()
+            },
+        );
         assert!(errs[0].contains("relative"), "{errs:?}");
-        let (_, _, errs) = try_build("tcp_blocked", Fields { port: Some(70000), ..Default::default() });
+        let (_, _, errs) = try_build(
+            "tcp_blocked",
+            Fields {
+                port: Some(70000),
+                ..Default::default()
+            },
+        );
         assert!(errs[0].contains("port = 70000"), "{errs:?}");
     }
 
@@ -407,7 +634,12 @@ mod tests {
         let src = format!(
             "format_version = 1\nid = \"t\"\ntitle = \"T\"\n[target]\nkind = \"compose\"\nservices = [\"db\", \"backend\"]\n{checks}\n{faults}"
         );
-        crate::lab::load_str(&src, std::path::Path::new("lab.toml"), std::path::Path::new(".")).map_err(|e| e.to_string())
+        crate::lab::load_str(
+            &src,
+            std::path::Path::new("lab.toml"),
+            std::path::Path::new("."),
+        )
+        .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -436,7 +668,12 @@ within_s = 30
         .unwrap();
         assert_eq!(
             lab.checks[0].kind,
-            crate::lab::Kind::Ext(ExtKind::FileOwner { service: "db".into(), path: "/var/lib/postgresql/data".into(), user: "postgres".into(), mode: Some("0700".into()) })
+            crate::lab::Kind::Ext(ExtKind::FileOwner {
+                service: "db".into(),
+                path: "/var/lib/postgresql/data".into(),
+                user: "postgres".into(),
+                mode: Some("0700".into())
+            })
         );
         assert!(lab.checks[1].kind.is_drill() && !lab.checks[0].kind.is_drill());
         assert_eq!(lab.checks[1].kind.name(), "self_heal");
@@ -445,9 +682,19 @@ within_s = 30
     #[test]
     fn errors_name_the_file_line_and_check() {
         let e = load("[[checks]]\nid = \"r\"\ntitle = \"r\"\nkind = \"replicas\"\nservice = \"backend\"\nmin = 0\n", "").unwrap_err();
-        assert!(e.starts_with("lab.toml:7:1: check `r`: min = 0 must be 1 to 1000"), "{e}");
-        let e = load("[[checks]]\nid = \"r\"\ntitle = \"r\"\nkind = \"replicas\"\nservice = \"backend\"\n", "").unwrap_err();
-        assert!(e.contains("check `r` (kind replicas) is missing `min`"), "{e}");
+        assert!(
+            e.starts_with("lab.toml:7:1: check `r`: min = 0 must be 1 to 1000"),
+            "{e}"
+        );
+        let e = load(
+            "[[checks]]\nid = \"r\"\ntitle = \"r\"\nkind = \"replicas\"\nservice = \"backend\"\n",
+            "",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("check `r` (kind replicas) is missing `min`"),
+            "{e}"
+        );
         let e = load("[[checks]]\nid = \"r\"\ntitle = \"r\"\nkind = \"replicas\"\nservice = \"backend\"\nmin = 2\nwithin = 3\n", "").unwrap_err();
         assert!(e.contains("unknown field `within`"), "{e}");
     }
@@ -469,7 +716,11 @@ within_s = 30
     fn only_the_three_drills_are_drills() {
         let drills: Vec<&str> = KINDS
             .iter()
-            .filter(|k| build(k, &Fields::default(), &mut Vec::new(), &mut |_| {}).unwrap().is_drill())
+            .filter(|k| {
+                build(k, &Fields::default(), &mut Vec::new(), &mut |_| {})
+                    .unwrap()
+                    .is_drill()
+            })
             .copied()
             .collect();
         assert_eq!(drills, ["persistence", "restore_drill", "self_heal"]);

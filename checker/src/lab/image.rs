@@ -6,12 +6,22 @@
 //! They hang off [`super::Kind::Image`], beside the core kinds and the phase 4-6 ones.
 
 /// The kinds declared here, as written in lab.toml.
-pub const KINDS: &[&str] = &["image_label", "non_root", "image_healthcheck", "absent_paths", "deps_before_code"];
+pub const KINDS: &[&str] = &[
+    "image_label",
+    "non_root",
+    "image_healthcheck",
+    "absent_paths",
+    "deps_before_code",
+];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ImageKind {
     /// The image's `Config.Labels[label]` exists (and equals `equals`).
-    ImageLabel { service: String, label: String, equals: Option<String> },
+    ImageLabel {
+        service: String,
+        label: String,
+        equals: Option<String>,
+    },
     /// The container's main process does not run as uid 0.
     NonRoot { service: String },
     /// The image (not only the container) defines a health check.
@@ -21,7 +31,11 @@ pub enum ImageKind {
     /// The image's history installs the dependencies (a step containing one of `install`) right
     /// after a COPY/ADD of nothing but dependency manifests (each source contains one of
     /// `manifest`), and copies something after it.
-    DepsBeforeCode { service: String, install: Vec<String>, manifest: Vec<String> },
+    DepsBeforeCode {
+        service: String,
+        install: Vec<String>,
+        manifest: Vec<String>,
+    },
 }
 
 impl ImageKind {
@@ -76,7 +90,12 @@ pub struct Fields {
 
 /// Build a kind of [`KINDS`]. Missing required fields are pushed to `missing`; other problems
 /// go to `err`. Returns None only for a kind that is not one of [`KINDS`].
-pub fn build(kind: &str, f: &Fields, missing: &mut Vec<&'static str>, err: &mut dyn FnMut(String)) -> Option<ImageKind> {
+pub fn build(
+    kind: &str,
+    f: &Fields,
+    missing: &mut Vec<&'static str>,
+    err: &mut dyn FnMut(String),
+) -> Option<ImageKind> {
     macro_rules! req {
         ($field:ident) => {
             match &f.$field {
@@ -99,10 +118,18 @@ pub fn build(kind: &str, f: &Fields, missing: &mut Vec<&'static str>, err: &mut 
             if f.label.is_some() && label.trim().is_empty() {
                 err("label is empty".into());
             }
-            ImageKind::ImageLabel { service: req!(service), label, equals: f.equals.clone() }
+            ImageKind::ImageLabel {
+                service: req!(service),
+                label,
+                equals: f.equals.clone(),
+            }
         }
-        "non_root" => ImageKind::NonRoot { service: req!(service) },
-        "image_healthcheck" => ImageKind::ImageHealthcheck { service: req!(service) },
+        "non_root" => ImageKind::NonRoot {
+            service: req!(service),
+        },
+        "image_healthcheck" => ImageKind::ImageHealthcheck {
+            service: req!(service),
+        },
         "absent_paths" => {
             let paths: Vec<String> = req!(paths);
             if f.paths.is_some() && paths.is_empty() {
@@ -110,10 +137,15 @@ pub fn build(kind: &str, f: &Fields, missing: &mut Vec<&'static str>, err: &mut 
             }
             for p in &paths {
                 if !p.starts_with('/') {
-                    err(format!("path \"{p}\" must be absolute (a path inside the container)"));
+                    err(format!(
+                        "path \"{p}\" must be absolute (a path inside the container)"
+                    ));
                 }
             }
-            ImageKind::AbsentPaths { service: req!(service), paths }
+            ImageKind::AbsentPaths {
+                service: req!(service),
+                paths,
+            }
         }
         "deps_before_code" => {
             let install: Vec<String> = req!(install);
@@ -126,7 +158,11 @@ pub fn build(kind: &str, f: &Fields, missing: &mut Vec<&'static str>, err: &mut 
             }
             non_empty("install", &install, err);
             non_empty("manifest", &manifest, err);
-            ImageKind::DepsBeforeCode { service: req!(service), install, manifest }
+            ImageKind::DepsBeforeCode {
+                service: req!(service),
+                install,
+                manifest,
+            }
         }
         _ => return None,
     };
@@ -141,7 +177,8 @@ mod tests {
     #[test]
     fn every_kind_is_buildable_and_named_as_listed() {
         for name in KINDS {
-            let k = build(name, &Fields::default(), &mut Vec::new(), &mut |_| {}).unwrap_or_else(|| panic!("{name}"));
+            let k = build(name, &Fields::default(), &mut Vec::new(), &mut |_| {})
+                .unwrap_or_else(|| panic!("{name}"));
             assert_eq!(k.name(), *name);
             assert_eq!(Kind::Image(k.clone()).name(), *name);
             assert!(!Kind::Image(k).is_drill());
@@ -151,7 +188,12 @@ mod tests {
 
     fn load(checks: &str) -> Result<crate::lab::Lab, String> {
         let src = format!("format_version = 1\nid = \"t\"\ntitle = \"T\"\n[target]\nkind = \"compose\"\nservices = [\"app\"]\n{checks}");
-        crate::lab::load_str(&src, std::path::Path::new("lab.toml"), std::path::Path::new(".")).map_err(|e| e.to_string())
+        crate::lab::load_str(
+            &src,
+            std::path::Path::new("lab.toml"),
+            std::path::Path::new("."),
+        )
+        .map_err(|e| e.to_string())
     }
 
     #[test]
@@ -195,28 +237,52 @@ service = "app"
         assert_eq!(
             kinds,
             vec![
-                Kind::Image(ImageKind::ImageLabel { service: "app".into(), label: "org.compose-lab.lab".into(), equals: Some("phase-1".into()) }),
-                Kind::Image(ImageKind::AbsentPaths { service: "app".into(), paths: vec!["/app/.env".into(), "/app/tests".into()] }),
+                Kind::Image(ImageKind::ImageLabel {
+                    service: "app".into(),
+                    label: "org.compose-lab.lab".into(),
+                    equals: Some("phase-1".into())
+                }),
+                Kind::Image(ImageKind::AbsentPaths {
+                    service: "app".into(),
+                    paths: vec!["/app/.env".into(), "/app/tests".into()]
+                }),
                 Kind::Image(ImageKind::DepsBeforeCode {
                     service: "app".into(),
                     install: vec!["pip install".into()],
                     manifest: vec!["requirements".into(), "constraints".into()]
                 }),
-                Kind::Image(ImageKind::NonRoot { service: "app".into() }),
-                Kind::Image(ImageKind::ImageHealthcheck { service: "app".into() }),
+                Kind::Image(ImageKind::NonRoot {
+                    service: "app".into()
+                }),
+                Kind::Image(ImageKind::ImageHealthcheck {
+                    service: "app".into()
+                }),
             ]
         );
         assert_eq!(lab.checks[0].kind.units(), ["app"]);
-        assert!(lab.checks[2].kind.describe().contains("`pip install`"), "{}", lab.checks[2].kind.describe());
+        assert!(
+            lab.checks[2].kind.describe().contains("`pip install`"),
+            "{}",
+            lab.checks[2].kind.describe()
+        );
     }
 
     #[test]
     fn errors_name_the_file_line_and_check() {
         let e = load("[[checks]]\nid = \"p\"\ntitle = \"p\"\nkind = \"absent_paths\"\nservice = \"app\"\npaths = [\"app/.env\"]\n").unwrap_err();
-        assert!(e.starts_with("lab.toml:7:1: check `p`: path \"app/.env\" must be absolute"), "{e}");
+        assert!(
+            e.starts_with("lab.toml:7:1: check `p`: path \"app/.env\" must be absolute"),
+            "{e}"
+        );
         let e = load("[[checks]]\nid = \"d\"\ntitle = \"d\"\nkind = \"deps_before_code\"\nservice = \"app\"\ninstall = \"pip install\"\n").unwrap_err();
-        assert!(e.contains("check `d` (kind deps_before_code) is missing `manifest`"), "{e}");
-        let e = load("[[checks]]\nid = \"l\"\ntitle = \"l\"\nkind = \"image_label\"\nservice = \"app\"\n").unwrap_err();
+        assert!(
+            e.contains("check `d` (kind deps_before_code) is missing `manifest`"),
+            "{e}"
+        );
+        let e = load(
+            "[[checks]]\nid = \"l\"\ntitle = \"l\"\nkind = \"image_label\"\nservice = \"app\"\n",
+        )
+        .unwrap_err();
         assert!(e.contains("is missing `label`"), "{e}");
         let e = load("[[checks]]\nid = \"d\"\ntitle = \"d\"\nkind = \"deps_before_code\"\nservice = \"app\"\ninstall = []\nmanifest = \"requirements\"\n").unwrap_err();
         assert!(e.contains("`install` is empty"), "{e}");

@@ -28,15 +28,26 @@ pub fn lab_dirs(labs_dir: &Path) -> std::io::Result<Vec<PathBuf>> {
 
 /// Lint every lab under `labs_dir`. `book_src` is the book's `src/` folder, if there is a book.
 pub fn lint(labs_dir: &Path, book_src: Option<&Path>) -> std::io::Result<LintReport> {
-    let mut report = LintReport { book_checked: book_src.map(Path::to_path_buf), ..Default::default() };
+    let mut report = LintReport {
+        book_checked: book_src.map(Path::to_path_buf),
+        ..Default::default()
+    };
     let mut ids: HashMap<String, PathBuf> = HashMap::new();
     for dir in lab_dirs(labs_dir)? {
         match load_lab(&dir) {
             Err(LoadError::Spec(errs)) => report.problems.extend(errs),
-            Err(e @ LoadError::Io { .. }) => report.problems.push(at(&dir.join("lab.toml"), 1, e.to_string())),
+            Err(e @ LoadError::Io { .. }) => {
+                report
+                    .problems
+                    .push(at(&dir.join("lab.toml"), 1, e.to_string()))
+            }
             Ok(lab) => {
                 if let Some(prev) = ids.insert(lab.id.clone(), lab.file.clone()) {
-                    report.problems.push(at(&lab.file, 1, format!("lab id `{}` is also used by {}", lab.id, prev.display())));
+                    report.problems.push(at(
+                        &lab.file,
+                        1,
+                        format!("lab id `{}` is also used by {}", lab.id, prev.display()),
+                    ));
                 }
                 lint_lab(&lab, book_src, &mut report.problems);
                 report.labs.push(lab.id);
@@ -47,14 +58,26 @@ pub fn lint(labs_dir: &Path, book_src: Option<&Path>) -> std::io::Result<LintRep
 }
 
 fn at(file: &Path, line: usize, message: String) -> SpecError {
-    SpecError { file: file.to_path_buf(), line, column: 1, message }
+    SpecError {
+        file: file.to_path_buf(),
+        line,
+        column: 1,
+        message,
+    }
 }
 
 /// The checks that need the lab's folder and book (the loader has already checked the rest).
 pub fn lint_lab(lab: &Lab, book_src: Option<&Path>, out: &mut Vec<SpecError>) {
     let folder = lab.dir.file_name().and_then(|n| n.to_str()).unwrap_or("");
     if folder != lab.id {
-        out.push(at(&lab.file, 1, format!("lab id `{}` differs from its folder name `{folder}`", lab.id)));
+        out.push(at(
+            &lab.file,
+            1,
+            format!(
+                "lab id `{}` differs from its folder name `{folder}`",
+                lab.id
+            ),
+        ));
     }
     let units = lab.target.units();
     for check in &lab.checks {
@@ -63,14 +86,26 @@ pub fn lint_lab(lab: &Lab, book_src: Option<&Path>, out: &mut Vec<SpecError>) {
                 out.push(at(
                     &lab.file,
                     check.line,
-                    format!("check `{}` refers to `{unit}`, which is not in [target] ({})", check.id, units.join(", ")),
+                    format!(
+                        "check `{}` refers to `{unit}`, which is not in [target] ({})",
+                        check.id,
+                        units.join(", ")
+                    ),
                 ));
             }
         }
     }
     for fault in &lab.faults {
         if !lab.dir.join(&fault.file).is_file() {
-            out.push(at(&lab.file, fault.line, format!("fault file `{}` does not exist in {}", fault.file, lab.dir.display())));
+            out.push(at(
+                &lab.file,
+                fault.line,
+                format!(
+                    "fault file `{}` does not exist in {}",
+                    fault.file,
+                    lab.dir.display()
+                ),
+            ));
         }
     }
     let Some(book_src) = book_src else { return };
@@ -79,14 +114,29 @@ pub fn lint_lab(lab: &Lab, book_src: Option<&Path>, out: &mut Vec<SpecError>) {
         let Some(link) = &check.book else { continue };
         let (page, anchor) = link.split_once('#').unwrap_or((link.as_str(), ""));
         let md = book_src.join(page.replace(".html", ".md"));
-        let text = pages.entry(md.clone()).or_insert_with(|| std::fs::read_to_string(&md).ok());
+        let text = pages
+            .entry(md.clone())
+            .or_insert_with(|| std::fs::read_to_string(&md).ok());
         match text {
-            None => out.push(at(&lab.file, check.line, format!("check `{}`: book page {} does not exist", check.id, md.display()))),
-            Some(text) if !anchor.is_empty() && !text.contains(&format!("{{#{anchor}}}")) => out.push(at(
+            None => out.push(at(
                 &lab.file,
                 check.line,
-                format!("check `{}`: {} has no section with the anchor {{#{anchor}}}", check.id, md.display()),
+                format!(
+                    "check `{}`: book page {} does not exist",
+                    check.id,
+                    md.display()
+                ),
             )),
+            Some(text) if !anchor.is_empty() && !text.contains(&format!("{{#{anchor}}}")) => out
+                .push(at(
+                    &lab.file,
+                    check.line,
+                    format!(
+                        "check `{}`: {} has no section with the anchor {{#{anchor}}}",
+                        check.id,
+                        md.display()
+                    ),
+                )),
             Some(_) => {}
         }
     }

@@ -19,14 +19,24 @@ pub struct SpecError {
 
 impl fmt::Display for SpecError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: {}", self.file.display(), self.line, self.column, self.message)
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.file.display(),
+            self.line,
+            self.column,
+            self.message
+        )
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error("cannot read {}: {source}", path.display())]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Spec(Vec<SpecError>),
 }
@@ -50,7 +60,12 @@ struct Ctx<'a> {
 impl Ctx<'_> {
     fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = line_col(self.src, span.start);
-        self.errors.push(SpecError { file: self.file.to_path_buf(), line, column, message: message.into() });
+        self.errors.push(SpecError {
+            file: self.file.to_path_buf(),
+            line,
+            column,
+            message: message.into(),
+        });
     }
 }
 
@@ -87,14 +102,45 @@ struct LenientLab {
 
 /// The check kinds this labcheck implements.
 pub const KINDS: &[&str] = &[
-    "running", "healthy", "shared_network", "resolves", "tcp", "depends_on", "published", "not_published", "volume", "env",
-    "http", "postgres", "network", "attached", "network_excludes", "isolated",
+    "running",
+    "healthy",
+    "shared_network",
+    "resolves",
+    "tcp",
+    "depends_on",
+    "published",
+    "not_published",
+    "volume",
+    "env",
+    "http",
+    "postgres",
+    "network",
+    "attached",
+    "network_excludes",
+    "isolated",
     // phases 4-6 (lab/ext.rs)
-    "compose_volume", "file_owner", "tarball", "persistence", "restore_drill", "no_shared_network", "tcp_blocked",
-    "secret_file", "env_absent", "http_body_excludes", "http_cached", "redis_key", "bind_mount", "replicas",
-    "http_distinct", "self_heal",
+    "compose_volume",
+    "file_owner",
+    "tarball",
+    "persistence",
+    "restore_drill",
+    "no_shared_network",
+    "tcp_blocked",
+    "secret_file",
+    "env_absent",
+    "http_body_excludes",
+    "http_cached",
+    "redis_key",
+    "bind_mount",
+    "replicas",
+    "http_distinct",
+    "self_heal",
     // phase 1 (lab/image.rs)
-    "image_label", "non_root", "image_healthcheck", "absent_paths", "deps_before_code",
+    "image_label",
+    "non_root",
+    "image_healthcheck",
+    "absent_paths",
+    "deps_before_code",
 ];
 
 #[derive(Deserialize)]
@@ -207,15 +253,26 @@ struct RawFault {
 /// Read and validate `dir/lab.toml`.
 pub fn load_lab(dir: &Path) -> Result<Lab, LoadError> {
     let file = dir.join("lab.toml");
-    let src = std::fs::read_to_string(&file).map_err(|source| LoadError::Io { path: file.clone(), source })?;
+    let src = std::fs::read_to_string(&file).map_err(|source| LoadError::Io {
+        path: file.clone(),
+        source,
+    })?;
     load_str(&src, &file, dir)
 }
 
-const CONDITIONS: &[&str] = &["service_started", "service_healthy", "service_completed_successfully"];
+const CONDITIONS: &[&str] = &[
+    "service_started",
+    "service_healthy",
+    "service_completed_successfully",
+];
 
 /// Parse and validate lab.toml text; `file` is only used for messages, `dir` is the lab folder.
 pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
-    let mut cx = Ctx { src, file, errors: Vec::new() };
+    let mut cx = Ctx {
+        src,
+        file,
+        errors: Vec::new(),
+    };
     let toml_err = |cx: &mut Ctx, e: toml::de::Error| {
         let span = e.span().unwrap_or(0..0);
         cx.err(span, e.message().trim().to_string());
@@ -238,7 +295,10 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
                     return Err(LoadError::Spec(cx.errors));
                 }
                 other => {
-                    cx.err(span, format!("unsupported format_version {other}; expected {FORMAT_VERSION}"));
+                    cx.err(
+                        span,
+                        format!("unsupported format_version {other}; expected {FORMAT_VERSION}"),
+                    );
                     return Err(LoadError::Spec(cx.errors));
                 }
             }
@@ -251,8 +311,18 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         for c in &lenient.checks {
             if let Some(kind) = c.get_ref().get("kind").and_then(|k| k.as_str()) {
                 if !KINDS.contains(&kind) {
-                    let id = c.get_ref().get("id").and_then(|i| i.as_str()).unwrap_or("?");
-                    cx.err(c.span(), format!("check `{id}`: unknown check kind `{kind}`; this labcheck supports {}", KINDS.join(", ")));
+                    let id = c
+                        .get_ref()
+                        .get("id")
+                        .and_then(|i| i.as_str())
+                        .unwrap_or("?");
+                    cx.err(
+                        c.span(),
+                        format!(
+                            "check `{id}`: unknown check kind `{kind}`; this labcheck supports {}",
+                            KINDS.join(", ")
+                        ),
+                    );
                 }
             }
         }
@@ -268,25 +338,47 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     let target = match rt.kind.get_ref().as_str() {
         "compose" => {
             if rt.services.is_empty() {
-                cx.err(target_span.clone(), "[target] kind = \"compose\" needs `services = [...]`");
+                cx.err(
+                    target_span.clone(),
+                    "[target] kind = \"compose\" needs `services = [...]`",
+                );
             }
-            Target::Compose { services: rt.services }
+            Target::Compose {
+                services: rt.services,
+            }
         }
         "containers" => {
             if rt.containers.is_empty() {
-                cx.err(target_span.clone(), "[target] kind = \"containers\" needs `containers = [...]`");
+                cx.err(
+                    target_span.clone(),
+                    "[target] kind = \"containers\" needs `containers = [...]`",
+                );
             }
-            Target::Containers { containers: rt.containers, networks: rt.networks }
+            Target::Containers {
+                containers: rt.containers,
+                networks: rt.networks,
+            }
         }
         other => {
-            cx.err(rt.kind.span(), format!("unknown target kind `{other}`; expected \"compose\" or \"containers\""));
-            Target::Compose { services: rt.services }
+            cx.err(
+                rt.kind.span(),
+                format!("unknown target kind `{other}`; expected \"compose\" or \"containers\""),
+            );
+            Target::Compose {
+                services: rt.services,
+            }
         }
     };
 
     if let Some(api) = &raw.requires_api {
         if parse_api(api.get_ref()).is_none() {
-            cx.err(api.span(), format!("requires_api = \"{}\" is not a version like \"1.44\"", api.get_ref()));
+            cx.err(
+                api.span(),
+                format!(
+                    "requires_api = \"{}\" is not a version like \"1.44\"",
+                    api.get_ref()
+                ),
+            );
         }
     }
 
@@ -298,7 +390,12 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         let rc = rc.into_inner();
         let id = rc.id.get_ref().clone();
         if !is_kebab(&id) {
-            cx.err(rc.id.span(), format!("check id `{id}` must be kebab-case (a-z, 0-9, -): it is also the book anchor"));
+            cx.err(
+                rc.id.span(),
+                format!(
+                    "check id `{id}` must be kebab-case (a-z, 0-9, -): it is also the book anchor"
+                ),
+            );
         }
         if seen.insert(id.clone(), rc.id.span()).is_some() {
             cx.err(rc.id.span(), format!("duplicate check id `{id}`"));
@@ -314,7 +411,13 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     // needs: exist, and no cycles.
     for (owner, need) in &need_spans {
         if !seen.contains_key(need.get_ref()) {
-            cx.err(need.span(), format!("check `{owner}` needs `{}`, which is not a check of this lab", need.get_ref()));
+            cx.err(
+                need.span(),
+                format!(
+                    "check `{owner}` needs `{}`, which is not a check of this lab",
+                    need.get_ref()
+                ),
+            );
         } else if need.get_ref() == owner {
             cx.err(need.span(), format!("check `{owner}` needs itself"));
         }
@@ -327,11 +430,29 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         let (line, _) = line_col(src, span.start);
         for name in std::iter::once(&rf.first_broken).chain(rf.fails.iter()) {
             if !seen.contains_key(name.get_ref()) {
-                cx.err(name.span(), format!("fault `{}` names `{}`, which is not a check of this lab", rf.file, name.get_ref()));
+                cx.err(
+                    name.span(),
+                    format!(
+                        "fault `{}` names `{}`, which is not a check of this lab",
+                        rf.file,
+                        name.get_ref()
+                    ),
+                );
             }
         }
-        if !rf.fails.iter().any(|f| f.get_ref() == rf.first_broken.get_ref()) {
-            cx.err(rf.first_broken.span(), format!("fault `{}`: first_broken `{}` is not in its `fails` list", rf.file, rf.first_broken.get_ref()));
+        if !rf
+            .fails
+            .iter()
+            .any(|f| f.get_ref() == rf.first_broken.get_ref())
+        {
+            cx.err(
+                rf.first_broken.span(),
+                format!(
+                    "fault `{}`: first_broken `{}` is not in its `fails` list",
+                    rf.file,
+                    rf.first_broken.get_ref()
+                ),
+            );
         }
         faults.push(Fault {
             file: rf.file,
@@ -346,12 +467,20 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     // Drills run only with --drill, after every other check: nothing else may need one, and a
     // fault measured without drills cannot list one.
     for c in checks.iter().filter(|c| !c.kind.is_drill()) {
-        for n in c.needs.iter().filter(|n| checks.iter().any(|d| &d.id == *n && d.kind.is_drill())) {
+        for n in c
+            .needs
+            .iter()
+            .filter(|n| checks.iter().any(|d| &d.id == *n && d.kind.is_drill()))
+        {
             cx.err(seen[&c.id].clone(), format!("check `{}` needs the drill `{n}`, which runs only with --drill; only drills may need drills", c.id));
         }
     }
     for (f, rf_line) in faults.iter().map(|f| (f, f.line)) {
-        for n in f.fails.iter().filter(|n| !f.drill && checks.iter().any(|d| &d.id == *n && d.kind.is_drill())) {
+        for n in f
+            .fails
+            .iter()
+            .filter(|n| !f.drill && checks.iter().any(|d| &d.id == *n && d.kind.is_drill()))
+        {
             let (line, column) = (rf_line, 1);
             cx.errors.push(SpecError {
                 file: file.to_path_buf(),
@@ -372,9 +501,15 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     let checks = match crate::ladder::order(&checks) {
         Ok(order) => order.into_iter().map(|i| checks[i].clone()).collect(),
         Err(cycle) => {
-            let first = &checks.iter().find(|c| c.id == cycle[0]).expect("cycle ids are checks");
+            let first = &checks
+                .iter()
+                .find(|c| c.id == cycle[0])
+                .expect("cycle ids are checks");
             let span = seen[&first.id].clone();
-            cx.err(span, format!("`needs` form a cycle: {}", cycle.join(" -> ")));
+            cx.err(
+                span,
+                format!("`needs` form a cycle: {}", cycle.join(" -> ")),
+            );
             return Err(LoadError::Spec(cx.errors));
         }
     };
@@ -402,7 +537,8 @@ fn is_kebab(s: &str) -> bool {
     !s.is_empty()
         && !s.starts_with('-')
         && !s.ends_with('-')
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> {
@@ -424,16 +560,29 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
         match u16::try_from(*v.get_ref()) {
             Ok(p) if p > 0 => p,
             _ => {
-                cx.err(v.span(), format!("{what} = {} is not a port (1-65535)", v.get_ref()));
+                cx.err(
+                    v.span(),
+                    format!("{what} = {} is not a port (1-65535)", v.get_ref()),
+                );
                 0
             }
         }
     };
     let kind = match kind_name.as_str() {
-        "running" => Kind::Running { service: req!(service) },
-        "healthy" => Kind::Healthy { service: req!(service) },
-        "shared_network" => Kind::SharedNetwork { service: req!(service), peer: req!(peer) },
-        "resolves" => Kind::Resolves { from: req!(from), name: req!(name) },
+        "running" => Kind::Running {
+            service: req!(service),
+        },
+        "healthy" => Kind::Healthy {
+            service: req!(service),
+        },
+        "shared_network" => Kind::SharedNetwork {
+            service: req!(service),
+            peer: req!(peer),
+        },
+        "resolves" => Kind::Resolves {
+            from: req!(from),
+            name: req!(name),
+        },
         "tcp" => {
             let from = req!(from);
             let host = req!(host);
@@ -450,13 +599,24 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
             let condition = match &rc.condition {
                 Some(c) => {
                     if !CONDITIONS.contains(&c.get_ref().as_str()) {
-                        cx.err(c.span(), format!("condition `{}` is not one of {}", c.get_ref(), CONDITIONS.join(", ")));
+                        cx.err(
+                            c.span(),
+                            format!(
+                                "condition `{}` is not one of {}",
+                                c.get_ref(),
+                                CONDITIONS.join(", ")
+                            ),
+                        );
                     }
                     c.get_ref().clone()
                 }
                 None => "service_started".to_string(),
             };
-            Kind::DependsOn { service: req!(service), on: req!(on), condition }
+            Kind::DependsOn {
+                service: req!(service),
+                on: req!(on),
+                condition,
+            }
         }
         "published" | "not_published" => {
             let container_port = rc.container_port.as_ref().and_then(|p| parse_port(cx, p));
@@ -469,26 +629,46 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
                     return finish(cx, span, &id, &kind_name, &missing, None);
                 };
                 let host_port = rc.host_port.as_ref().map(|p| port_u16(cx, p, "host_port"));
-                Kind::Published { service, container_port, host_port, host_ip: rc.host_ip.clone() }
+                Kind::Published {
+                    service,
+                    container_port,
+                    host_port,
+                    host_ip: rc.host_ip.clone(),
+                }
             } else {
-                Kind::NotPublished { service, container_port }
+                Kind::NotPublished {
+                    service,
+                    container_port,
+                }
             }
         }
-        "volume" => Kind::Volume { service: req!(service), path: req!(path), named: rc.named.unwrap_or(true) },
+        "volume" => Kind::Volume {
+            service: req!(service),
+            path: req!(path),
+            named: rc.named.unwrap_or(true),
+        },
         "env" => {
             let not = match &rc.not {
                 None => vec![],
                 Some(OneOrMany::One(s)) => vec![s.clone()],
                 Some(OneOrMany::Many(v)) => v.clone(),
             };
-            Kind::Env { service: req!(service), var: req!(var), equals: rc.equals.clone(), not }
+            Kind::Env {
+                service: req!(service),
+                var: req!(var),
+                equals: rc.equals.clone(),
+                not,
+            }
         }
         "http" => {
             let status = match &rc.status {
                 Some(s) => match u16::try_from(*s.get_ref()) {
                     Ok(v) if (100..=599).contains(&v) => v,
                     _ => {
-                        cx.err(s.span(), format!("status = {} is not an HTTP status", s.get_ref()));
+                        cx.err(
+                            s.span(),
+                            format!("status = {} is not an HTTP status", s.get_ref()),
+                        );
                         200
                     }
                 },
@@ -496,19 +676,44 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
             };
             let url = req!(url);
             if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-                cx.err(span.clone(), format!("check `{id}`: url `{url}` must start with http:// or https://"));
+                cx.err(
+                    span.clone(),
+                    format!("check `{id}`: url `{url}` must start with http:// or https://"),
+                );
             }
-            Kind::Http { url, status, body_contains: rc.body_contains.clone() }
+            Kind::Http {
+                url,
+                status,
+                body_contains: rc.body_contains.clone(),
+            }
         }
         "postgres" => {
             if rc.expect.is_some() && rc.min_rows.is_some() {
-                cx.err(span.clone(), format!("check `{id}`: use either `expect` or `min_rows`, not both"));
+                cx.err(
+                    span.clone(),
+                    format!("check `{id}`: use either `expect` or `min_rows`, not both"),
+                );
             }
-            Kind::Postgres { service: req!(service), query: req!(query), expect: rc.expect.clone(), min_rows: rc.min_rows }
+            Kind::Postgres {
+                service: req!(service),
+                query: req!(query),
+                expect: rc.expect.clone(),
+                min_rows: rc.min_rows,
+            }
         }
-        "network" => Kind::Network { network: req!(network), driver: rc.driver.clone().unwrap_or_else(|| "bridge".into()) },
-        "attached" => Kind::Attached { service: req!(service), networks: req!(networks), only: rc.only.unwrap_or(false) },
-        "network_excludes" => Kind::NetworkExcludes { network: req!(network), services: req!(services) },
+        "network" => Kind::Network {
+            network: req!(network),
+            driver: rc.driver.clone().unwrap_or_else(|| "bridge".into()),
+        },
+        "attached" => Kind::Attached {
+            service: req!(service),
+            networks: req!(networks),
+            only: rc.only.unwrap_or(false),
+        },
+        "network_excludes" => Kind::NetworkExcludes {
+            network: req!(network),
+            services: req!(services),
+        },
         "isolated" => {
             let service = req!(service);
             let network = req!(network);
@@ -535,13 +740,23 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
             let timeout_secs = match &rc.timeout {
                 Some(t) if (1..=30).contains(t.get_ref()) => *t.get_ref() as u64,
                 Some(t) => {
-                    cx.err(t.span(), format!("timeout = {} must be 1 to 30 seconds", t.get_ref()));
+                    cx.err(
+                        t.span(),
+                        format!("timeout = {} must be 1 to 30 seconds", t.get_ref()),
+                    );
                     2
                 }
                 None => 2,
             };
             let name = rc.name.clone().unwrap_or_else(|| service.clone());
-            Kind::Isolated { network, service, via, name, port, timeout_secs }
+            Kind::Isolated {
+                network,
+                service,
+                via,
+                name,
+                port,
+                timeout_secs,
+            }
         }
         k if super::ext::KINDS.contains(&k) => {
             let f = super::ext::Fields {
@@ -606,15 +821,28 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
             Kind::Image(built?)
         }
         other => {
-            cx.err(rc.kind.span(), format!("unknown check kind `{other}`; this labcheck supports {}", KINDS.join(", ")));
+            cx.err(
+                rc.kind.span(),
+                format!(
+                    "unknown check kind `{other}`; this labcheck supports {}",
+                    KINDS.join(", ")
+                ),
+            );
             return None;
         }
     };
-    let severity = match rc.severity.as_ref().map(|s| (s.get_ref().as_str(), s.span())) {
+    let severity = match rc
+        .severity
+        .as_ref()
+        .map(|s| (s.get_ref().as_str(), s.span()))
+    {
         None | Some(("fail", _)) => Severity::Fail,
         Some(("warn", _)) => Severity::Warn,
         Some((other, sp)) => {
-            cx.err(sp, format!("severity `{other}` must be \"fail\" or \"warn\""));
+            cx.err(
+                sp,
+                format!("severity `{other}` must be \"fail\" or \"warn\""),
+            );
             Severity::Fail
         }
     };
@@ -632,29 +860,52 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
     finish(cx, span, &id, &kind_name, &missing, Some(check))
 }
 
-fn finish(cx: &mut Ctx, span: Range<usize>, id: &str, kind: &str, missing: &[&str], check: Option<Check>) -> Option<Check> {
+fn finish(
+    cx: &mut Ctx,
+    span: Range<usize>,
+    id: &str,
+    kind: &str,
+    missing: &[&str],
+    check: Option<Check>,
+) -> Option<Check> {
     if missing.is_empty() {
         return check;
     }
-    let fields = missing.iter().map(|m| format!("`{m}`")).collect::<Vec<_>>().join(", ");
-    cx.err(span, format!("check `{id}` (kind {kind}) is missing {fields}"));
+    let fields = missing
+        .iter()
+        .map(|m| format!("`{m}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    cx.err(
+        span,
+        format!("check `{id}` (kind {kind}) is missing {fields}"),
+    );
     None
 }
 
 fn parse_port(cx: &mut Ctx, p: &Spanned<RawPort>) -> Option<PortKey> {
     let bad = |cx: &mut Ctx| {
-        cx.err(p.span(), "container_port must be a port number or \"<port>/<tcp|udp|sctp>\"");
+        cx.err(
+            p.span(),
+            "container_port must be a port number or \"<port>/<tcp|udp|sctp>\"",
+        );
         None
     };
     match p.get_ref() {
         RawPort::Number(n) => match u16::try_from(*n) {
-            Ok(port) if port > 0 => Some(PortKey { port, proto: "tcp".into() }),
+            Ok(port) if port > 0 => Some(PortKey {
+                port,
+                proto: "tcp".into(),
+            }),
             _ => bad(cx),
         },
         RawPort::Text(s) => {
             let (num, proto) = s.split_once('/').unwrap_or((s.as_str(), "tcp"));
             match (num.parse::<u16>(), proto) {
-                (Ok(port), "tcp" | "udp" | "sctp") if port > 0 => Some(PortKey { port, proto: proto.to_string() }),
+                (Ok(port), "tcp" | "udp" | "sctp") if port > 0 => Some(PortKey {
+                    port,
+                    proto: proto.to_string(),
+                }),
                 _ => bad(cx),
             }
         }

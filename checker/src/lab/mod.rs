@@ -4,10 +4,10 @@
 //! then [`load`] turns it into typed [`Check`]s, so a missing field or a bad value is reported at
 //! the exact place in the file.
 
-mod load;
 pub mod ext;
 pub mod image;
 pub mod lint;
+mod load;
 
 pub use load::{load_lab, load_str, parse_api as parse_api_version, LoadError, SpecError};
 
@@ -41,7 +41,10 @@ pub enum Target {
     /// A compose project that must have these services.
     Compose { services: Vec<String> },
     /// Plain containers (found by name) and networks, for the phases before Compose.
-    Containers { containers: Vec<String>, networks: Vec<String> },
+    Containers {
+        containers: Vec<String>,
+        networks: Vec<String>,
+    },
 }
 
 impl Target {
@@ -92,26 +95,87 @@ impl std::fmt::Display for PortKey {
 /// The typed check kinds of docs/CONTRACTS.md.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
-    Running { service: String },
-    Healthy { service: String },
-    SharedNetwork { service: String, peer: String },
-    Resolves { from: String, name: String },
-    Tcp { from: String, host: String, port: u16 },
-    DependsOn { service: String, on: String, condition: String },
-    Published { service: String, container_port: PortKey, host_port: Option<u16>, host_ip: Option<String> },
-    NotPublished { service: String, container_port: Option<PortKey> },
-    Volume { service: String, path: String, named: bool },
-    Env { service: String, var: String, equals: Option<String>, not: Vec<String> },
-    Http { url: String, status: u16, body_contains: Option<String> },
-    Postgres { service: String, query: String, expect: Option<String>, min_rows: Option<u64> },
+    Running {
+        service: String,
+    },
+    Healthy {
+        service: String,
+    },
+    SharedNetwork {
+        service: String,
+        peer: String,
+    },
+    Resolves {
+        from: String,
+        name: String,
+    },
+    Tcp {
+        from: String,
+        host: String,
+        port: u16,
+    },
+    DependsOn {
+        service: String,
+        on: String,
+        condition: String,
+    },
+    Published {
+        service: String,
+        container_port: PortKey,
+        host_port: Option<u16>,
+        host_ip: Option<String>,
+    },
+    NotPublished {
+        service: String,
+        container_port: Option<PortKey>,
+    },
+    Volume {
+        service: String,
+        path: String,
+        named: bool,
+    },
+    Env {
+        service: String,
+        var: String,
+        equals: Option<String>,
+        not: Vec<String>,
+    },
+    Http {
+        url: String,
+        status: u16,
+        body_contains: Option<String>,
+    },
+    Postgres {
+        service: String,
+        query: String,
+        expect: Option<String>,
+        min_rows: Option<u64>,
+    },
     /// A user-defined network exists with that driver (not a predefined one).
-    Network { network: String, driver: String },
+    Network {
+        network: String,
+        driver: String,
+    },
     /// The container is attached to these networks (and, with `only`, to no other).
-    Attached { service: String, networks: Vec<String>, only: bool },
+    Attached {
+        service: String,
+        networks: Vec<String>,
+        only: bool,
+    },
     /// None of these containers is attached to the network (absent ones count as not attached).
-    NetworkExcludes { network: String, services: Vec<String> },
+    NetworkExcludes {
+        network: String,
+        services: Vec<String>,
+    },
     /// A fresh container on `network` alone cannot resolve / reach `service`.
-    Isolated { network: String, service: String, via: IsolationVia, name: String, port: Option<u16>, timeout_secs: u64 },
+    Isolated {
+        network: String,
+        service: String,
+        via: IsolationVia,
+        name: String,
+        port: Option<u16>,
+        timeout_secs: u64,
+    },
     /// The kinds of phases 4-6 (volumes and backups, secrets, replicas, drills): see [`ext`].
     Ext(ext::ExtKind),
     /// The kinds of the image lab (phase 1: labels, USER, HEALTHCHECK, what the image holds): see [`image`].
@@ -157,34 +221,89 @@ impl Kind {
         match self {
             Kind::Running { service } => format!("{service} is running and not restarting"),
             Kind::Healthy { service } => format!("{service}'s healthcheck reports healthy"),
-            Kind::SharedNetwork { service, peer } => format!("{service} and {peer} share a user-defined network"),
+            Kind::SharedNetwork { service, peer } => {
+                format!("{service} and {peer} share a user-defined network")
+            }
             Kind::Resolves { from, name } => format!("`{name}` resolves inside {from}"),
-            Kind::Tcp { from, host, port } => format!("{from} can open a TCP connection to {host}:{port}"),
-            Kind::DependsOn { service, on, condition } => format!("{service} depends on {on} with condition {condition}"),
-            Kind::Published { service, container_port, host_port, host_ip } => format!(
+            Kind::Tcp { from, host, port } => {
+                format!("{from} can open a TCP connection to {host}:{port}")
+            }
+            Kind::DependsOn {
+                service,
+                on,
+                condition,
+            } => format!("{service} depends on {on} with condition {condition}"),
+            Kind::Published {
+                service,
+                container_port,
+                host_port,
+                host_ip,
+            } => format!(
                 "{service}'s port {container_port} is published{}{}",
-                host_port.map(|p| format!(" to host port {p}")).unwrap_or_default(),
-                host_ip.as_ref().map(|ip| format!(" on {ip}")).unwrap_or_default()
+                host_port
+                    .map(|p| format!(" to host port {p}"))
+                    .unwrap_or_default(),
+                host_ip
+                    .as_ref()
+                    .map(|ip| format!(" on {ip}"))
+                    .unwrap_or_default()
             ),
-            Kind::NotPublished { service, container_port: Some(p) } => format!("{service}'s port {p} is not published to the host"),
-            Kind::NotPublished { service, container_port: None } => format!("{service} publishes no port to the host"),
-            Kind::Volume { service, path, named: true } => format!("a named volume is mounted at {path} in {service}"),
-            Kind::Volume { service, path, named: false } => format!("something is mounted at {path} in {service}"),
-            Kind::Env { service, var, equals, not } => {
+            Kind::NotPublished {
+                service,
+                container_port: Some(p),
+            } => format!("{service}'s port {p} is not published to the host"),
+            Kind::NotPublished {
+                service,
+                container_port: None,
+            } => format!("{service} publishes no port to the host"),
+            Kind::Volume {
+                service,
+                path,
+                named: true,
+            } => format!("a named volume is mounted at {path} in {service}"),
+            Kind::Volume {
+                service,
+                path,
+                named: false,
+            } => format!("something is mounted at {path} in {service}"),
+            Kind::Env {
+                service,
+                var,
+                equals,
+                not,
+            } => {
                 let mut s = format!("{var} is set in {service}");
                 if let Some(e) = equals {
                     s.push_str(&format!(" to `{e}`"));
                 }
                 if !not.is_empty() {
-                    s.push_str(&format!(" and is none of {}", not.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")));
+                    s.push_str(&format!(
+                        " and is none of {}",
+                        not.iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
                 }
                 s
             }
-            Kind::Http { url, status, body_contains } => format!(
+            Kind::Http {
+                url,
+                status,
+                body_contains,
+            } => format!(
                 "GET {url} from the host returns {status}{}",
-                body_contains.as_ref().map(|b| format!(" with `{b}` in the body")).unwrap_or_default()
+                body_contains
+                    .as_ref()
+                    .map(|b| format!(" with `{b}` in the body"))
+                    .unwrap_or_default()
             ),
-            Kind::Postgres { service, query, expect, min_rows } => format!(
+            Kind::Postgres {
+                service,
+                query,
+                expect,
+                min_rows,
+            } => format!(
                 "`{query}` on {service}'s PostgreSQL {}",
                 match (expect, min_rows) {
                     (Some(e), _) => format!("returns `{e}`"),
@@ -192,15 +311,39 @@ impl Kind {
                     _ => "runs".to_string(),
                 }
             ),
-            Kind::Network { network, driver } => format!("the user-defined network {network} exists with the {driver} driver"),
-            Kind::Attached { service, networks, only } => {
-                format!("{service} is attached to {}{}", networks.join(", "), if *only { " and nothing else" } else { "" })
+            Kind::Network { network, driver } => {
+                format!("the user-defined network {network} exists with the {driver} driver")
             }
-            Kind::NetworkExcludes { network, services } => format!("none of {} is attached to {network}", services.join(", ")),
-            Kind::Isolated { network, service, via: IsolationVia::Name, name, .. } => {
+            Kind::Attached {
+                service,
+                networks,
+                only,
+            } => {
+                format!(
+                    "{service} is attached to {}{}",
+                    networks.join(", "),
+                    if *only { " and nothing else" } else { "" }
+                )
+            }
+            Kind::NetworkExcludes { network, services } => {
+                format!("none of {} is attached to {network}", services.join(", "))
+            }
+            Kind::Isolated {
+                network,
+                service,
+                via: IsolationVia::Name,
+                name,
+                ..
+            } => {
                 format!("a container on {network} alone cannot resolve `{name}` to an address of {service}")
             }
-            Kind::Isolated { network, service, via: IsolationVia::Ip, port, .. } => {
+            Kind::Isolated {
+                network,
+                service,
+                via: IsolationVia::Ip,
+                port,
+                ..
+            } => {
                 format!("a container on {network} alone cannot connect to any address of {service} on port {}", port.unwrap_or(0))
             }
             Kind::Ext(e) => e.describe(),
@@ -220,7 +363,9 @@ impl Kind {
             | Kind::Postgres { service, .. } => vec![service],
             Kind::SharedNetwork { service, peer } => vec![service, peer],
             Kind::Resolves { from, .. } | Kind::Tcp { from, .. } => vec![from],
-            Kind::DependsOn { service, .. } | Kind::Attached { service, .. } | Kind::Isolated { service, .. } => vec![service],
+            Kind::DependsOn { service, .. }
+            | Kind::Attached { service, .. }
+            | Kind::Isolated { service, .. } => vec![service],
             Kind::NetworkExcludes { services, .. } => services.iter().map(String::as_str).collect(),
             Kind::Http { .. } | Kind::Network { .. } => vec![],
             Kind::Ext(e) => e.units(),

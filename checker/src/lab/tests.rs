@@ -79,15 +79,48 @@ fn a_good_lab_loads_in_ladder_order_with_defaults() {
     assert_eq!(ids, ["db-up", "web-up", "port", "nopub", "env"]);
     let db = &lab.checks[0];
     assert_eq!((db.points, db.severity, db.line), (2, Severity::Warn, 17));
-    assert_eq!((lab.checks[1].points, lab.checks[1].severity), (1, Severity::Fail));
+    assert_eq!(
+        (lab.checks[1].points, lab.checks[1].severity),
+        (1, Severity::Fail)
+    );
     assert_eq!(
         lab.checks[2].kind,
-        Kind::Published { service: "web".into(), container_port: PortKey { port: 5000, proto: "tcp".into() }, host_port: Some(8080), host_ip: None }
+        Kind::Published {
+            service: "web".into(),
+            container_port: PortKey {
+                port: 5000,
+                proto: "tcp".into()
+            },
+            host_port: Some(8080),
+            host_ip: None
+        }
     );
-    assert_eq!(lab.checks[3].kind, Kind::NotPublished { service: "db".into(), container_port: Some(PortKey { port: 5432, proto: "tcp".into() }) });
-    assert_eq!(lab.checks[4].kind, Kind::Env { service: "web".into(), var: "DB_HOST".into(), equals: None, not: vec!["localhost".into()] });
+    assert_eq!(
+        lab.checks[3].kind,
+        Kind::NotPublished {
+            service: "db".into(),
+            container_port: Some(PortKey {
+                port: 5432,
+                proto: "tcp".into()
+            })
+        }
+    );
+    assert_eq!(
+        lab.checks[4].kind,
+        Kind::Env {
+            service: "web".into(),
+            var: "DB_HOST".into(),
+            equals: None,
+            not: vec!["localhost".into()]
+        }
+    );
     assert_eq!(lab.faults[0].first_broken, "web-up");
-    assert_eq!(lab.target, Target::Compose { services: vec!["web".into(), "db".into()] });
+    assert_eq!(
+        lab.target,
+        Target::Compose {
+            services: vec!["web".into(), "db".into()]
+        }
+    );
 }
 
 #[test]
@@ -102,7 +135,11 @@ fn a_missing_field_points_at_the_check() {
     let src = GOOD.replace("service = \"db\"\npoints = 2", "points = 2");
     let e = one_error(&src);
     assert_eq!(e.line, 17, "{e}");
-    assert!(e.message.contains("check `db-up` (kind running) is missing `service`"), "{e}");
+    assert!(
+        e.message
+            .contains("check `db-up` (kind running) is missing `service`"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -115,7 +152,10 @@ fn a_typo_in_a_field_name_is_caught_where_it_is() {
 
 #[test]
 fn unknown_kinds_are_named_before_their_fields() {
-    let src = GOOD.replace("kind = \"running\"\nservice = \"web\"", "kind = \"teleport\"\nnetwork = \"frontend\"");
+    let src = GOOD.replace(
+        "kind = \"running\"\nservice = \"web\"",
+        "kind = \"teleport\"\nnetwork = \"frontend\"",
+    );
     let e = one_error(&src);
     assert!(e.message.contains("unknown check kind `teleport`"), "{e}");
     assert_eq!(e.line, 10, "{e}");
@@ -124,21 +164,37 @@ fn unknown_kinds_are_named_before_their_fields() {
 #[test]
 fn needs_must_exist_and_be_acyclic() {
     let e = one_error(&GOOD.replace("needs = [\"db-up\"]", "needs = [\"db-upp\"]"));
-    assert!(e.message.contains("needs `db-upp`, which is not a check"), "{e}");
+    assert!(
+        e.message.contains("needs `db-upp`, which is not a check"),
+        "{e}"
+    );
     assert_eq!((e.line, e.column), (15, 10), "{e}");
 
-    let cyclic = GOOD.replace("severity = \"warn\"", "severity = \"warn\"\nneeds = [\"web-up\"]");
+    let cyclic = GOOD.replace(
+        "severity = \"warn\"",
+        "severity = \"warn\"\nneeds = [\"web-up\"]",
+    );
     let e = one_error(&cyclic);
     assert!(e.message.contains("cycle"), "{e}");
-    assert!(e.message.contains("web-up -> db-up -> web-up") || e.message.contains("db-up -> web-up -> db-up"), "{e}");
+    assert!(
+        e.message.contains("web-up -> db-up -> web-up")
+            || e.message.contains("db-up -> web-up -> db-up"),
+        "{e}"
+    );
 }
 
 #[test]
 fn ids_are_unique_and_kebab_case() {
     let dup = GOOD.replace("id = \"port\"", "id = \"env\"");
-    assert!(load(&dup).unwrap_err().iter().any(|e| e.message.contains("duplicate check id `env`")));
+    assert!(load(&dup)
+        .unwrap_err()
+        .iter()
+        .any(|e| e.message.contains("duplicate check id `env`")));
     let bad = GOOD.replace("id = \"port\"", "id = \"Port_1\"");
-    assert!(load(&bad).unwrap_err().iter().any(|e| e.message.contains("kebab-case")));
+    assert!(load(&bad)
+        .unwrap_err()
+        .iter()
+        .any(|e| e.message.contains("kebab-case")));
 }
 
 #[test]
@@ -162,7 +218,10 @@ fn format_version_is_checked_first() {
 fn bad_values_are_reported() {
     let e = one_error(&GOOD.replace("host_port = 8080", "host_port = 70000"));
     assert!(e.message.contains("not a port"), "{e}");
-    let e = one_error(&GOOD.replace("container_port = \"5000/tcp\"", "container_port = \"5000/http\""));
+    let e = one_error(&GOOD.replace(
+        "container_port = \"5000/tcp\"",
+        "container_port = \"5000/http\"",
+    ));
     assert!(e.message.contains("container_port must be"), "{e}");
     let e = one_error(&GOOD.replace("severity = \"warn\"", "severity = \"fatal\""));
     assert!(e.message.contains("severity `fatal`"), "{e}");
@@ -178,7 +237,10 @@ fn a_lab_without_checks_has_nothing_to_check() {
 
 #[test]
 fn the_live_table_is_accepted_and_ignored() {
-    let src = GOOD.replace("[target]", "[live]\nafter_up = [[\"stop\", \"db\"]]\n\n[target]");
+    let src = GOOD.replace(
+        "[target]",
+        "[live]\nafter_up = [[\"stop\", \"db\"]]\n\n[target]",
+    );
     assert!(load(&src).is_ok());
 }
 
@@ -188,21 +250,43 @@ fn lint_finds_missing_fault_files_and_book_anchors() {
     let labs = dir.path().join("labs");
     let lab_dir = labs.join("demo");
     std::fs::create_dir_all(&lab_dir).unwrap();
-    let src = GOOD.replace("title = \"web is running\"", "title = \"web is running\"\nbook = \"demo/troubleshooting.html#web-up\"");
+    let src = GOOD.replace(
+        "title = \"web is running\"",
+        "title = \"web is running\"\nbook = \"demo/troubleshooting.html#web-up\"",
+    );
     std::fs::write(lab_dir.join("lab.toml"), &src).unwrap();
     let book = dir.path().join("book/src/demo");
     std::fs::create_dir_all(&book).unwrap();
-    std::fs::write(book.join("troubleshooting.md"), "# T\n\n### web {#web-down}\n").unwrap();
+    std::fs::write(
+        book.join("troubleshooting.md"),
+        "# T\n\n### web {#web-down}\n",
+    )
+    .unwrap();
     let r = lint::lint(&labs, Some(&dir.path().join("book/src"))).unwrap();
     let msgs: Vec<String> = r.problems.iter().map(|p| p.to_string()).collect();
-    assert!(msgs.iter().any(|m| m.contains("fault file `faults/x.yml` does not exist")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("no section with the anchor {#web-up}")), "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("fault file `faults/x.yml` does not exist")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("no section with the anchor {#web-up}")),
+        "{msgs:?}"
+    );
     assert_eq!(msgs.len(), 2, "{msgs:?}");
 
     std::fs::create_dir_all(lab_dir.join("faults")).unwrap();
     std::fs::write(lab_dir.join("faults/x.yml"), "services: {}\n").unwrap();
-    std::fs::write(book.join("troubleshooting.md"), "# T\n\n### web {#web-up}\n").unwrap();
-    assert!(lint::lint(&labs, Some(&dir.path().join("book/src"))).unwrap().problems.is_empty());
+    std::fs::write(
+        book.join("troubleshooting.md"),
+        "# T\n\n### web {#web-up}\n",
+    )
+    .unwrap();
+    assert!(lint::lint(&labs, Some(&dir.path().join("book/src")))
+        .unwrap()
+        .problems
+        .is_empty());
 }
 
 #[test]
@@ -215,18 +299,38 @@ fn phase_2_kinds_parse_with_defaults_and_errors() {
          [[checks]]\nid = \"iso\"\ntitle = \"t\"\nkind = \"isolated\"\nnetwork = \"frontend\"\nservice = \"db\"\nvia = \"ip\"\nport = 5432\n"
     );
     let lab = load(&src).unwrap();
-    assert_eq!(lab.checks[0].kind, Kind::Network { network: "frontend".into(), driver: "bridge".into() });
-    assert_eq!(lab.checks[1].kind, Kind::Attached { service: "db".into(), networks: vec!["backend".into()], only: true });
-    assert_eq!(lab.checks[3].kind, Kind::Isolated {
-        network: "frontend".into(),
-        service: "db".into(),
-        via: IsolationVia::Ip,
-        name: "db".into(),
-        port: Some(5432),
-        timeout_secs: 2
-    });
+    assert_eq!(
+        lab.checks[0].kind,
+        Kind::Network {
+            network: "frontend".into(),
+            driver: "bridge".into()
+        }
+    );
+    assert_eq!(
+        lab.checks[1].kind,
+        Kind::Attached {
+            service: "db".into(),
+            networks: vec!["backend".into()],
+            only: true
+        }
+    );
+    assert_eq!(
+        lab.checks[3].kind,
+        Kind::Isolated {
+            network: "frontend".into(),
+            service: "db".into(),
+            via: IsolationVia::Ip,
+            name: "db".into(),
+            port: Some(5432),
+            timeout_secs: 2
+        }
+    );
     let e = one_error(&src.replace("port = 5432\n", ""));
-    assert!(e.message.contains("check `iso` (kind isolated) is missing `port`"), "{e}");
+    assert!(
+        e.message
+            .contains("check `iso` (kind isolated) is missing `port`"),
+        "{e}"
+    );
     let e = one_error(&src.replace("via = \"ip\"", "via = \"dns\""));
     assert!(e.message.contains("via `dns`"), "{e}");
 }

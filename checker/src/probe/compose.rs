@@ -18,7 +18,11 @@ pub fn parse_depends_label(label: &str) -> Vec<DependsEntry> {
         .map(|item| {
             let mut parts = item.trim().split(':');
             let on = parts.next().unwrap_or_default().to_string();
-            let condition = parts.next().filter(|c| !c.is_empty()).unwrap_or("service_started").to_string();
+            let condition = parts
+                .next()
+                .filter(|c| !c.is_empty())
+                .unwrap_or("service_started")
+                .to_string();
             DependsEntry { on, condition }
         })
         .collect()
@@ -28,24 +32,39 @@ pub fn parse_depends_label(label: &str) -> Vec<DependsEntry> {
 /// `None` when the file does not mention the service's depends_on.
 pub fn depends_from_yaml(yaml: &str, service: &str) -> Result<Option<Vec<DependsEntry>>, String> {
     let doc: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|e| e.to_string())?;
-    let Some(dep) = doc.get("services").and_then(|s| s.get(service)).and_then(|s| s.get("depends_on")) else {
+    let Some(dep) = doc
+        .get("services")
+        .and_then(|s| s.get(service))
+        .and_then(|s| s.get("depends_on"))
+    else {
         return Ok(None);
     };
     let entries = match dep {
         serde_yaml::Value::Sequence(items) => items
             .iter()
             .filter_map(|v| v.as_str())
-            .map(|on| DependsEntry { on: on.to_string(), condition: "service_started".into() })
+            .map(|on| DependsEntry {
+                on: on.to_string(),
+                condition: "service_started".into(),
+            })
             .collect(),
         serde_yaml::Value::Mapping(map) => map
             .iter()
             .filter_map(|(k, v)| {
                 let on = k.as_str()?.to_string();
-                let condition = v.get("condition").and_then(|c| c.as_str()).unwrap_or("service_started").to_string();
+                let condition = v
+                    .get("condition")
+                    .and_then(|c| c.as_str())
+                    .unwrap_or("service_started")
+                    .to_string();
                 Some(DependsEntry { on, condition })
             })
             .collect(),
-        _ => return Err(format!("depends_on of {service} is neither a list nor a map")),
+        _ => {
+            return Err(format!(
+                "depends_on of {service} is neither a list nor a map"
+            ))
+        }
     };
     Ok(Some(entries))
 }
@@ -53,7 +72,10 @@ pub fn depends_from_yaml(yaml: &str, service: &str) -> Result<Option<Vec<Depends
 /// What is known about `c`'s depends_on. Reads files only when the label is absent.
 pub fn depends_on(c: &ContainerFacts) -> DependsFacts {
     if let Some(label) = c.labels.get(LABEL_DEPENDS_ON) {
-        return DependsFacts::Known { source: format!("the {LABEL_DEPENDS_ON} label"), entries: parse_depends_label(label) };
+        return DependsFacts::Known {
+            source: format!("the {LABEL_DEPENDS_ON} label"),
+            entries: parse_depends_label(label),
+        };
     }
     let service = c.labels.get(LABEL_SERVICE).cloned().unwrap_or_default();
     let Some(files) = c.labels.get(LABEL_CONFIG_FILES).filter(|f| !f.is_empty()) else {
@@ -77,11 +99,18 @@ pub fn depends_on(c: &ContainerFacts) -> DependsFacts {
         match depends_from_yaml(&text, &service) {
             Ok(Some(e)) => entries = Some(e),
             Ok(None) => {}
-            Err(e) => return DependsFacts::Unknown { reason: format!("cannot parse {file}: {e}") },
+            Err(e) => {
+                return DependsFacts::Unknown {
+                    reason: format!("cannot parse {file}: {e}"),
+                }
+            }
         }
         read.push(file.to_string());
     }
-    DependsFacts::Known { source: read.join(", "), entries: entries.unwrap_or_default() }
+    DependsFacts::Known {
+        source: read.join(", "),
+        entries: entries.unwrap_or_default(),
+    }
 }
 
 #[cfg(test)]
@@ -92,17 +121,30 @@ mod tests {
     fn v2_label_is_parsed() {
         let e = parse_depends_label("db:service_healthy:false,redis:service_started:true");
         assert_eq!(e.len(), 2);
-        assert_eq!((e[0].on.as_str(), e[0].condition.as_str()), ("db", "service_healthy"));
-        assert_eq!((e[1].on.as_str(), e[1].condition.as_str()), ("redis", "service_started"));
+        assert_eq!(
+            (e[0].on.as_str(), e[0].condition.as_str()),
+            ("db", "service_healthy")
+        );
+        assert_eq!(
+            (e[1].on.as_str(), e[1].condition.as_str()),
+            ("redis", "service_started")
+        );
         assert!(parse_depends_label("").is_empty());
     }
 
     #[test]
     fn yaml_short_and_long_forms() {
         let short = "services:\n  web:\n    depends_on: [db]\n";
-        assert_eq!(depends_from_yaml(short, "web").unwrap().unwrap()[0].condition, "service_started");
-        let long = "services:\n  web:\n    depends_on:\n      db:\n        condition: service_healthy\n";
-        assert_eq!(depends_from_yaml(long, "web").unwrap().unwrap()[0].condition, "service_healthy");
+        assert_eq!(
+            depends_from_yaml(short, "web").unwrap().unwrap()[0].condition,
+            "service_started"
+        );
+        let long =
+            "services:\n  web:\n    depends_on:\n      db:\n        condition: service_healthy\n";
+        assert_eq!(
+            depends_from_yaml(long, "web").unwrap().unwrap()[0].condition,
+            "service_healthy"
+        );
         assert_eq!(depends_from_yaml(long, "db").unwrap(), None);
         assert!(depends_from_yaml("services: [", "web").is_err());
     }
@@ -111,15 +153,23 @@ mod tests {
     fn v1_containers_fall_back_to_the_compose_file() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("docker-compose.yml");
-        std::fs::write(&f, "services:\n  web:\n    depends_on:\n      db:\n        condition: service_healthy\n").unwrap();
+        std::fs::write(
+            &f,
+            "services:\n  web:\n    depends_on:\n      db:\n        condition: service_healthy\n",
+        )
+        .unwrap();
         let mut c = ContainerFacts::default();
         c.labels.insert(LABEL_SERVICE.into(), "web".into());
-        c.labels.insert(LABEL_CONFIG_FILES.into(), f.display().to_string());
+        c.labels
+            .insert(LABEL_CONFIG_FILES.into(), f.display().to_string());
         match depends_on(&c) {
             DependsFacts::Known { entries, .. } => assert_eq!(entries[0].on, "db"),
             other => panic!("{other:?}"),
         }
-        c.labels.insert(LABEL_CONFIG_FILES.into(), "/nonexistent/compose.yaml".into());
+        c.labels.insert(
+            LABEL_CONFIG_FILES.into(),
+            "/nonexistent/compose.yaml".into(),
+        );
         assert!(matches!(depends_on(&c), DependsFacts::Unknown { .. }));
     }
 }

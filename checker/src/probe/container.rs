@@ -8,7 +8,15 @@ use super::{bounded, Timeouts};
 
 /// Inspect a container (by id or name) and keep the facts the checks use.
 pub async fn inspect(docker: &Docker, t: &Timeouts, id: &str) -> Result<ContainerFacts, String> {
-    let resp = bounded(t.api, &format!("inspecting container {id}"), docker.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>)).await?;
+    let resp = bounded(
+        t.api,
+        &format!("inspecting container {id}"),
+        docker.inspect_container(
+            id,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        ),
+    )
+    .await?;
     Ok(from_inspect(&resp))
 }
 
@@ -33,7 +41,10 @@ pub fn from_inspect(r: &ContainerInspectResponse) -> ContainerFacts {
         .networks
         .unwrap_or_default()
         .into_iter()
-        .map(|(name, ep)| NetworkFacts { name, ip: ep.ip_address.filter(|ip| !ip.is_empty()) })
+        .map(|(name, ep)| NetworkFacts {
+            name,
+            ip: ep.ip_address.filter(|ip| !ip.is_empty()),
+        })
         .collect();
     networks.sort_by(|a, b| a.name.cmp(&b.name));
     let mut ports: Vec<PortFacts> = ns
@@ -41,11 +52,14 @@ pub fn from_inspect(r: &ContainerInspectResponse) -> ContainerFacts {
         .unwrap_or_default()
         .into_iter()
         .flat_map(|(container_port, binds)| {
-            binds.unwrap_or_default().into_iter().map(move |b| PortFacts {
-                container_port: container_port.clone(),
-                host_ip: b.host_ip.unwrap_or_default(),
-                host_port: b.host_port.unwrap_or_default(),
-            })
+            binds
+                .unwrap_or_default()
+                .into_iter()
+                .map(move |b| PortFacts {
+                    container_port: container_port.clone(),
+                    host_ip: b.host_ip.unwrap_or_default(),
+                    host_port: b.host_port.unwrap_or_default(),
+                })
         })
         .collect();
     ports.sort_by(|a, b| (&a.container_port, &a.host_ip).cmp(&(&b.container_port, &b.host_ip)));
@@ -67,7 +81,12 @@ pub fn from_inspect(r: &ContainerInspectResponse) -> ContainerFacts {
     let config = r.config.clone().unwrap_or_default();
     ContainerFacts {
         id: r.id.clone().unwrap_or_default(),
-        name: r.name.clone().unwrap_or_default().trim_start_matches('/').to_string(),
+        name: r
+            .name
+            .clone()
+            .unwrap_or_default()
+            .trim_start_matches('/')
+            .to_string(),
         status: state.status.map(|s| s.to_string()).unwrap_or_default(),
         running: state.running.unwrap_or(false),
         restarting: state.restarting.unwrap_or(false),
@@ -94,11 +113,20 @@ mod tests {
         let mut ports = HashMap::new();
         ports.insert(
             "5000/tcp".to_string(),
-            Some(vec![PortBinding { host_ip: Some("0.0.0.0".into()), host_port: Some("8080".into()) }]),
+            Some(vec![PortBinding {
+                host_ip: Some("0.0.0.0".into()),
+                host_port: Some("8080".into()),
+            }]),
         );
         ports.insert("5432/tcp".to_string(), None);
         let mut nets = HashMap::new();
-        nets.insert("p_backend".to_string(), EndpointSettings { ip_address: Some("172.20.0.3".into()), ..Default::default() });
+        nets.insert(
+            "p_backend".to_string(),
+            EndpointSettings {
+                ip_address: Some("172.20.0.3".into()),
+                ..Default::default()
+            },
+        );
         let r = ContainerInspectResponse {
             id: Some("abc".into()),
             name: Some("/p-web-1".into()),
@@ -108,18 +136,29 @@ mod tests {
                 health: Some(Health {
                     status: Some(HealthStatusEnum::UNHEALTHY),
                     failing_streak: Some(3),
-                    log: Some(vec![HealthcheckResult { exit_code: Some(1), output: Some("no response".into()), ..Default::default() }]),
+                    log: Some(vec![HealthcheckResult {
+                        exit_code: Some(1),
+                        output: Some("no response".into()),
+                        ..Default::default()
+                    }]),
                 }),
                 ..Default::default()
             }),
-            network_settings: Some(NetworkSettings { ports: Some(ports), networks: Some(nets), ..Default::default() }),
+            network_settings: Some(NetworkSettings {
+                ports: Some(ports),
+                networks: Some(nets),
+                ..Default::default()
+            }),
             mounts: Some(vec![MountPoint {
                 typ: Some(MountPointTypeEnum::VOLUME),
                 name: Some("p_pgdata".into()),
                 destination: Some("/var/lib/postgresql/data".into()),
                 ..Default::default()
             }]),
-            config: Some(ContainerConfig { env: Some(vec!["A=1".into(), "DB_HOST=db".into()]), ..Default::default() }),
+            config: Some(ContainerConfig {
+                env: Some(vec!["A=1".into(), "DB_HOST=db".into()]),
+                ..Default::default()
+            }),
             ..Default::default()
         };
         let f = from_inspect(&r);
@@ -127,8 +166,22 @@ mod tests {
         assert_eq!(f.status, "running");
         assert!(f.running);
         let h = f.health.as_ref().unwrap();
-        assert_eq!((h.status.as_str(), h.failing_streak, h.last_output.as_deref()), ("unhealthy", 3, Some("no response")));
-        assert_eq!(f.ports, vec![PortFacts { container_port: "5000/tcp".into(), host_ip: "0.0.0.0".into(), host_port: "8080".into() }]);
+        assert_eq!(
+            (
+                h.status.as_str(),
+                h.failing_streak,
+                h.last_output.as_deref()
+            ),
+            ("unhealthy", 3, Some("no response"))
+        );
+        assert_eq!(
+            f.ports,
+            vec![PortFacts {
+                container_port: "5000/tcp".into(),
+                host_ip: "0.0.0.0".into(),
+                host_port: "8080".into()
+            }]
+        );
         assert_eq!(f.networks[0].ip.as_deref(), Some("172.20.0.3"));
         assert_eq!(f.mounts[0].kind, "volume");
         assert_eq!(f.env_var("DB_HOST"), Some("db"));
@@ -139,7 +192,10 @@ mod tests {
     fn no_healthcheck_means_no_health_facts() {
         let r = ContainerInspectResponse {
             state: Some(ContainerState {
-                health: Some(Health { status: Some(HealthStatusEnum::NONE), ..Default::default() }),
+                health: Some(Health {
+                    status: Some(HealthStatusEnum::NONE),
+                    ..Default::default()
+                }),
                 ..Default::default()
             }),
             ..Default::default()

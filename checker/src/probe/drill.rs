@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use bollard::models::{HealthStatusEnum, HostConfig, Mount, MountTypeEnum, VolumeCreateOptions};
-use bollard::query_parameters::{InspectContainerOptions, KillContainerOptions, ListContainersOptions, RemoveVolumeOptions};
+use bollard::query_parameters::{
+    InspectContainerOptions, KillContainerOptions, ListContainersOptions, RemoveVolumeOptions,
+};
 use bollard::Docker;
 
 use super::compose::{LABEL_CONFIG_FILES, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
@@ -33,29 +35,69 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
     // Fresh facts: an earlier drill may have replaced the containers seen at the start.
     let c = |unit: &str| {
         let unit = unit.to_string();
-        async move { find(env.docker, env.t, project, &unit).await.map_err(Observed::ProbeError) }
+        async move {
+            find(env.docker, env.t, project, &unit)
+                .await
+                .map_err(Observed::ProbeError)
+        }
     };
     let f = match kind {
-        ExtKind::Persistence { service, marker_table, query, .. } => match c(service).await {
+        ExtKind::Persistence {
+            service,
+            marker_table,
+            query,
+            ..
+        } => match c(service).await {
             Ok(c) => persistence(env, &c, service, marker_table, query.as_deref()).await,
             Err(o) => return o,
         },
-        ExtKind::RestoreDrill { service, path, query, .. } => match c(service).await {
+        ExtKind::RestoreDrill {
+            service,
+            path,
+            query,
+            ..
+        } => match c(service).await {
             Ok(c) => restore(env.docker, env.t, &c, path, query).await,
             Err(o) => return o,
         },
-        ExtKind::SelfHeal { service, action, chaos_file, within_secs } => {
-            let fresh = super::ext::replicas(env.docker, env.t, project, std::slice::from_ref(service), &HashMap::new()).await;
+        ExtKind::SelfHeal {
+            service,
+            action,
+            chaos_file,
+            within_secs,
+        } => {
+            let fresh = super::ext::replicas(
+                env.docker,
+                env.t,
+                project,
+                std::slice::from_ref(service),
+                &HashMap::new(),
+            )
+            .await;
             let all = fresh.get(service).cloned().unwrap_or_default();
-            self_heal(env.docker, env.t, service, &all, *action, chaos_file.as_deref(), Duration::from_secs(*within_secs)).await
+            self_heal(
+                env.docker,
+                env.t,
+                service,
+                &all,
+                *action,
+                chaos_file.as_deref(),
+                Duration::from_secs(*within_secs),
+            )
+            .await
         }
-        _ => return Observed::ProbeError(format!("internal error: {} is not a drill", kind.name())),
+        _ => {
+            return Observed::ProbeError(format!("internal error: {} is not a drill", kind.name()))
+        }
     };
     Observed::Ext(Box::new(f))
 }
 
 fn token() -> String {
-    let n = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let n = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
     format!("{:x}{:x}", n & 0xffff_ffff_ffff, std::process::id())
 }
 
@@ -63,51 +105,113 @@ fn token() -> String {
 async fn scalar(c: &ContainerFacts, sql: &str, limit: Duration) -> Result<String, String> {
     let r = postgres::query(c, sql, limit).await;
     match r.rows {
-        Ok(rows) => Ok(rows.first().and_then(|r| r.first()).cloned().flatten().unwrap_or_default()),
+        Ok(rows) => Ok(rows
+            .first()
+            .and_then(|r| r.first())
+            .cloned()
+            .flatten()
+            .unwrap_or_default()),
         Err(e) => Err(e),
     }
 }
 
 /// `docker compose` with the project's own files and folder, bounded by [`COMPOSE_LIMIT`].
-async fn compose(endpoint: &str, project: &str, wd: &str, files: &[String], args: &[&str]) -> Result<(), String> {
+async fn compose(
+    endpoint: &str,
+    project: &str,
+    wd: &str,
+    files: &[String],
+    args: &[&str],
+) -> Result<(), String> {
     let mut cmd = tokio::process::Command::new("docker");
-    cmd.arg("compose").args(["-p", project, "--project-directory", wd]);
+    cmd.arg("compose")
+        .args(["-p", project, "--project-directory", wd]);
     for f in files {
         cmd.args(["-f", f]);
     }
-    cmd.args(args).current_dir(wd).kill_on_drop(true).stdin(std::process::Stdio::null());
-    if endpoint.starts_with("unix://") || endpoint.starts_with("tcp://") || endpoint.starts_with("ssh://") {
+    cmd.args(args)
+        .current_dir(wd)
+        .kill_on_drop(true)
+        .stdin(std::process::Stdio::null());
+    if endpoint.starts_with("unix://")
+        || endpoint.starts_with("tcp://")
+        || endpoint.starts_with("ssh://")
+    {
         cmd.env("DOCKER_HOST", endpoint);
     }
     let shown = format!("docker compose -p {project} {}", args.join(" "));
     match tokio::time::timeout(COMPOSE_LIMIT, cmd.output()).await {
-        Err(_) => Err(format!("`{shown}` did not finish within {} s", COMPOSE_LIMIT.as_secs())),
-        Ok(Err(e)) => Err(format!("cannot run `{shown}` ({e}); this drill needs the docker CLI with the compose plugin")),
+        Err(_) => Err(format!(
+            "`{shown}` did not finish within {} s",
+            COMPOSE_LIMIT.as_secs()
+        )),
+        Ok(Err(e)) => Err(format!(
+            "cannot run `{shown}` ({e}); this drill needs the docker CLI with the compose plugin"
+        )),
         Ok(Ok(out)) if out.status.success() => Ok(()),
         Ok(Ok(out)) => {
             let err = String::from_utf8_lossy(&out.stderr);
-            let tail: Vec<&str> = err.trim().lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+            let tail: Vec<&str> = err
+                .trim()
+                .lines()
+                .rev()
+                .take(3)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
             Err(format!("`{shown}` failed: {}", tail.join(" | ")))
         }
     }
 }
 
 /// The running container of `service` in `project`, inspected.
-async fn find(docker: &Docker, t: &Timeouts, project: &str, service: &str) -> Result<ContainerFacts, String> {
+async fn find(
+    docker: &Docker,
+    t: &Timeouts,
+    project: &str,
+    service: &str,
+) -> Result<ContainerFacts, String> {
     let mut filters = HashMap::new();
-    filters.insert("label".to_string(), vec![format!("{LABEL_PROJECT}={project}"), format!("{LABEL_SERVICE}={service}")]);
+    filters.insert(
+        "label".to_string(),
+        vec![
+            format!("{LABEL_PROJECT}={project}"),
+            format!("{LABEL_SERVICE}={service}"),
+        ],
+    );
     filters.insert("status".to_string(), vec!["running".to_string()]);
-    let list = bounded(t.api, "listing containers", docker.list_containers(Some(ListContainersOptions { all: false, filters: Some(filters), ..Default::default() }))).await?;
+    let list = bounded(
+        t.api,
+        "listing containers",
+        docker.list_containers(Some(ListContainersOptions {
+            all: false,
+            filters: Some(filters),
+            ..Default::default()
+        })),
+    )
+    .await?;
     let c = list
         .iter()
-        .find(|c| !c.labels.as_ref().is_some_and(|l| l.get(LABEL_ONEOFF).is_some_and(|v| v.eq_ignore_ascii_case("true"))))
+        .find(|c| {
+            !c.labels.as_ref().is_some_and(|l| {
+                l.get(LABEL_ONEOFF)
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+            })
+        })
         .and_then(|c| c.id.clone())
         .ok_or_else(|| format!("no running container of {service}"))?;
     container::inspect(docker, t, &c).await
 }
 
 /// A query on a server that has just come up: retried for a few seconds.
-async fn settle_scalar(docker: &Docker, t: &Timeouts, project: &str, service: &str, sql: &str) -> Result<String, String> {
+async fn settle_scalar(
+    docker: &Docker,
+    t: &Timeouts,
+    project: &str,
+    service: &str,
+    sql: &str,
+) -> Result<String, String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let r = match find(docker, t, project, service).await {
@@ -124,7 +228,13 @@ async fn settle_scalar(docker: &Docker, t: &Timeouts, project: &str, service: &s
     }
 }
 
-async fn persistence(env: &Env<'_>, c: &ContainerFacts, service: &str, table: &str, query: Option<&str>) -> ExtFacts {
+async fn persistence(
+    env: &Env<'_>,
+    c: &ContainerFacts,
+    service: &str,
+    table: &str,
+    query: Option<&str>,
+) -> ExtFacts {
     let mut steps = Vec::new();
     let facts = |steps: Vec<Step>, a, b, q, error: Option<String>| ExtFacts::Persistence {
         steps,
@@ -134,9 +244,27 @@ async fn persistence(env: &Env<'_>, c: &ContainerFacts, service: &str, table: &s
         error,
     };
     let (Some(project), Ok(wd)) = (c.labels.get(LABEL_PROJECT).cloned(), working_dir(c)) else {
-        return facts(steps, None, None, None, Some(format!("{} has no compose project or working_dir label", c.name)));
+        return facts(
+            steps,
+            None,
+            None,
+            None,
+            Some(format!(
+                "{} has no compose project or working_dir label",
+                c.name
+            )),
+        );
     };
-    let files: Vec<String> = c.labels.get(LABEL_CONFIG_FILES).map(|f| f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()).unwrap_or_default();
+    let files: Vec<String> = c
+        .labels
+        .get(LABEL_CONFIG_FILES)
+        .map(|f| {
+            f.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
     if let Some(missing) = files.iter().find(|f| !std::path::Path::new(f).is_file()) {
         return facts(steps, None, None, None, Some(format!("the compose file {missing} is not readable here: run the drill on the machine that has the lab folder")));
     }
@@ -146,7 +274,10 @@ async fn persistence(env: &Env<'_>, c: &ContainerFacts, service: &str, table: &s
     if let Err(e) = scalar(c, &format!("CREATE TABLE IF NOT EXISTS {table}(v text); INSERT INTO {table} VALUES ('{mark}'); SELECT 1"), t.postgres).await {
         return facts(steps, None, None, None, Some(format!("writing the marker row failed: {e}")));
     }
-    steps.push(Step { what: format!("wrote the marker row into {table}"), secs: clock.elapsed().as_secs_f64() });
+    steps.push(Step {
+        what: format!("wrote the marker row into {table}"),
+        secs: clock.elapsed().as_secs_f64(),
+    });
 
     let cycle = |args: &'static [&'static str], what: &'static str| {
         let (project, wd, files) = (project.clone(), wd.clone(), files.clone());
@@ -154,19 +285,36 @@ async fn persistence(env: &Env<'_>, c: &ContainerFacts, service: &str, table: &s
             let clock = Instant::now();
             compose(env.endpoint, &project, &wd, &files, args).await?;
             compose(env.endpoint, &project, &wd, &files, &["up", "-d", "--wait"]).await?;
-            Ok::<_, String>(Step { what: what.to_string(), secs: clock.elapsed().as_secs_f64() })
+            Ok::<_, String>(Step {
+                what: what.to_string(),
+                secs: clock.elapsed().as_secs_f64(),
+            })
         }
     };
     match cycle(&["down"], "docker compose down, then up -d --wait").await {
         Ok(s) => steps.push(s),
         Err(e) => return facts(steps, None, None, None, Some(e)),
     }
-    let after_down = settle_scalar(docker, t, &project, service, &format!("SELECT count(*)::text FROM {table} WHERE v = '{mark}'")).await;
+    let after_down = settle_scalar(
+        docker,
+        t,
+        &project,
+        service,
+        &format!("SELECT count(*)::text FROM {table} WHERE v = '{mark}'"),
+    )
+    .await;
     match cycle(&["down", "-v"], "docker compose down -v, then up -d --wait").await {
         Ok(s) => steps.push(s),
         Err(e) => return facts(steps, Some(after_down), None, None, Some(e)),
     }
-    let gone = settle_scalar(docker, t, &project, service, &format!("SELECT (to_regclass('{table}') IS NULL)::text")).await;
+    let gone = settle_scalar(
+        docker,
+        t,
+        &project,
+        service,
+        &format!("SELECT (to_regclass('{table}') IS NULL)::text"),
+    )
+    .await;
     let q = match query {
         Some(q) => Some(settle_scalar(docker, t, &project, service, q).await),
         None => None,
@@ -174,27 +322,77 @@ async fn persistence(env: &Env<'_>, c: &ContainerFacts, service: &str, table: &s
     facts(steps, Some(after_down), Some(gone), q, None)
 }
 
-async fn restore(docker: &Docker, t: &Timeouts, c: &ContainerFacts, path: &str, query: &str) -> ExtFacts {
+async fn restore(
+    docker: &Docker,
+    t: &Timeouts,
+    c: &ContainerFacts,
+    path: &str,
+    query: &str,
+) -> ExtFacts {
     let mut steps = Vec::new();
     let wd = match working_dir(c) {
         Ok(w) => w,
-        Err(e) => return ExtFacts::Restore { file: None, steps, result: Err(e) },
+        Err(e) => {
+            return ExtFacts::Restore {
+                file: None,
+                steps,
+                result: Err(e),
+            }
+        }
     };
     let (dir, pattern) = glob_parts(&wd, path);
-    let image = match bounded(t.api, "inspecting the service's container", docker.inspect_container(&c.id, None::<InspectContainerOptions>)).await {
+    let image = match bounded(
+        t.api,
+        "inspecting the service's container",
+        docker.inspect_container(&c.id, None::<InspectContainerOptions>),
+    )
+    .await
+    {
         Ok(r) => r.config.and_then(|c| c.image).unwrap_or_default(),
-        Err(e) => return ExtFacts::Restore { file: None, steps, result: Err(e) },
+        Err(e) => {
+            return ExtFacts::Restore {
+                file: None,
+                steps,
+                result: Err(e),
+            }
+        }
     };
     let volume = format!("labcheck-restore-{}", token());
     let mut labels = HashMap::new();
     labels.insert("org.compose-lab.probe".to_string(), "true".to_string());
-    if let Err(e) = bounded(t.api, "creating the scratch volume", docker.create_volume(VolumeCreateOptions { name: Some(volume.clone()), labels: Some(labels), ..Default::default() })).await {
-        return ExtFacts::Restore { file: None, steps, result: Err(e) };
+    if let Err(e) = bounded(
+        t.api,
+        "creating the scratch volume",
+        docker.create_volume(VolumeCreateOptions {
+            name: Some(volume.clone()),
+            labels: Some(labels),
+            ..Default::default()
+        }),
+    )
+    .await
+    {
+        return ExtFacts::Restore {
+            file: None,
+            steps,
+            result: Err(e),
+        };
     }
     let mut file = None;
-    let result = restore_into(docker, t, c, &dir, &pattern, &image, &volume, query, &mut steps, &mut file).await;
-    let _ = bounded(t.api, "removing the scratch volume", docker.remove_volume(&volume, Some(RemoveVolumeOptions { force: true }))).await;
-    ExtFacts::Restore { file, steps, result }
+    let result = restore_into(
+        docker, t, c, &dir, &pattern, &image, &volume, query, &mut steps, &mut file,
+    )
+    .await;
+    let _ = bounded(
+        t.api,
+        "removing the scratch volume",
+        docker.remove_volume(&volume, Some(RemoveVolumeOptions { force: true })),
+    )
+    .await;
+    ExtFacts::Restore {
+        file,
+        steps,
+        result,
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -211,20 +409,57 @@ async fn restore_into(
     file: &mut Option<String>,
 ) -> Result<String, String> {
     let clock = Instant::now();
-    let vol = |target: &str| Mount { target: Some(target.into()), source: Some(volume.to_string()), typ: Some(MountTypeEnum::VOLUME), ..Default::default() };
+    let vol = |target: &str| Mount {
+        target: Some(target.into()),
+        source: Some(volume.to_string()),
+        typ: Some(MountTypeEnum::VOLUME),
+        ..Default::default()
+    };
     // 1. unpack the newest tarball in a helper
     let helper_img = helper_image(docker, t).await?;
-    let host = HostConfig { network_mode: Some("none".into()), mounts: Some(vec![bind_ro(dir), vol("/data")]), ..Default::default() };
-    let helper = Scratch::start(docker, t, helper_img, Some(vec!["sleep".into(), "120".into()]), vec![], host).await.map_err(|e| {
-        if e.contains("bind source path does not exist") { format!("the folder {dir} does not exist on the Docker host") } else { e }
+    let host = HostConfig {
+        network_mode: Some("none".into()),
+        mounts: Some(vec![bind_ro(dir), vol("/data")]),
+        ..Default::default()
+    };
+    let helper = Scratch::start(
+        docker,
+        t,
+        helper_img,
+        Some(vec!["sleep".into(), "120".into()]),
+        vec![],
+        host,
+    )
+    .await
+    .map_err(|e| {
+        if e.contains("bind source path does not exist") {
+            format!("the folder {dir} does not exist on the Docker host")
+        } else {
+            e
+        }
     })?;
     let unpacked = async {
-        let listed = exec(docker, t, &helper.id, &["sh", "-c", LIST_SCRIPT, "sh", pattern]).await?;
+        let listed = exec(
+            docker,
+            t,
+            &helper.id,
+            &["sh", "-c", LIST_SCRIPT, "sh", pattern],
+        )
+        .await?;
         let mut files: Vec<&str> = listed.stdout.lines().filter(|l| !l.is_empty()).collect();
         files.sort();
-        let newest = files.last().ok_or_else(|| format!("no file matches {pattern} in {dir}"))?.to_string();
+        let newest = files
+            .last()
+            .ok_or_else(|| format!("no file matches {pattern} in {dir}"))?
+            .to_string();
         *file = Some(newest.clone());
-        let out = exec(docker, t, &helper.id, &["tar", "-xzf", &format!("/b/{newest}"), "-C", "/data"]).await?;
+        let out = exec(
+            docker,
+            t,
+            &helper.id,
+            &["tar", "-xzf", &format!("/b/{newest}"), "-C", "/data"],
+        )
+        .await?;
         if out.exit_code != Some(0) {
             return Err(format!("tar -xzf {newest} failed: {}", out.diagnostic()));
         }
@@ -233,15 +468,35 @@ async fn restore_into(
     .await;
     helper.remove().await;
     let newest = unpacked?;
-    steps.push(Step { what: format!("unpacked {newest} into the scratch volume {volume}"), secs: clock.elapsed().as_secs_f64() });
+    steps.push(Step {
+        what: format!("unpacked {newest} into the scratch volume {volume}"),
+        secs: clock.elapsed().as_secs_f64(),
+    });
 
     // 2. a server from the service's own image on that volume: no network, no init scripts
     let clock = Instant::now();
-    let env: Vec<String> = c.env.iter().filter(|kv| kv.starts_with("POSTGRES_") || kv.starts_with("PG")).cloned().collect();
-    let host = HostConfig { network_mode: Some("none".into()), mounts: Some(vec![vol("/var/lib/postgresql/data")]), ..Default::default() };
+    let env: Vec<String> = c
+        .env
+        .iter()
+        .filter(|kv| kv.starts_with("POSTGRES_") || kv.starts_with("PG"))
+        .cloned()
+        .collect();
+    let host = HostConfig {
+        network_mode: Some("none".into()),
+        mounts: Some(vec![vol("/var/lib/postgresql/data")]),
+        ..Default::default()
+    };
     let server = Scratch::start(docker, t, image, None, env, host).await?;
-    let user = c.env_var("POSTGRES_USER").filter(|v| !v.is_empty()).unwrap_or("postgres").to_string();
-    let db = c.env_var("POSTGRES_DB").filter(|v| !v.is_empty()).unwrap_or(&user).to_string();
+    let user = c
+        .env_var("POSTGRES_USER")
+        .filter(|v| !v.is_empty())
+        .unwrap_or("postgres")
+        .to_string();
+    let db = c
+        .env_var("POSTGRES_DB")
+        .filter(|v| !v.is_empty())
+        .unwrap_or(&user)
+        .to_string();
     let answer = async {
         let deadline = Instant::now() + READY_LIMIT;
         loop {
@@ -272,17 +527,41 @@ async fn restore_into(
 }
 
 /// (running, health status, StartedAt) of a container; Err(404 text) when it is gone.
-async fn state(docker: &Docker, t: &Timeouts, id: &str) -> Result<(bool, String, String, String), String> {
-    let r = bounded(t.api, "inspecting the container", docker.inspect_container(id, None::<InspectContainerOptions>)).await?;
+async fn state(
+    docker: &Docker,
+    t: &Timeouts,
+    id: &str,
+) -> Result<(bool, String, String, String), String> {
+    let r = bounded(
+        t.api,
+        "inspecting the container",
+        docker.inspect_container(id, None::<InspectContainerOptions>),
+    )
+    .await?;
     let s = r.state.unwrap_or_default();
-    let health = s.health.and_then(|h| h.status).map(|h| if h == HealthStatusEnum::EMPTY { "none".to_string() } else { h.to_string() }).unwrap_or_else(|| "none".into());
+    let health = s
+        .health
+        .and_then(|h| h.status)
+        .map(|h| {
+            if h == HealthStatusEnum::EMPTY {
+                "none".to_string()
+            } else {
+                h.to_string()
+            }
+        })
+        .unwrap_or_else(|| "none".into());
     let status = s.status.map(|s| s.to_string()).unwrap_or_default();
     let shown = match (s.running.unwrap_or(false), s.exit_code) {
         (false, Some(code)) => format!("{status} ({code})"),
         (true, _) => format!("{status}, {health}"),
         _ => status.clone(),
     };
-    Ok((s.running.unwrap_or(false), health, s.started_at.unwrap_or_default(), shown))
+    Ok((
+        s.running.unwrap_or(false),
+        health,
+        s.started_at.unwrap_or_default(),
+        shown,
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -295,11 +574,25 @@ async fn self_heal(
     chaos_file: Option<&str>,
     within: Duration,
 ) -> ExtFacts {
-    let heal = |container: String, error: Option<String>| ExtFacts::Heal { container, down_after: None, healthy_after: None, last_state: String::new(), error };
-    let mut candidates: Vec<&ContainerFacts> = all.iter().filter(|c| c.running && c.health.as_ref().is_some_and(|h| h.status == "healthy")).collect();
+    let heal = |container: String, error: Option<String>| ExtFacts::Heal {
+        container,
+        down_after: None,
+        healthy_after: None,
+        last_state: String::new(),
+        error,
+    };
+    let mut candidates: Vec<&ContainerFacts> = all
+        .iter()
+        .filter(|c| c.running && c.health.as_ref().is_some_and(|h| h.status == "healthy"))
+        .collect();
     candidates.sort_by(|a, b| a.name.cmp(&b.name));
     let Some(victim) = candidates.first() else {
-        return heal(String::new(), Some(format!("no running, healthy container of {service} to try it on")));
+        return heal(
+            String::new(),
+            Some(format!(
+                "no running, healthy container of {service} to try it on"
+            )),
+        );
     };
     let started_before = match state(docker, t, &victim.id).await {
         Ok((_, _, started, _)) => started,
@@ -307,12 +600,27 @@ async fn self_heal(
     };
     let clock = Instant::now();
     let acted = match action {
-        HealAction::Kill => bounded(t.api, "killing the container", docker.kill_container(&victim.id, Some(KillContainerOptions { signal: "SIGKILL".into() }))).await,
+        HealAction::Kill => {
+            bounded(
+                t.api,
+                "killing the container",
+                docker.kill_container(
+                    &victim.id,
+                    Some(KillContainerOptions {
+                        signal: "SIGKILL".into(),
+                    }),
+                ),
+            )
+            .await
+        }
         HealAction::Unhealthy => {
             let file = chaos_file.unwrap_or("/tmp/labcheck-chaos");
             match exec(docker, t, &victim.id, &["touch", file]).await {
                 Ok(o) if o.exit_code == Some(0) => Ok(()),
-                Ok(o) => Err(format!("`touch {file}` in the container failed: {}", o.diagnostic())),
+                Ok(o) => Err(format!(
+                    "`touch {file}` in the container failed: {}",
+                    o.diagnostic()
+                )),
                 Err(e) => Err(e),
             }
         }
@@ -343,5 +651,11 @@ async fn self_heal(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    ExtFacts::Heal { container: victim.name.clone(), down_after, healthy_after, last_state, error: None }
+    ExtFacts::Heal {
+        container: victim.name.clone(),
+        down_after,
+        healthy_after,
+        last_state,
+        error: None,
+    }
 }

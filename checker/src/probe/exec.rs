@@ -38,7 +38,11 @@ impl ExecOutput {
 
     /// stderr, or stdout when stderr is empty, trimmed to its last lines.
     pub fn diagnostic(&self) -> String {
-        let text = if self.stderr.trim().is_empty() { &self.stdout } else { &self.stderr };
+        let text = if self.stderr.trim().is_empty() {
+            &self.stdout
+        } else {
+            &self.stderr
+        };
         let lines: Vec<&str> = text.trim().lines().collect();
         lines[lines.len().saturating_sub(3)..].join(" | ")
     }
@@ -46,7 +50,12 @@ impl ExecOutput {
 
 /// Run `cmd` in `container` and collect its output (capped at [`OUTPUT_CAP`]) and exit code.
 /// The whole exec, output included, is bounded by `t.exec`: a hung command is an error.
-pub async fn exec(docker: &Docker, t: &Timeouts, container: &str, cmd: &[&str]) -> Result<ExecOutput, String> {
+pub async fn exec(
+    docker: &Docker,
+    t: &Timeouts,
+    container: &str,
+    cmd: &[&str],
+) -> Result<ExecOutput, String> {
     let what = format!("exec `{}` in {}", cmd.join(" "), short(container));
     let run = async {
         let created = docker
@@ -63,7 +72,14 @@ pub async fn exec(docker: &Docker, t: &Timeouts, container: &str, cmd: &[&str]) 
             .map_err(|e| e.to_string())?;
         let mut out = ExecOutput::default();
         if let StartExecResults::Attached { mut output, .. } = docker
-            .start_exec(&created.id, Some(StartExecOptions { detach: false, tty: false, output_capacity: Some(OUTPUT_CAP) }))
+            .start_exec(
+                &created.id,
+                Some(StartExecOptions {
+                    detach: false,
+                    tty: false,
+                    output_capacity: Some(OUTPUT_CAP),
+                }),
+            )
             .await
             .map_err(|e| e.to_string())?
         {
@@ -72,7 +88,8 @@ pub async fn exec(docker: &Docker, t: &Timeouts, container: &str, cmd: &[&str]) 
                 let chunk = chunk.map_err(|e| e.to_string())?;
                 let (is_err, bytes) = match chunk {
                     bollard::container::LogOutput::StdErr { message } => (true, message),
-                    bollard::container::LogOutput::StdOut { message } | bollard::container::LogOutput::Console { message } => (false, message),
+                    bollard::container::LogOutput::StdOut { message }
+                    | bollard::container::LogOutput::Console { message } => (false, message),
                     bollard::container::LogOutput::StdIn { .. } => continue,
                 };
                 let room = OUTPUT_CAP.saturating_sub(total);
@@ -84,10 +101,17 @@ pub async fn exec(docker: &Docker, t: &Timeouts, container: &str, cmd: &[&str]) 
                 out.truncated |= take.len() < bytes.len();
                 total += take.len();
                 let s = String::from_utf8_lossy(take);
-                if is_err { out.stderr.push_str(&s) } else { out.stdout.push_str(&s) }
+                if is_err {
+                    out.stderr.push_str(&s)
+                } else {
+                    out.stdout.push_str(&s)
+                }
             }
         }
-        let inspect = docker.inspect_exec(&created.id).await.map_err(|e| e.to_string())?;
+        let inspect = docker
+            .inspect_exec(&created.id)
+            .await
+            .map_err(|e| e.to_string())?;
         out.exit_code = inspect.exit_code;
         Ok::<_, String>(out)
     };
@@ -95,13 +119,20 @@ pub async fn exec(docker: &Docker, t: &Timeouts, container: &str, cmd: &[&str]) 
 }
 
 fn short(id: &str) -> &str {
-    if id.len() == 64 { &id[..12] } else { id }
+    if id.len() == 64 {
+        &id[..12]
+    } else {
+        id
+    }
 }
 
 /// The first helper image present on the engine, or a message saying what to do.
 pub async fn helper_image(docker: &Docker, t: &Timeouts) -> Result<&'static str, String> {
     for image in HELPER_IMAGES {
-        if bounded(t.api, "inspecting image", docker.inspect_image(image)).await.is_ok() {
+        if bounded(t.api, "inspecting image", docker.inspect_image(image))
+            .await
+            .is_ok()
+        {
             return Ok(image);
         }
     }
@@ -114,7 +145,12 @@ pub async fn helper_image(docker: &Docker, t: &Timeouts) -> Result<&'static str,
 
 /// Run `cmd` in a short-lived helper container that shares `container`'s network namespace.
 /// The helper is auto-removed, and removed explicitly as well. Returns the output and image.
-pub async fn in_helper(docker: &Docker, t: &Timeouts, container: &str, cmd: &[&str]) -> Result<(ExecOutput, &'static str), String> {
+pub async fn in_helper(
+    docker: &Docker,
+    t: &Timeouts,
+    container: &str,
+    cmd: &[&str],
+) -> Result<(ExecOutput, &'static str), String> {
     let helper = Helper::start(docker, t, &format!("container:{container}")).await?;
     let out = helper.exec(cmd).await;
     helper.remove().await;
@@ -132,12 +168,29 @@ pub struct Helper<'a> {
 
 impl<'a> Helper<'a> {
     /// Start a helper whose `NetworkMode` is `network_mode` (`container:<id>`, or a network name).
-    pub async fn start(docker: &'a Docker, t: &'a Timeouts, network_mode: &str) -> Result<Helper<'a>, String> {
+    pub async fn start(
+        docker: &'a Docker,
+        t: &'a Timeouts,
+        network_mode: &str,
+    ) -> Result<Helper<'a>, String> {
         let image = helper_image(docker, t).await?;
         let (id, guard) = create_helper(docker, t, image, network_mode).await?;
-        let helper = Helper { docker, t, id, image, guard: tokio::sync::Mutex::new(guard) };
-        bounded(t.api, "starting the helper container", docker.start_container(&helper.id, None::<bollard::query_parameters::StartContainerOptions>))
-            .await?;
+        let helper = Helper {
+            docker,
+            t,
+            id,
+            image,
+            guard: tokio::sync::Mutex::new(guard),
+        };
+        bounded(
+            t.api,
+            "starting the helper container",
+            docker.start_container(
+                &helper.id,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            ),
+        )
+        .await?;
         Ok(helper)
     }
 
@@ -150,7 +203,12 @@ impl<'a> Helper<'a> {
     }
 }
 
-async fn create_helper(docker: &Docker, t: &Timeouts, image: &'static str, network_mode: &str) -> Result<(String, HelperGuard), String> {
+async fn create_helper(
+    docker: &Docker,
+    t: &Timeouts,
+    image: &'static str,
+    network_mode: &str,
+) -> Result<(String, HelperGuard), String> {
     let mut labels = HashMap::new();
     labels.insert(HELPER_LABEL.to_string(), "true".to_string());
     labels.insert("org.compose-lab.probe".to_string(), "true".to_string());
@@ -167,8 +225,17 @@ async fn create_helper(docker: &Docker, t: &Timeouts, image: &'static str, netwo
         }),
         ..Default::default()
     };
-    let created = bounded(t.api, "creating a helper container", docker.create_container(None::<CreateContainerOptions>, body)).await?;
-    let guard = HelperGuard { docker: docker.clone(), id: Some(created.id.clone()), limit: t.api };
+    let created = bounded(
+        t.api,
+        "creating a helper container",
+        docker.create_container(None::<CreateContainerOptions>, body),
+    )
+    .await?;
+    let guard = HelperGuard {
+        docker: docker.clone(),
+        id: Some(created.id.clone()),
+        limit: t.api,
+    };
     Ok((created.id, guard))
 }
 
@@ -188,8 +255,19 @@ impl HelperGuard {
 }
 
 async fn remove(docker: &Docker, id: &str, limit: std::time::Duration) -> Result<(), String> {
-    bounded(limit, "removing the helper container", docker.remove_container(id, Some(RemoveContainerOptions { force: true, v: true, link: false })))
-        .await
+    bounded(
+        limit,
+        "removing the helper container",
+        docker.remove_container(
+            id,
+            Some(RemoveContainerOptions {
+                force: true,
+                v: true,
+                link: false,
+            }),
+        ),
+    )
+    .await
 }
 
 impl Drop for HelperGuard {

@@ -5,11 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
-use bollard::query_parameters::{CreateContainerOptions, InspectContainerOptions, ListContainersOptions, RemoveContainerOptions};
+use bollard::query_parameters::{
+    CreateContainerOptions, InspectContainerOptions, ListContainersOptions, RemoveContainerOptions,
+};
 use bollard::Docker;
 
 use super::compose::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, LABEL_WORKING_DIR};
-use super::exec::{exec, helper_image, Helper, ExecOutput, HELPER_LABEL};
+use super::exec::{exec, helper_image, ExecOutput, Helper, HELPER_LABEL};
 use super::ext_facts::{ExtFacts, MountDetail};
 use super::facts::{Attempt, ContainerFacts, Observed};
 use super::{bounded, container, http, net, Timeouts};
@@ -44,7 +46,10 @@ impl Env<'_> {
         if c.running {
             Ok(c)
         } else {
-            Err(Observed::ProbeError(format!("{unit} is not running ({}), so nothing can run inside it", c.status)))
+            Err(Observed::ProbeError(format!(
+                "{unit} is not running ({}), so nothing can run inside it",
+                c.status
+            )))
         }
     }
 }
@@ -63,23 +68,42 @@ pub async fn replicas(
     facts: &HashMap<String, Result<ContainerFacts, String>>,
 ) -> HashMap<String, Vec<ContainerFacts>> {
     let mut filters = HashMap::new();
-    filters.insert("label".to_string(), vec![format!("{LABEL_PROJECT}={project}")]);
+    filters.insert(
+        "label".to_string(),
+        vec![format!("{LABEL_PROJECT}={project}")],
+    );
     let list = bounded(
         t.api,
         "listing the project's containers",
-        docker.list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() })),
+        docker.list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        })),
     )
     .await
     .unwrap_or_default();
     let mut ids: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
     for c in &list {
-        let Some(labels) = c.labels.as_ref() else { continue };
-        if labels.get(LABEL_ONEOFF).is_some_and(|v| v.eq_ignore_ascii_case("true")) {
+        let Some(labels) = c.labels.as_ref() else {
+            continue;
+        };
+        if labels
+            .get(LABEL_ONEOFF)
+            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+        {
             continue;
         }
-        let (Some(svc), Some(id)) = (labels.get(LABEL_SERVICE), c.id.clone()) else { continue };
+        let (Some(svc), Some(id)) = (labels.get(LABEL_SERVICE), c.id.clone()) else {
+            continue;
+        };
         if services.contains(svc) {
-            let name = c.names.as_ref().and_then(|n| n.first()).map(|n| n.trim_start_matches('/').to_string()).unwrap_or_default();
+            let name = c
+                .names
+                .as_ref()
+                .and_then(|n| n.first())
+                .map(|n| n.trim_start_matches('/').to_string())
+                .unwrap_or_default();
             ids.entry(svc.clone()).or_default().push((name, id));
         }
     }
@@ -94,11 +118,18 @@ pub async fn replicas(
             _ => to_inspect.push((svc, cs)),
         }
     }
-    let inspected = futures_util::future::join_all(to_inspect.into_iter().map(|(svc, cs)| async move {
-        let all = futures_util::future::join_all(cs.iter().map(|(_, id)| container::inspect(docker, t, id))).await;
-        (svc, all.into_iter().filter_map(Result::ok).collect::<Vec<_>>())
-    }))
-    .await;
+    let inspected =
+        futures_util::future::join_all(to_inspect.into_iter().map(|(svc, cs)| async move {
+            let all = futures_util::future::join_all(
+                cs.iter().map(|(_, id)| container::inspect(docker, t, id)),
+            )
+            .await;
+            (
+                svc,
+                all.into_iter().filter_map(Result::ok).collect::<Vec<_>>(),
+            )
+        }))
+        .await;
     out.extend(inspected);
     out
 }
@@ -107,13 +138,18 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
     let (docker, t) = (env.docker, env.t);
     match kind {
         ExtKind::Replicas { service, .. } => match env.replicas.get(service) {
-            Some(cs) if !cs.is_empty() => ext(ExtFacts::Replicas { service: service.clone(), containers: cs.clone() }),
+            Some(cs) if !cs.is_empty() => ext(ExtFacts::Replicas {
+                service: service.clone(),
+                containers: cs.clone(),
+            }),
             _ => Observed::Missing(service.clone()),
         },
-        ExtKind::NoSharedNetwork { service, peer } => match (env.container(service), env.container(peer)) {
-            (Ok(a), Ok(b)) => Observed::Pair(Box::new(a.clone()), Box::new(b.clone())),
-            (Err(o), _) | (_, Err(o)) => o,
-        },
+        ExtKind::NoSharedNetwork { service, peer } => {
+            match (env.container(service), env.container(peer)) {
+                (Ok(a), Ok(b)) => Observed::Pair(Box::new(a.clone()), Box::new(b.clone())),
+                (Err(o), _) | (_, Err(o)) => o,
+            }
+        }
         ExtKind::EnvAbsent { service, .. } => match env.container(service) {
             Ok(c) => Observed::Container(Box::new(c.clone())),
             Err(o) => o,
@@ -122,7 +158,12 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             Ok(c) => ext(compose_volume(docker, t, env.project.unwrap_or_default(), c, path).await),
             Err(o) => o,
         },
-        ExtKind::FileOwner { service, path, user, .. } => match env.running(service) {
+        ExtKind::FileOwner {
+            service,
+            path,
+            user,
+            ..
+        } => match env.running(service) {
             Ok(c) => ext(file_owner(docker, t, &c.id, path, user).await),
             Err(o) => o,
         },
@@ -133,7 +174,12 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             },
             Err(o) => o,
         },
-        ExtKind::TcpBlocked { from, host, port, timeout_secs } => {
+        ExtKind::TcpBlocked {
+            from,
+            host,
+            port,
+            timeout_secs,
+        } => {
             let c = match env.running(from) {
                 Ok(c) => c,
                 Err(o) => return o,
@@ -148,13 +194,15 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
                 Err(e) => Observed::ProbeError(e),
             }
         }
-        ExtKind::SecretFile { service, .. } | ExtKind::BindMount { service, .. } => match env.container(service) {
-            Ok(c) => match mounts(docker, t, &c.id).await {
-                Ok(m) => ext(ExtFacts::Mounts(m)),
-                Err(e) => Observed::ProbeError(e),
-            },
-            Err(o) => o,
-        },
+        ExtKind::SecretFile { service, .. } | ExtKind::BindMount { service, .. } => {
+            match env.container(service) {
+                Ok(c) => match mounts(docker, t, &c.id).await {
+                    Ok(m) => ext(ExtFacts::Mounts(m)),
+                    Err(e) => Observed::ProbeError(e),
+                },
+                Err(o) => o,
+            }
+        }
         ExtKind::HttpBodyExcludes { url, .. } => {
             let url = http::effective_url(url, env.http_host);
             Observed::Http(http::get(env.http, &url).await)
@@ -163,9 +211,23 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             let url = http::effective_url(url, env.http_host);
             ext(http_cached(env.http, &url, header).await)
         }
-        ExtKind::HttpDistinct { url, field, requests, min_distinct, within_secs } => {
+        ExtKind::HttpDistinct {
+            url,
+            field,
+            requests,
+            min_distinct,
+            within_secs,
+        } => {
             let url = http::effective_url(url, env.http_host);
-            ext(http_distinct(t.http, &url, field, *requests, *min_distinct, Duration::from_secs(*within_secs)).await)
+            ext(http_distinct(
+                t.http,
+                &url,
+                field,
+                *requests,
+                *min_distinct,
+                Duration::from_secs(*within_secs),
+            )
+            .await)
         }
         ExtKind::RedisKey { service, key } => match env.running(service) {
             Ok(c) => match redis_key(docker, t, &c.id, key).await {
@@ -174,7 +236,9 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             },
             Err(o) => o,
         },
-        ExtKind::Persistence { .. } | ExtKind::RestoreDrill { .. } | ExtKind::SelfHeal { .. } => super::drill::observe(env, kind).await,
+        ExtKind::Persistence { .. } | ExtKind::RestoreDrill { .. } | ExtKind::SelfHeal { .. } => {
+            super::drill::observe(env, kind).await
+        }
     }
 }
 
@@ -184,28 +248,55 @@ pub fn working_dir(c: &ContainerFacts) -> Result<String, String> {
         .get(LABEL_WORKING_DIR)
         .filter(|w| !w.is_empty())
         .cloned()
-        .ok_or_else(|| format!("{} has no {LABEL_WORKING_DIR} label, so the compose folder is unknown", c.name))
+        .ok_or_else(|| {
+            format!(
+                "{} has no {LABEL_WORKING_DIR} label, so the compose folder is unknown",
+                c.name
+            )
+        })
 }
 
 fn norm(p: &str) -> &str {
     let t = p.trim_end_matches('/');
-    if t.is_empty() { "/" } else { t }
+    if t.is_empty() {
+        "/"
+    } else {
+        t
+    }
 }
 
-async fn compose_volume(docker: &Docker, t: &Timeouts, project: &str, c: &ContainerFacts, path: &str) -> ExtFacts {
-    let mount = c.mounts.iter().find(|m| norm(&m.destination) == norm(path)).cloned();
+async fn compose_volume(
+    docker: &Docker,
+    t: &Timeouts,
+    project: &str,
+    c: &ContainerFacts,
+    path: &str,
+) -> ExtFacts {
+    let mount = c
+        .mounts
+        .iter()
+        .find(|m| norm(&m.destination) == norm(path))
+        .cloned();
     let labels = match &mount {
         Some(m) if m.kind == "volume" => match &m.name {
             Some(name) => Some(
-                bounded(t.api, &format!("inspecting volume {name}"), docker.inspect_volume(name))
-                    .await
-                    .map(|v| v.labels.into_iter().collect()),
+                bounded(
+                    t.api,
+                    &format!("inspecting volume {name}"),
+                    docker.inspect_volume(name),
+                )
+                .await
+                .map(|v| v.labels.into_iter().collect()),
             ),
             None => None,
         },
         _ => None,
     };
-    ExtFacts::Volume { project: project.to_string(), mount, labels }
+    ExtFacts::Volume {
+        project: project.to_string(),
+        mount,
+        labels,
+    }
 }
 
 /// `stat -c '%u %a'` output: uid and octal mode.
@@ -213,17 +304,28 @@ pub fn parse_stat(out: &str) -> Option<(u32, String)> {
     let mut it = out.split_whitespace();
     let uid = it.next()?.parse().ok()?;
     let mode = it.next()?;
-    mode.chars().all(|c| c.is_ascii_digit()).then(|| (uid, mode.to_string()))
+    mode.chars()
+        .all(|c| c.is_ascii_digit())
+        .then(|| (uid, mode.to_string()))
 }
 
 fn exec_err(out: &ExecOutput, what: &str) -> String {
     let d = out.diagnostic();
-    format!("{what} exited {}{}", out.exit_code.unwrap_or(-1), if d.is_empty() { String::new() } else { format!(": {d}") })
+    format!(
+        "{what} exited {}{}",
+        out.exit_code.unwrap_or(-1),
+        if d.is_empty() {
+            String::new()
+        } else {
+            format!(": {d}")
+        }
+    )
 }
 
 async fn file_owner(docker: &Docker, t: &Timeouts, id: &str, path: &str, user: &str) -> ExtFacts {
     let (stat_cmd, id_cmd) = (["stat", "-c", "%u %a", path], ["id", "-u", user]);
-    let (stat, uid) = futures_util::join!(exec(docker, t, id, &stat_cmd), exec(docker, t, id, &id_cmd));
+    let (stat, uid) =
+        futures_util::join!(exec(docker, t, id, &stat_cmd), exec(docker, t, id, &id_cmd));
     let stat = stat.and_then(|o| match parse_stat(&o.stdout) {
         Some(s) if o.exit_code == Some(0) => Ok(s),
         _ => Err(exec_err(&o, &format!("stat {path}"))),
@@ -246,7 +348,14 @@ pub(crate) struct Scratch {
 
 impl Scratch {
     /// Create and start a container from `image` running `cmd`, labelled as labcheck's.
-    pub(crate) async fn start(docker: &Docker, t: &Timeouts, image: &str, cmd: Option<Vec<String>>, env: Vec<String>, host: HostConfig) -> Result<Scratch, String> {
+    pub(crate) async fn start(
+        docker: &Docker,
+        t: &Timeouts,
+        image: &str,
+        cmd: Option<Vec<String>>,
+        env: Vec<String>,
+        host: HostConfig,
+    ) -> Result<Scratch, String> {
         let mut labels = HashMap::new();
         labels.insert(HELPER_LABEL.to_string(), "true".to_string());
         labels.insert("org.compose-lab.probe".to_string(), "true".to_string());
@@ -258,15 +367,45 @@ impl Scratch {
             host_config: Some(host),
             ..Default::default()
         };
-        let created = bounded(t.api, "creating a helper container", docker.create_container(None::<CreateContainerOptions>, body)).await?;
-        let s = Scratch { docker: docker.clone(), id: created.id, limit: t.api, removed: false };
-        bounded(t.api, "starting a helper container", docker.start_container(&s.id, None::<bollard::query_parameters::StartContainerOptions>)).await?;
+        let created = bounded(
+            t.api,
+            "creating a helper container",
+            docker.create_container(None::<CreateContainerOptions>, body),
+        )
+        .await?;
+        let s = Scratch {
+            docker: docker.clone(),
+            id: created.id,
+            limit: t.api,
+            removed: false,
+        };
+        bounded(
+            t.api,
+            "starting a helper container",
+            docker.start_container(
+                &s.id,
+                None::<bollard::query_parameters::StartContainerOptions>,
+            ),
+        )
+        .await?;
         Ok(s)
     }
 
     pub(crate) async fn remove(mut self) {
         self.removed = true;
-        let _ = bounded(self.limit, "removing a helper container", self.docker.remove_container(&self.id, Some(RemoveContainerOptions { force: true, v: true, link: false }))).await;
+        let _ = bounded(
+            self.limit,
+            "removing a helper container",
+            self.docker.remove_container(
+                &self.id,
+                Some(RemoveContainerOptions {
+                    force: true,
+                    v: true,
+                    link: false,
+                }),
+            ),
+        )
+        .await;
     }
 }
 
@@ -278,7 +417,19 @@ impl Drop for Scratch {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let (docker, id, limit) = (self.docker.clone(), self.id.clone(), self.limit);
             handle.spawn(async move {
-                let _ = bounded(limit, "removing a helper container", docker.remove_container(&id, Some(RemoveContainerOptions { force: true, v: true, link: false }))).await;
+                let _ = bounded(
+                    limit,
+                    "removing a helper container",
+                    docker.remove_container(
+                        &id,
+                        Some(RemoveContainerOptions {
+                            force: true,
+                            v: true,
+                            link: false,
+                        }),
+                    ),
+                )
+                .await;
             });
         }
     }
@@ -287,42 +438,87 @@ impl Drop for Scratch {
 /// A read-only bind mount of `dir` (on the Docker host) at `/b`. `Mounts`, not `Binds`: a
 /// missing folder is an error instead of being created.
 pub(crate) fn bind_ro(dir: &str) -> Mount {
-    Mount { target: Some("/b".into()), source: Some(dir.to_string()), typ: Some(MountTypeEnum::BIND), read_only: Some(true), ..Default::default() }
+    Mount {
+        target: Some("/b".into()),
+        source: Some(dir.to_string()),
+        typ: Some(MountTypeEnum::BIND),
+        read_only: Some(true),
+        ..Default::default()
+    }
 }
 
 /// Split `backups/pgdata-*.tar.gz` into the folder under `working_dir` and the file pattern.
 pub fn glob_parts(working_dir: &str, path: &str) -> (String, String) {
     let (dir, pattern) = path.rsplit_once('/').unwrap_or(("", path));
     let base = working_dir.trim_end_matches('/');
-    let dir = if dir.is_empty() { base.to_string() } else { format!("{base}/{dir}") };
+    let dir = if dir.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}/{dir}")
+    };
     (dir, pattern.to_string())
 }
 
 /// Lists `/b/<pattern>` (a shell glob) in a helper: one file name a line.
-pub(crate) const LIST_SCRIPT: &str = r#"for f in /b/$1; do [ -f "$f" ] && echo "${f#/b/}"; done; exit 0"#;
+pub(crate) const LIST_SCRIPT: &str =
+    r#"for f in /b/$1; do [ -f "$f" ] && echo "${f#/b/}"; done; exit 0"#;
 
 async fn tarball(docker: &Docker, t: &Timeouts, wd: &str, path: &str) -> ExtFacts {
     let (dir, pattern) = glob_parts(wd, path);
     let run = async {
         let image = helper_image(docker, t).await?;
-        let host = HostConfig { network_mode: Some("none".into()), mounts: Some(vec![bind_ro(&dir)]), auto_remove: Some(true), ..Default::default() };
-        let helper = Scratch::start(docker, t, image, Some(vec!["sleep".into(), "60".into()]), vec![], host).await?;
-        let listed = exec(docker, t, &helper.id, &["sh", "-c", LIST_SCRIPT, "sh", &pattern]).await;
+        let host = HostConfig {
+            network_mode: Some("none".into()),
+            mounts: Some(vec![bind_ro(&dir)]),
+            auto_remove: Some(true),
+            ..Default::default()
+        };
+        let helper = Scratch::start(
+            docker,
+            t,
+            image,
+            Some(vec!["sleep".into(), "60".into()]),
+            vec![],
+            host,
+        )
+        .await?;
+        let listed = exec(
+            docker,
+            t,
+            &helper.id,
+            &["sh", "-c", LIST_SCRIPT, "sh", &pattern],
+        )
+        .await;
         let files = listed.map(|o| {
-            let mut v: Vec<String> = o.stdout.lines().map(str::to_string).filter(|l| !l.is_empty()).collect();
+            let mut v: Vec<String> = o
+                .stdout
+                .lines()
+                .map(str::to_string)
+                .filter(|l| !l.is_empty())
+                .collect();
             v.sort();
             v
         });
         let entries = match &files {
             Ok(v) if !v.is_empty() => {
                 let newest = format!("/b/{}", v[v.len() - 1]);
-                Some(exec(docker, t, &helper.id, &["tar", "-tzf", &newest]).await.and_then(|o| {
-                    if o.exit_code == Some(0) {
-                        Ok(o.stdout.lines().map(|l| l.trim_start_matches("./").trim_end_matches('/').to_string()).filter(|l| !l.is_empty()).collect())
-                    } else {
-                        Err(exec_err(&o, "tar -tzf"))
-                    }
-                }))
+                Some(
+                    exec(docker, t, &helper.id, &["tar", "-tzf", &newest])
+                        .await
+                        .and_then(|o| {
+                            if o.exit_code == Some(0) {
+                                Ok(o.stdout
+                                    .lines()
+                                    .map(|l| {
+                                        l.trim_start_matches("./").trim_end_matches('/').to_string()
+                                    })
+                                    .filter(|l| !l.is_empty())
+                                    .collect())
+                            } else {
+                                Err(exec_err(&o, "tar -tzf"))
+                            }
+                        }),
+                )
             }
             _ => None,
         };
@@ -330,19 +526,44 @@ async fn tarball(docker: &Docker, t: &Timeouts, wd: &str, path: &str) -> ExtFact
         Ok::<_, String>((files, entries))
     };
     match run.await {
-        Ok((files, entries)) => ExtFacts::Tarball { dir, files, entries },
+        Ok((files, entries)) => ExtFacts::Tarball {
+            dir,
+            files,
+            entries,
+        },
         Err(e) if e.contains("bind source path does not exist") || e.contains("no such file") => {
-            ExtFacts::Tarball { dir: dir.clone(), files: Err(format!("the folder {dir} does not exist on the Docker host")), entries: None }
+            ExtFacts::Tarball {
+                dir: dir.clone(),
+                files: Err(format!(
+                    "the folder {dir} does not exist on the Docker host"
+                )),
+                entries: None,
+            }
         }
-        Err(e) => ExtFacts::Tarball { dir, files: Err(e), entries: None },
+        Err(e) => ExtFacts::Tarball {
+            dir,
+            files: Err(e),
+            entries: None,
+        },
     }
 }
 
 #[allow(clippy::too_many_arguments)]
-async fn tcp_blocked(docker: &Docker, t: &Timeouts, id: &str, host: &str, addresses: &[String], port: u16, secs: u64) -> Result<ExtFacts, String> {
+async fn tcp_blocked(
+    docker: &Docker,
+    t: &Timeouts,
+    id: &str,
+    host: &str,
+    addresses: &[String],
+    port: u16,
+    secs: u64,
+) -> Result<ExtFacts, String> {
     let helper = Helper::start(docker, t, &format!("container:{id}")).await?;
     let looked = helper.exec(&["nslookup", host]).await;
-    let resolved = looked.as_ref().map(|o| net::parse_nslookup(&o.stdout)).unwrap_or_default();
+    let resolved = looked
+        .as_ref()
+        .map(|o| net::parse_nslookup(&o.stdout))
+        .unwrap_or_default();
     let mut targets: Vec<String> = resolved.clone();
     for a in addresses {
         if !targets.contains(a) {
@@ -354,9 +575,20 @@ async fn tcp_blocked(docker: &Docker, t: &Timeouts, id: &str, host: &str, addres
         let (helper, port_s, secs_s) = (&helper, &port_s, &secs_s);
         async move {
             let target = format!("{ip}:{port_s}");
-            match helper.exec(&["nc", "-w", secs_s, ip, port_s, "-e", "true"]).await {
-                Ok(o) => Attempt { target, reached: o.exit_code == Some(0), detail: o.diagnostic() },
-                Err(e) => Attempt { target, reached: false, detail: e },
+            match helper
+                .exec(&["nc", "-w", secs_s, ip, port_s, "-e", "true"])
+                .await
+            {
+                Ok(o) => Attempt {
+                    target,
+                    reached: o.exit_code == Some(0),
+                    detail: o.diagnostic(),
+                },
+                Err(e) => Attempt {
+                    target,
+                    reached: false,
+                    detail: e,
+                },
             }
         }
     });
@@ -365,11 +597,20 @@ async fn tcp_blocked(docker: &Docker, t: &Timeouts, id: &str, host: &str, addres
     if let Err(e) = looked {
         return Err(format!("looking up {host}: {e}"));
     }
-    Ok(ExtFacts::Blocked { resolved, attempts, image: helper.image.to_string() })
+    Ok(ExtFacts::Blocked {
+        resolved,
+        attempts,
+        image: helper.image.to_string(),
+    })
 }
 
 async fn mounts(docker: &Docker, t: &Timeouts, id: &str) -> Result<Vec<MountDetail>, String> {
-    let r = bounded(t.api, "inspecting the container's mounts", docker.inspect_container(id, None::<InspectContainerOptions>)).await?;
+    let r = bounded(
+        t.api,
+        "inspecting the container's mounts",
+        docker.inspect_container(id, None::<InspectContainerOptions>),
+    )
+    .await?;
     Ok(r.mounts
         .unwrap_or_default()
         .into_iter()
@@ -388,7 +629,10 @@ async fn http_cached(client: &reqwest::Client, url: &str, header: &str) -> ExtFa
         let r = match client.get(url).send().await {
             Ok(resp) => {
                 let status = resp.status().as_u16();
-                let value = resp.headers().get(header).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
+                let value = resp
+                    .headers()
+                    .get(header)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
                 // read the body so the connection is reused for the second request
                 let _ = resp.bytes().await;
                 Ok((status, value))
@@ -414,7 +658,14 @@ pub fn json_field(body: &str, field: &str) -> Option<String> {
     }
 }
 
-async fn http_distinct(limit: Duration, url: &str, field: &str, requests: u32, min_distinct: u32, within: Duration) -> ExtFacts {
+async fn http_distinct(
+    limit: Duration,
+    url: &str,
+    field: &str,
+    requests: u32,
+    min_distinct: u32,
+    within: Duration,
+) -> ExtFacts {
     // a new connection per request, as independent clients would make
     let client = reqwest::Client::builder()
         .no_proxy()
@@ -438,7 +689,10 @@ async fn http_distinct(limit: Duration, url: &str, field: &str, requests: u32, m
                     let body = resp.text().await.unwrap_or_default();
                     match json_field(&body, field) {
                         Some(v) => *batch.entry(v).or_default() += 1,
-                        None => failures.push(format!("200 without a `{field}` field: {}", crate::check::excerpt(&body, 80))),
+                        None => failures.push(format!(
+                            "200 without a `{field}` field: {}",
+                            crate::check::excerpt(&body, 80)
+                        )),
                     }
                 }
                 Ok(resp) => failures.push(format!("status {}", resp.status().as_u16())),
@@ -454,7 +708,13 @@ async fn http_distinct(limit: Duration, url: &str, field: &str, requests: u32, m
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     failures.truncate(5);
-    ExtFacts::Distinct { counts, requests: sent, batches, failures, secs: started.elapsed().as_secs_f64() }
+    ExtFacts::Distinct {
+        counts,
+        requests: sent,
+        batches,
+        failures,
+        secs: started.elapsed().as_secs_f64(),
+    }
 }
 
 /// `redis-cli` integer replies ("1", "(integer) 1").
@@ -481,17 +741,32 @@ async fn redis_key(docker: &Docker, t: &Timeouts, id: &str, key: &str) -> Result
             Some(n) if out.exit_code == Some(0) => Ok(n),
             _ => Err(exec_err(&out, "redis-cli EXISTS")),
         };
-        let ttl = exec(docker, t, id, &["redis-cli", "TTL", key]).await.ok().and_then(|o| parse_redis_int(&o.stdout));
-        return Ok(ExtFacts::Redis { exists, ttl, via: "exec `redis-cli` in the container".into() });
+        let ttl = exec(docker, t, id, &["redis-cli", "TTL", key])
+            .await
+            .ok()
+            .and_then(|o| parse_redis_int(&o.stdout));
+        return Ok(ExtFacts::Redis {
+            exists,
+            ttl,
+            via: "exec `redis-cli` in the container".into(),
+        });
     }
     let helper = Helper::start(docker, t, &format!("container:{id}")).await?;
     let script = r#"printf '%s' "$1" | nc -w 2 127.0.0.1 6379"#;
-    let ex = helper.exec(&["sh", "-c", script, "sh", &resp(&["EXISTS", key])]).await;
-    let ttl = helper.exec(&["sh", "-c", script, "sh", &resp(&["TTL", key])]).await;
+    let ex = helper
+        .exec(&["sh", "-c", script, "sh", &resp(&["EXISTS", key])])
+        .await;
+    let ttl = helper
+        .exec(&["sh", "-c", script, "sh", &resp(&["TTL", key])])
+        .await;
     helper.remove().await;
     let ex = ex?;
     let exists = parse_redis_int(&ex.stdout).ok_or_else(|| exec_err(&ex, "EXISTS over nc"));
-    Ok(ExtFacts::Redis { exists, ttl: ttl.ok().and_then(|o| parse_redis_int(&o.stdout)), via: format!("RESP over nc from a helper container ({})", helper.image) })
+    Ok(ExtFacts::Redis {
+        exists,
+        ttl: ttl.ok().and_then(|o| parse_redis_int(&o.stdout)),
+        via: format!("RESP over nc from a helper container ({})", helper.image),
+    })
 }
 
 #[cfg(test)]
@@ -506,7 +781,10 @@ mod tests {
 
     #[test]
     fn globs_are_split_under_the_working_dir() {
-        assert_eq!(glob_parts("/w/lab/", "backups/pgdata-*.tar.gz"), ("/w/lab/backups".into(), "pgdata-*.tar.gz".into()));
+        assert_eq!(
+            glob_parts("/w/lab/", "backups/pgdata-*.tar.gz"),
+            ("/w/lab/backups".into(), "pgdata-*.tar.gz".into())
+        );
         assert_eq!(glob_parts("/w", "x.tgz"), ("/w".into(), "x.tgz".into()));
     }
 
@@ -516,13 +794,22 @@ mod tests {
         assert_eq!(parse_redis_int("(integer) -2"), Some(-2));
         assert_eq!(parse_redis_int(":0\r\n"), Some(0));
         assert_eq!(parse_redis_int("ERR"), None);
-        assert_eq!(resp(&["EXISTS", "tasks:all"]), "*2\r\n$6\r\nEXISTS\r\n$9\r\ntasks:all\r\n");
+        assert_eq!(
+            resp(&["EXISTS", "tasks:all"]),
+            "*2\r\n$6\r\nEXISTS\r\n$9\r\ntasks:all\r\n"
+        );
     }
 
     #[test]
     fn json_fields_as_text() {
-        assert_eq!(json_field(r#"{"instance":"b4af63c1ecb9","n":3}"#, "instance").as_deref(), Some("b4af63c1ecb9"));
-        assert_eq!(json_field(r#"{"instance":"b","n":3}"#, "n").as_deref(), Some("3"));
+        assert_eq!(
+            json_field(r#"{"instance":"b4af63c1ecb9","n":3}"#, "instance").as_deref(),
+            Some("b4af63c1ecb9")
+        );
+        assert_eq!(
+            json_field(r#"{"instance":"b","n":3}"#, "n").as_deref(),
+            Some("3")
+        );
         assert_eq!(json_field("<html>", "instance"), None);
     }
 }

@@ -62,7 +62,9 @@ pub struct MountFacts {
 
 impl ContainerFacts {
     pub fn env_var(&self, var: &str) -> Option<&str> {
-        self.env.iter().find_map(|kv| kv.strip_prefix(var).and_then(|rest| rest.strip_prefix('=')))
+        self.env
+            .iter()
+            .find_map(|kv| kv.strip_prefix(var).and_then(|rest| rest.strip_prefix('=')))
     }
 }
 
@@ -109,7 +111,10 @@ pub struct DependsEntry {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum DependsFacts {
     /// What Compose recorded (the v2 label, or the compose file for v1).
-    Known { source: String, entries: Vec<DependsEntry> },
+    Known {
+        source: String,
+        entries: Vec<DependsEntry>,
+    },
     /// Neither a label nor a readable compose file.
     Unknown { reason: String },
 }

@@ -19,7 +19,9 @@ pub fn client(timeout: std::time::Duration) -> reqwest::Client {
 /// Rewrites `localhost`/`127.0.0.1` to `$LABCHECK_HTTP_HOST` when set (labcheck inside a
 /// container reaches the host's published ports through e.g. `host.docker.internal`).
 pub fn effective_url(url: &str, http_host: Option<&str>) -> String {
-    let Some(host) = http_host.filter(|h| !h.is_empty()) else { return url.to_string() };
+    let Some(host) = http_host.filter(|h| !h.is_empty()) else {
+        return url.to_string();
+    };
     for local in ["://localhost", "://127.0.0.1"] {
         if let Some(i) = url.find(local) {
             let rest = &url[i + local.len()..];
@@ -33,7 +35,11 @@ pub fn effective_url(url: &str, http_host: Option<&str>) -> String {
 
 pub async fn get(client: &reqwest::Client, url: &str) -> HttpFacts {
     match client.get(url).send().await {
-        Err(e) => HttpFacts { status: None, body_excerpt: String::new(), error: Some(describe(&e)) },
+        Err(e) => HttpFacts {
+            status: None,
+            body_excerpt: String::new(),
+            error: Some(describe(&e)),
+        },
         Ok(mut resp) => {
             let status = resp.status().as_u16();
             let mut body = Vec::new();
@@ -54,7 +60,11 @@ pub async fn get(client: &reqwest::Client, url: &str) -> HttpFacts {
                     }
                 }
             }
-            HttpFacts { status: Some(status), body_excerpt: String::from_utf8_lossy(&body).into_owned(), error }
+            HttpFacts {
+                status: Some(status),
+                body_excerpt: String::from_utf8_lossy(&body).into_owned(),
+                error,
+            }
         }
     }
 }
@@ -85,9 +95,18 @@ mod tests {
 
     #[test]
     fn localhost_is_rewritten_only_when_asked() {
-        assert_eq!(effective_url("http://localhost:8080/x", None), "http://localhost:8080/x");
-        assert_eq!(effective_url("http://localhost:8080/x", Some("host.docker.internal")), "http://host.docker.internal:8080/x");
+        assert_eq!(
+            effective_url("http://localhost:8080/x", None),
+            "http://localhost:8080/x"
+        );
+        assert_eq!(
+            effective_url("http://localhost:8080/x", Some("host.docker.internal")),
+            "http://host.docker.internal:8080/x"
+        );
         assert_eq!(effective_url("http://127.0.0.1/", Some("gw")), "http://gw/");
-        assert_eq!(effective_url("http://localhostname/", Some("gw")), "http://localhostname/");
+        assert_eq!(
+            effective_url("http://localhostname/", Some("gw")),
+            "http://localhostname/"
+        );
     }
 }

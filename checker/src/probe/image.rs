@@ -17,13 +17,32 @@ use crate::lab::image::ImageKind;
 const PASSWD_CAP: usize = 1024 * 1024;
 
 /// Observe what `kind` needs about the container `c` (the service's container).
-pub async fn observe(docker: &Docker, t: &Timeouts, kind: &ImageKind, c: &ContainerFacts) -> Observed {
+pub async fn observe(
+    docker: &Docker,
+    t: &Timeouts,
+    kind: &ImageKind,
+    c: &ContainerFacts,
+) -> Observed {
     let facts = match kind {
-        ImageKind::ImageLabel { .. } | ImageKind::ImageHealthcheck { .. } => image_config(docker, t, &c.image).await.map(ImageFacts::Config),
-        ImageKind::NonRoot { .. } => Ok(ImageFacts::User { config_user: c.user.clone(), uid: uid_of(docker, t, c).await }),
+        ImageKind::ImageLabel { .. } | ImageKind::ImageHealthcheck { .. } => {
+            image_config(docker, t, &c.image)
+                .await
+                .map(ImageFacts::Config)
+        }
+        ImageKind::NonRoot { .. } => Ok(ImageFacts::User {
+            config_user: c.user.clone(),
+            uid: uid_of(docker, t, c).await,
+        }),
         ImageKind::AbsentPaths { paths, .. } => {
-            let probes = paths.iter().map(|p| async move { PathProbe { path: p.clone(), state: stat_path(docker, t, &c.id, p).await } });
-            Ok(ImageFacts::Paths(futures_util::future::join_all(probes).await))
+            let probes = paths.iter().map(|p| async move {
+                PathProbe {
+                    path: p.clone(),
+                    state: stat_path(docker, t, &c.id, p).await,
+                }
+            });
+            Ok(ImageFacts::Paths(
+                futures_util::future::join_all(probes).await,
+            ))
         }
         ImageKind::DepsBeforeCode { .. } => history(docker, t, &c.image).await,
     };
@@ -39,11 +58,20 @@ fn short(id: &str) -> &str {
 }
 
 /// `GET /images/{id}/json`, reduced to what the checks read.
-pub async fn image_config(docker: &Docker, t: &Timeouts, image: &str) -> Result<ImageConfigFacts, String> {
+pub async fn image_config(
+    docker: &Docker,
+    t: &Timeouts,
+    image: &str,
+) -> Result<ImageConfigFacts, String> {
     if image.is_empty() {
         return Err("the container's inspect names no image".into());
     }
-    let r = bounded(t.api, &format!("inspecting image {}", short(image)), docker.inspect_image(image)).await?;
+    let r = bounded(
+        t.api,
+        &format!("inspecting image {}", short(image)),
+        docker.inspect_image(image),
+    )
+    .await?;
     let config = r.config.unwrap_or_default();
     Ok(ImageConfigFacts {
         id: r.id.unwrap_or_else(|| image.to_string()),
@@ -58,16 +86,33 @@ async fn history(docker: &Docker, t: &Timeouts, image: &str) -> Result<ImageFact
     if image.is_empty() {
         return Err("the container's inspect names no image".into());
     }
-    let items = bounded(t.api, &format!("reading the history of image {}", short(image)), docker.image_history(image)).await?;
+    let items = bounded(
+        t.api,
+        &format!("reading the history of image {}", short(image)),
+        docker.image_history(image),
+    )
+    .await?;
     // newest first: its tags are the image's
     let tags = items.first().map(|i| i.tags.clone()).unwrap_or_default();
-    let layers = items.into_iter().rev().map(|i| Layer { created_by: i.created_by }).collect();
-    Ok(ImageFacts::History { id: image.to_string(), tags, layers })
+    let layers = items
+        .into_iter()
+        .rev()
+        .map(|i| Layer {
+            created_by: i.created_by,
+        })
+        .collect();
+    Ok(ImageFacts::History {
+        id: image.to_string(),
+        tags,
+        layers,
+    })
 }
 
 /// The uid behind `Config.User` when it is a name: the container's /etc/passwd, else `id -u`.
 async fn uid_of(docker: &Docker, t: &Timeouts, c: &ContainerFacts) -> UidLookup {
-    let UserSpec::Name(name) = user_spec(&c.user) else { return UidLookup::NotNeeded };
+    let UserSpec::Name(name) = user_spec(&c.user) else {
+        return UidLookup::NotNeeded;
+    };
     let passwd = read_file(docker, t, &c.id, "/etc/passwd").await;
     if let Ok(Some(uid)) = passwd.as_deref().map(|text| passwd_uid(text, &name)) {
         return UidLookup::Passwd(uid);
@@ -77,31 +122,58 @@ async fn uid_of(docker: &Docker, t: &Timeouts, c: &ContainerFacts) -> UidLookup 
         Err(e) => e.clone(),
     };
     if !c.running {
-        return UidLookup::Failed(format!("{why_passwd}; the container is not running, so `id -u` cannot run in it"));
+        return UidLookup::Failed(format!(
+            "{why_passwd}; the container is not running, so `id -u` cannot run in it"
+        ));
     }
     match exec(docker, t, &c.id, &["id", "-u"]).await {
         Ok(out) if out.exit_code == Some(0) => match out.stdout.trim().parse() {
             Ok(uid) => UidLookup::Exec(uid),
-            Err(_) => UidLookup::Failed(format!("{why_passwd}; `id -u` printed `{}`", out.stdout.trim())),
+            Err(_) => UidLookup::Failed(format!(
+                "{why_passwd}; `id -u` printed `{}`",
+                out.stdout.trim()
+            )),
         },
-        Ok(out) => UidLookup::Failed(format!("{why_passwd}; `id -u` failed: {}", out.diagnostic())),
+        Ok(out) => UidLookup::Failed(format!(
+            "{why_passwd}; `id -u` failed: {}",
+            out.diagnostic()
+        )),
         Err(e) => UidLookup::Failed(format!("{why_passwd}; {e}")),
     }
 }
 
 fn is_not_found(e: &DockerError) -> bool {
-    matches!(e, DockerError::DockerResponseServerError { status_code: 404, .. })
+    matches!(
+        e,
+        DockerError::DockerResponseServerError {
+            status_code: 404,
+            ..
+        }
+    )
 }
 
 /// A single file of the container, through `GET /containers/{id}/archive` (a tar stream).
-async fn read_file(docker: &Docker, t: &Timeouts, container: &str, path: &str) -> Result<String, String> {
+async fn read_file(
+    docker: &Docker,
+    t: &Timeouts,
+    container: &str,
+    path: &str,
+) -> Result<String, String> {
     let what = format!("reading {path} from the container");
     let read = async {
-        let opts = DownloadFromContainerOptionsBuilder::new().path(path).build();
+        let opts = DownloadFromContainerOptionsBuilder::new()
+            .path(path)
+            .build();
         let mut stream = docker.download_from_container(container, Some(opts));
         let mut tar = Vec::new();
         while let Some(chunk) = stream.next().await {
-            let chunk = chunk.map_err(|e| if is_not_found(&e) { format!("no {path} in the container") } else { e.to_string() })?;
+            let chunk = chunk.map_err(|e| {
+                if is_not_found(&e) {
+                    format!("no {path} in the container")
+                } else {
+                    e.to_string()
+                }
+            })?;
             tar.extend_from_slice(&chunk);
             if tar.len() > PASSWD_CAP {
                 return Err(format!("{path} is larger than {} KiB", PASSWD_CAP / 1024));
@@ -114,9 +186,16 @@ async fn read_file(docker: &Docker, t: &Timeouts, container: &str, path: &str) -
 
 /// Whether `path` exists in the container: the archive API answers 404 for a missing path.
 /// Only the first tar header is read; the rest of the stream (a whole folder) is dropped.
-async fn stat_path(docker: &Docker, t: &Timeouts, container: &str, path: &str) -> Result<Option<PathStat>, String> {
+async fn stat_path(
+    docker: &Docker,
+    t: &Timeouts,
+    container: &str,
+    path: &str,
+) -> Result<Option<PathStat>, String> {
     let probe = async {
-        let opts = DownloadFromContainerOptionsBuilder::new().path(path).build();
+        let opts = DownloadFromContainerOptionsBuilder::new()
+            .path(path)
+            .build();
         let mut stream = docker.download_from_container(container, Some(opts));
         let mut head = Vec::with_capacity(512);
         while head.len() < 512 {
@@ -128,7 +207,17 @@ async fn stat_path(docker: &Docker, t: &Timeouts, container: &str, path: &str) -
             }
         }
         // An answer without a readable header still means the path is there.
-        Ok(Some(tar_header(&head).map(|(_, s)| s).unwrap_or(PathStat { kind: "other".into(), size: 0 })))
+        Ok(Some(tar_header(&head).map(|(_, s)| s).unwrap_or(
+            PathStat {
+                kind: "other".into(),
+                size: 0,
+            },
+        )))
     };
-    bounded(t.api, &format!("looking for {path} in the container"), probe).await
+    bounded(
+        t.api,
+        &format!("looking for {path} in the container"),
+        probe,
+    )
+    .await
 }

@@ -63,7 +63,11 @@ pub enum ImageFacts {
     /// Each path of `absent_paths`.
     Paths(Vec<PathProbe>),
     /// The image's history, oldest first (`deps_before_code`).
-    History { id: String, tags: Vec<String>, layers: Vec<Layer> },
+    History {
+        id: String,
+        tags: Vec<String>,
+        layers: Vec<Layer>,
+    },
 }
 
 /// What `Config.User` names: the part before `:` (the group does not matter here).
@@ -116,7 +120,13 @@ pub fn tar_header(block: &[u8]) -> Option<(String, PathStat)> {
         b'1' => "hard link",
         _ => "other",
     };
-    Some((name, PathStat { kind: kind.into(), size }))
+    Some((
+        name,
+        PathStat {
+            kind: kind.into(),
+            size,
+        },
+    ))
 }
 
 /// The content of the first file in a tar stream (the archive of a single file).
@@ -165,8 +175,20 @@ mod tests {
 
     #[test]
     fn tar_headers_give_kind_and_size() {
-        assert_eq!(tar_header(&header(".env", 24, b'0')), Some((".env".into(), PathStat { kind: "file".into(), size: 24 })));
-        assert_eq!(tar_header(&header("tests/", 0, b'5')).unwrap().1.kind, "directory");
+        assert_eq!(
+            tar_header(&header(".env", 24, b'0')),
+            Some((
+                ".env".into(),
+                PathStat {
+                    kind: "file".into(),
+                    size: 24
+                }
+            ))
+        );
+        assert_eq!(
+            tar_header(&header("tests/", 0, b'5')).unwrap().1.kind,
+            "directory"
+        );
         assert_eq!(tar_header(&header("x", 0, b'2')).unwrap().1.kind, "symlink");
         assert_eq!(tar_header(&[0u8; 512]), None);
         assert_eq!(tar_header(&[1u8; 100]), None);

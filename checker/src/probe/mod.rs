@@ -64,6 +64,9 @@ pub async fn bounded<T, E: std::fmt::Display>(
     match tokio::time::timeout(limit, fut).await {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(format!("{what}: {e}")),
-        Err(_) => Err(format!("{what}: no answer within {:.1}s", limit.as_secs_f64())),
+        Err(_) => Err(format!(
+            "{what}: no answer within {:.1}s",
+            limit.as_secs_f64()
+        )),
     }
 }

@@ -3,11 +3,11 @@
 
 use bollard::Docker;
 
+use super::bounded;
 use super::exec::{exec, in_helper, ExecOutput, Helper};
 use super::facts::{Attempt, ConnectFacts, IsolationFacts, NetFacts, ResolveFacts, Via};
-use super::bounded;
-use crate::lab::IsolationVia;
 use super::Timeouts;
+use crate::lab::IsolationVia;
 
 /// Exit code of [`TCP_SCRIPT`] when the image has none of its tools.
 const NO_TOOL: i64 = 97;
@@ -57,12 +57,20 @@ pub struct NetBatchFacts {
 
 impl NetBatchFacts {
     pub fn resolve(&self, name: &str) -> Option<ResolveFacts> {
-        self.resolved.get(name).map(|a| ResolveFacts { addresses: a.clone(), via: Via::Exec("getent hosts".into()), detail: String::new() })
+        self.resolved.get(name).map(|a| ResolveFacts {
+            addresses: a.clone(),
+            via: Via::Exec("getent hosts".into()),
+            detail: String::new(),
+        })
     }
     pub fn tcp(&self, host: &str, port: u16) -> Option<ConnectFacts> {
         self.connected
             .get(&format!("{host}:{port}"))
-            .map(|(ok, detail)| ConnectFacts { connected: *ok, via: Via::Exec("bash".into()), detail: detail.clone() })
+            .map(|(ok, detail)| ConnectFacts {
+                connected: *ok,
+                via: Via::Exec("bash".into()),
+                detail: detail.clone(),
+            })
     }
 }
 
@@ -73,11 +81,15 @@ pub fn parse_batch(out: &str) -> NetBatchFacts {
         let mut parts = line.splitn(3, ' ');
         match (parts.next(), parts.next(), parts.next().unwrap_or("")) {
             (Some("R"), Some(name), rest) => {
-                f.resolved.insert(name.to_string(), rest.split_whitespace().map(str::to_string).collect());
+                f.resolved.insert(
+                    name.to_string(),
+                    rest.split_whitespace().map(str::to_string).collect(),
+                );
             }
             (Some("T"), Some(target), rest) => {
                 let (status, why) = rest.split_once(' ').unwrap_or((rest, ""));
-                f.connected.insert(target.to_string(), (status == "ok", why.trim().to_string()));
+                f.connected
+                    .insert(target.to_string(), (status == "ok", why.trim().to_string()));
             }
             _ => {}
         }
@@ -86,7 +98,12 @@ pub fn parse_batch(out: &str) -> NetBatchFacts {
 }
 
 /// Run a batch in `container`. `Ok(None)`: the image lacks the tools (use the single probes).
-pub async fn batch(docker: &Docker, t: &Timeouts, container: &str, b: &NetBatch) -> Result<Option<NetBatchFacts>, String> {
+pub async fn batch(
+    docker: &Docker,
+    t: &Timeouts,
+    container: &str,
+    b: &NetBatch,
+) -> Result<Option<NetBatchFacts>, String> {
     let mut args: Vec<String> = vec!["sh".into(), "-c".into(), BATCH_SCRIPT.into(), "sh".into()];
     args.extend(b.names.iter().cloned());
     args.push("--".into());
@@ -101,7 +118,10 @@ pub async fn batch(docker: &Docker, t: &Timeouts, container: &str, b: &NetBatch)
 
 /// Addresses from `getent hosts` output ("172.18.0.2   db").
 pub fn parse_getent(out: &str) -> Vec<String> {
-    out.lines().filter_map(|l| l.split_whitespace().next()).map(str::to_string).collect()
+    out.lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Addresses from busybox `nslookup` output: the `Address` lines after a `Name:` line.
@@ -125,40 +145,95 @@ pub fn parse_nslookup(out: &str) -> Vec<String> {
     addrs
 }
 
-pub async fn resolve(docker: &Docker, t: &Timeouts, container: &str, name: &str) -> Result<ResolveFacts, String> {
+pub async fn resolve(
+    docker: &Docker,
+    t: &Timeouts,
+    container: &str,
+    name: &str,
+) -> Result<ResolveFacts, String> {
     let out = exec(docker, t, container, &["getent", "hosts", name]).await?;
     if !out.tool_missing() {
-        return Ok(ResolveFacts { addresses: parse_getent(&out.stdout), via: Via::Exec("getent hosts".into()), detail: out.diagnostic() });
+        return Ok(ResolveFacts {
+            addresses: parse_getent(&out.stdout),
+            via: Via::Exec("getent hosts".into()),
+            detail: out.diagnostic(),
+        });
     }
     let (out, image) = in_helper(docker, t, container, &["nslookup", name]).await?;
-    Ok(ResolveFacts { addresses: parse_nslookup(&out.stdout), via: Via::Helper(image.into()), detail: out.diagnostic() })
+    Ok(ResolveFacts {
+        addresses: parse_nslookup(&out.stdout),
+        via: Via::Helper(image.into()),
+        detail: out.diagnostic(),
+    })
 }
 
 fn connect_facts(out: &ExecOutput, via: Via) -> ConnectFacts {
-    ConnectFacts { connected: out.exit_code == Some(0), via, detail: out.diagnostic() }
+    ConnectFacts {
+        connected: out.exit_code == Some(0),
+        via,
+        detail: out.diagnostic(),
+    }
 }
 
-pub async fn tcp(docker: &Docker, t: &Timeouts, container: &str, host: &str, port: u16) -> Result<ConnectFacts, String> {
+pub async fn tcp(
+    docker: &Docker,
+    t: &Timeouts,
+    container: &str,
+    host: &str,
+    port: u16,
+) -> Result<ConnectFacts, String> {
     let port_s = port.to_string();
-    let out = exec(docker, t, container, &["sh", "-c", TCP_SCRIPT, "sh", host, &port_s]).await?;
+    let out = exec(
+        docker,
+        t,
+        container,
+        &["sh", "-c", TCP_SCRIPT, "sh", host, &port_s],
+    )
+    .await?;
     if out.exit_code != Some(NO_TOOL) && !out.tool_missing() {
         let tool = out.stdout.lines().next().unwrap_or("sh").trim().to_string();
         // the first stdout line is the tool's name, not a diagnostic
-        let rest = ExecOutput { stdout: out.stdout.lines().skip(1).collect::<Vec<_>>().join("\n"), ..out.clone() };
+        let rest = ExecOutput {
+            stdout: out.stdout.lines().skip(1).collect::<Vec<_>>().join("\n"),
+            ..out.clone()
+        };
         return Ok(connect_facts(&rest, Via::Exec(tool)));
     }
     // busybox nc has no -z: connect, run `true`, and close.
-    let (out, image) = in_helper(docker, t, container, &["nc", "-w", "3", host, &port_s, "-e", "true"]).await?;
+    let (out, image) = in_helper(
+        docker,
+        t,
+        container,
+        &["nc", "-w", "3", host, &port_s, "-e", "true"],
+    )
+    .await?;
     Ok(connect_facts(&out, Via::Helper(image.into())))
 }
 
 /// A network by name; `None` when there is none.
-pub async fn network(docker: &Docker, t: &Timeouts, name: &str) -> Result<Option<NetFacts>, String> {
-    match bounded(t.api, &format!("inspecting network {name}"), docker.inspect_network(name, None::<bollard::query_parameters::InspectNetworkOptions>)).await {
+pub async fn network(
+    docker: &Docker,
+    t: &Timeouts,
+    name: &str,
+) -> Result<Option<NetFacts>, String> {
+    match bounded(
+        t.api,
+        &format!("inspecting network {name}"),
+        docker.inspect_network(
+            name,
+            None::<bollard::query_parameters::InspectNetworkOptions>,
+        ),
+    )
+    .await
+    {
         Ok(n) => Ok(Some(NetFacts {
             name: n.name.unwrap_or_default(),
             driver: n.driver.unwrap_or_default(),
-            default_bridge: n.options.unwrap_or_default().get("com.docker.network.bridge.default_bridge").is_some_and(|v| v == "true"),
+            default_bridge: n
+                .options
+                .unwrap_or_default()
+                .get("com.docker.network.bridge.default_bridge")
+                .is_some_and(|v| v == "true"),
         })),
         Err(e) if e.contains("404") || e.contains("not found") => Ok(None),
         Err(e) => Err(e),
@@ -177,20 +252,38 @@ pub struct Isolation<'a> {
     pub timeout_secs: u64,
 }
 
-pub async fn isolated(docker: &Docker, t: &Timeouts, probe: Isolation<'_>, addresses: &[String]) -> Result<IsolationFacts, String> {
-    let Isolation { network, via, name, port, timeout_secs } = probe;
+pub async fn isolated(
+    docker: &Docker,
+    t: &Timeouts,
+    probe: Isolation<'_>,
+    addresses: &[String],
+) -> Result<IsolationFacts, String> {
+    let Isolation {
+        network,
+        via,
+        name,
+        port,
+        timeout_secs,
+    } = probe;
     let helper = Helper::start(docker, t, network).await?;
     let attempts = match via {
-        IsolationVia::Name => helper.exec(&["nslookup", name, "127.0.0.11"]).await.map(|out| {
-            let found = parse_nslookup(&out.stdout);
-            let hits: Vec<&String> = found.iter().filter(|a| addresses.contains(a)).collect();
-            let detail = if found.is_empty() {
-                "no answer".to_string()
-            } else {
-                format!("{name} -> {}", found.join(", "))
-            };
-            vec![Attempt { target: name.to_string(), reached: !hits.is_empty(), detail }]
-        }),
+        IsolationVia::Name => helper
+            .exec(&["nslookup", name, "127.0.0.11"])
+            .await
+            .map(|out| {
+                let found = parse_nslookup(&out.stdout);
+                let hits: Vec<&String> = found.iter().filter(|a| addresses.contains(a)).collect();
+                let detail = if found.is_empty() {
+                    "no answer".to_string()
+                } else {
+                    format!("{name} -> {}", found.join(", "))
+                };
+                vec![Attempt {
+                    target: name.to_string(),
+                    reached: !hits.is_empty(),
+                    detail,
+                }]
+            }),
         IsolationVia::Ip => {
             let port_s = port.unwrap_or(0).to_string();
             let secs = timeout_secs.to_string();
@@ -199,9 +292,20 @@ pub async fn isolated(docker: &Docker, t: &Timeouts, probe: Isolation<'_>, addre
                 let helper = &helper;
                 async move {
                     let target = format!("{ip}:{port_s}");
-                    match helper.exec(&["nc", "-w", secs, ip, port_s, "-e", "true"]).await {
-                        Ok(out) => Attempt { target, reached: out.exit_code == Some(0), detail: out.diagnostic() },
-                        Err(e) => Attempt { target, reached: false, detail: e },
+                    match helper
+                        .exec(&["nc", "-w", secs, ip, port_s, "-e", "true"])
+                        .await
+                    {
+                        Ok(out) => Attempt {
+                            target,
+                            reached: out.exit_code == Some(0),
+                            detail: out.diagnostic(),
+                        },
+                        Err(e) => Attempt {
+                            target,
+                            reached: false,
+                            detail: e,
+                        },
                     }
                 }
             });
@@ -209,7 +313,11 @@ pub async fn isolated(docker: &Docker, t: &Timeouts, probe: Isolation<'_>, addre
         }
     };
     helper.remove().await;
-    Ok(IsolationFacts { network: network.to_string(), image: helper.image.to_string(), attempts: attempts? })
+    Ok(IsolationFacts {
+        network: network.to_string(),
+        image: helper.image.to_string(),
+        attempts: attempts?,
+    })
 }
 
 #[cfg(test)]
@@ -240,6 +348,9 @@ mod tests {
         assert_eq!(parse_nslookup(out), ["172.27.0.2"]);
         let old = "Server: 127.0.0.11\nAddress 1: 127.0.0.11\n\nName: db\nAddress 1: 172.27.0.2 db.p_default\n";
         assert_eq!(parse_nslookup(old), ["172.27.0.2"]);
-        assert!(parse_nslookup("Server:\t127.0.0.11\nAddress:\t127.0.0.11:53\n\n** server can't find x: NXDOMAIN\n").is_empty());
+        assert!(parse_nslookup(
+            "Server:\t127.0.0.11\nAddress:\t127.0.0.11:53\n\n** server can't find x: NXDOMAIN\n"
+        )
+        .is_empty());
     }
 }

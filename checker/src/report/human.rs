@@ -19,10 +19,18 @@ impl Paint {
         }
     }
     fn bold(&self, text: &str) -> String {
-        if self.0 { text.bold().to_string() } else { text.to_string() }
+        if self.0 {
+            text.bold().to_string()
+        } else {
+            text.to_string()
+        }
     }
     fn dim(&self, text: &str) -> String {
-        if self.0 { text.dimmed().to_string() } else { text.to_string() }
+        if self.0 {
+            text.dimmed().to_string()
+        } else {
+            text.to_string()
+        }
     }
 }
 
@@ -32,7 +40,9 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     out.push_str(&p.bold(&format!("labcheck {}: {}", r.lab_id, r.lab_title)));
     out.push('\n');
     let project = match &r.stack {
-        StackState::Found { project: Some(p), .. } => format!("project {p}"),
+        StackState::Found {
+            project: Some(p), ..
+        } => format!("project {p}"),
         StackState::Found { project: None, .. } => "plain containers".to_string(),
         StackState::Absent { .. } => "no stack found".to_string(),
     };
@@ -52,12 +62,19 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         out.push_str(&message.replace('\n', "\n  "));
         out.push_str("\n\n");
         let s = r.summary();
-        out.push_str(&format!("nothing checked: the stack is not up · 0/{} points\n", s.max_points));
+        out.push_str(&format!(
+            "nothing checked: the stack is not up · 0/{} points\n",
+            s.max_points
+        ));
         return out;
     }
     if let StackState::Found { missing, .. } = &r.stack {
         if !missing.is_empty() {
-            let runnable = r.results.iter().filter(|c| c.status != Status::Skip).count();
+            let runnable = r
+                .results
+                .iter()
+                .filter(|c| c.status != Status::Skip)
+                .count();
             out.push_str(&p.status(
                 Status::Fail,
                 &format!(
@@ -67,11 +84,19 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
                     missing.join(" ")
                 ),
             ));
-            out.push_str(&format!("\n{runnable} of {} checks could still run:\n\n", r.results.len()));
+            out.push_str(&format!(
+                "\n{runnable} of {} checks could still run:\n\n",
+                r.results.len()
+            ));
         }
     }
 
-    let width = r.results.iter().map(|c| c.id.len() + 2 * c.depth).max().unwrap_or(0);
+    let width = r
+        .results
+        .iter()
+        .map(|c| c.id.len() + 2 * c.depth)
+        .max()
+        .unwrap_or(0);
     for c in &r.results {
         let indent = "  ".repeat(c.depth);
         let pad = " ".repeat(width - c.id.len() - 2 * c.depth);
@@ -80,12 +105,20 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
             Status::Pass if !o.verbose => c.title.clone(),
             _ => c.message.clone(),
         };
-        let timing = if o.verbose && o.timings { p.dim(&format!("  ({} ms)", c.duration.as_millis())) } else { String::new() };
+        let timing = if o.verbose && o.timings {
+            p.dim(&format!("  ({} ms)", c.duration.as_millis()))
+        } else {
+            String::new()
+        };
         out.push_str(&format!(
             "{indent}{} {}{pad}  {}{timing}\n",
             p.status(c.status, c.status.symbol()),
             p.status(c.status, &c.id),
-            if c.status == Status::Skip { p.dim(&detail) } else { detail },
+            if c.status == Status::Skip {
+                p.dim(&detail)
+            } else {
+                detail
+            },
         ));
         if o.verbose && c.status != Status::Skip {
             for e in &c.evidence {
@@ -98,9 +131,18 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         out.push('\n');
         out.push_str(&first_broken(b, o, &p));
     }
-    let warns: Vec<&CheckResult> = r.results.iter().filter(|c| c.status == Status::Warn).collect();
+    let warns: Vec<&CheckResult> = r
+        .results
+        .iter()
+        .filter(|c| c.status == Status::Warn)
+        .collect();
     for w in &warns {
-        out.push_str(&format!("\n{} {}: {}\n", p.status(Status::Warn, "!"), w.id, w.message));
+        out.push_str(&format!(
+            "\n{} {}: {}\n",
+            p.status(Status::Warn, "!"),
+            w.id,
+            w.message
+        ));
         if let Some(h) = &w.hint {
             out.push_str(&format!("  hint: {h}\n"));
         }
@@ -113,7 +155,11 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         line.push_str(&format!(", {} failed", s.failed));
     }
     if s.warned > 0 {
-        line.push_str(&format!(", {} warning{}", s.warned, if s.warned == 1 { "" } else { "s" }));
+        line.push_str(&format!(
+            ", {} warning{}",
+            s.warned,
+            if s.warned == 1 { "" } else { "s" }
+        ));
     }
     if s.skipped > 0 {
         line.push_str(&format!(", {} skipped", s.skipped));
@@ -122,13 +168,25 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     if o.timings {
         line.push_str(&format!(" · {:.2}s", r.duration.as_secs_f64()));
     }
-    out.push_str(&p.status(if s.failed == 0 && r.ok() { Status::Pass } else { Status::Fail }, &line));
+    out.push_str(&p.status(
+        if s.failed == 0 && r.ok() {
+            Status::Pass
+        } else {
+            Status::Fail
+        },
+        &line,
+    ));
     out.push('\n');
     out
 }
 
 fn first_broken(b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {
-    let mut out = format!("{} {} ({})\n", p.status(Status::Fail, "First broken step:"), p.bold(&b.title), b.id);
+    let mut out = format!(
+        "{} {} ({})\n",
+        p.status(Status::Fail, "First broken step:"),
+        p.bold(&b.title),
+        b.id
+    );
     out.push_str(&format!("  {}\n", b.message));
     for e in &b.evidence {
         out.push_str(&format!("    {}\n", p.dim(e)));

@@ -7,19 +7,36 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     let empty: &[String] = &[];
     let stack = match &r.stack {
         StackState::Found { project, missing } => WireStack {
-            state: if missing.is_empty() { "found" } else { "partial" },
+            state: if missing.is_empty() {
+                "found"
+            } else {
+                "partial"
+            },
             project: project.as_deref(),
             missing,
             message: None,
         },
-        StackState::Absent { message } => WireStack { state: "absent", project: None, missing: empty, message: Some(message) },
+        StackState::Absent { message } => WireStack {
+            state: "absent",
+            project: None,
+            missing: empty,
+            message: Some(message),
+        },
     };
     let wire = WireReport {
         schema: SCHEMA,
         schema_version: SCHEMA_VERSION,
         labcheck_version: env!("CARGO_PKG_VERSION"),
-        lab: WireLab { id: &r.lab_id, title: &r.lab_title, book_url: r.lab_book.as_deref().map(|b| o.book_link(b)) },
-        engine: WireEngine { endpoint: &r.engine.endpoint, api_version: &r.engine.api_version, server_version: &r.engine.server_version },
+        lab: WireLab {
+            id: &r.lab_id,
+            title: &r.lab_title,
+            book_url: r.lab_book.as_deref().map(|b| o.book_link(b)),
+        },
+        engine: WireEngine {
+            endpoint: &r.engine.endpoint,
+            api_version: &r.engine.api_version,
+            server_version: &r.engine.server_version,
+        },
         stack,
         notes: &r.notes,
         ok: r.ok(),

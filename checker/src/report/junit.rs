@@ -52,12 +52,21 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         ("engine.api_version", r.engine.api_version.as_str()),
         ("points", &format!("{}/{}", s.points, s.max_points)),
     ] {
-        out.push_str(&format!("      <property name=\"{k}\" value=\"{}\"/>\n", e(v)));
+        out.push_str(&format!(
+            "      <property name=\"{k}\" value=\"{}\"/>\n",
+            e(v)
+        ));
     }
     out.push_str("    </properties>\n");
     if let StackState::Absent { message } = &r.stack {
-        out.push_str(&format!("    <testcase classname=\"{}\" name=\"stack\" time=\"0.000\">\n", e(&r.lab_id)));
-        out.push_str(&format!("      <failure message=\"the stack is not up\">{}</failure>\n", e(message)));
+        out.push_str(&format!(
+            "    <testcase classname=\"{}\" name=\"stack\" time=\"0.000\">\n",
+            e(&r.lab_id)
+        ));
+        out.push_str(&format!(
+            "      <failure message=\"the stack is not up\">{}</failure>\n",
+            e(message)
+        ));
         out.push_str("    </testcase>\n");
     }
     for c in &r.results {
@@ -72,7 +81,10 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
             Status::Pass => out.push_str("/>\n"),
             Status::Skip => {
                 let why = c.message.trim_start_matches("skipped: ");
-                out.push_str(&format!(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", e(why)));
+                out.push_str(&format!(
+                    ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
+                    e(why)
+                ));
             }
             Status::Fail | Status::Warn => {
                 let mut body = String::new();
@@ -96,7 +108,11 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
                         e(&body)
                     ));
                 } else {
-                    out.push_str(&format!(">\n      <system-out>warning: {}\n{}</system-out>\n    </testcase>\n", e(&c.message), e(&body)));
+                    out.push_str(&format!(
+                        ">\n      <system-out>warning: {}\n{}</system-out>\n    </testcase>\n",
+                        e(&c.message),
+                        e(&body)
+                    ));
                 }
             }
         }

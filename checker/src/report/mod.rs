@@ -73,8 +73,13 @@ pub struct EngineInfo {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StackState {
-    Found { project: Option<String>, missing: Vec<String> },
-    Absent { message: String },
+    Found {
+        project: Option<String>,
+        missing: Vec<String>,
+    },
+    Absent {
+        message: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -104,7 +109,10 @@ pub struct Summary {
 
 impl Report {
     pub fn summary(&self) -> Summary {
-        let mut s = Summary { total: self.results.len(), ..Default::default() };
+        let mut s = Summary {
+            total: self.results.len(),
+            ..Default::default()
+        };
         for r in &self.results {
             match r.status {
                 Status::Pass => s.passed += 1,
@@ -126,12 +134,19 @@ impl Report {
     /// Everything passed (warnings allowed) and the whole stack is there.
     pub fn ok(&self) -> bool {
         matches!(&self.stack, StackState::Found { missing, .. } if missing.is_empty())
-            && self.results.iter().all(|r| matches!(r.status, Status::Pass | Status::Warn) || r.skipped_because == [DRILL_NOT_REQUESTED])
+            && self.results.iter().all(|r| {
+                matches!(r.status, Status::Pass | Status::Warn)
+                    || r.skipped_because == [DRILL_NOT_REQUESTED]
+            })
     }
 
     /// 0 when everything passed (warnings allowed), 1 when a check failed or the stack is absent.
     pub fn exit_code(&self) -> u8 {
-        if self.ok() { 0 } else { 1 }
+        if self.ok() {
+            0
+        } else {
+            1
+        }
     }
 }
 
@@ -148,7 +163,11 @@ pub struct RenderOptions {
 
 impl RenderOptions {
     pub fn book_link(&self, rel: &str) -> String {
-        format!("{}/{}", self.book_url.trim_end_matches('/'), rel.trim_start_matches('/'))
+        format!(
+            "{}/{}",
+            self.book_url.trim_end_matches('/'),
+            rel.trim_start_matches('/')
+        )
     }
 }
 

@@ -14,7 +14,10 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     let mut n = 0;
     if let StackState::Absent { message } = &r.stack {
         n += 1;
-        out.push_str(&format!("not ok {n} - stack: the lab's stack is up\n  ---\n  message: {}\n  ...\n", q(message)));
+        out.push_str(&format!(
+            "not ok {n} - stack: the lab's stack is up\n  ---\n  message: {}\n  ...\n",
+            q(message)
+        ));
     }
     for c in &r.results {
         n += 1;
@@ -26,9 +29,20 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
                 out.push_str(&format!("ok {n} - {name} # SKIP {why}\n"));
             }
             Status::Fail | Status::Warn => {
-                let ok = if c.status == Status::Fail { "not ok" } else { "ok" };
+                let ok = if c.status == Status::Fail {
+                    "not ok"
+                } else {
+                    "ok"
+                };
                 out.push_str(&format!("{ok} {n} - {name}\n  ---\n"));
-                out.push_str(&format!("  severity: {}\n", if c.status == Status::Fail { "fail" } else { "warn" }));
+                out.push_str(&format!(
+                    "  severity: {}\n",
+                    if c.status == Status::Fail {
+                        "fail"
+                    } else {
+                        "warn"
+                    }
+                ));
                 out.push_str(&format!("  message: {}\n", q(&c.message)));
                 if !c.evidence.is_empty() {
                     out.push_str("  evidence:\n");

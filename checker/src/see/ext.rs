@@ -9,7 +9,12 @@ pub fn command(kind: &ExtKind, project: Option<&str>, name: &dyn Fn(&str) -> Str
         Some(_) => format!("docker compose -p {p} exec {unit} {cmd}"),
         None => format!("docker exec {} {cmd}", name(unit)),
     };
-    let mounts = |unit: &str| format!("docker inspect --format '{{{{json .Mounts}}}}' {}", name(unit));
+    let mounts = |unit: &str| {
+        format!(
+            "docker inspect --format '{{{{json .Mounts}}}}' {}",
+            name(unit)
+        )
+    };
     match kind {
         ExtKind::ComposeVolume { service, path } => format!(
             "docker inspect --format '{{{{range .Mounts}}}}{{{{if eq .Destination \"{path}\"}}}}{{{{.Name}}}}{{{{end}}}}{{{{end}}}}' {}   # then: docker volume inspect -f '{{{{json .Labels}}}}' <name>",

@@ -34,7 +34,9 @@ pub struct Stack {
 pub enum Discovery {
     Found(Stack),
     /// Nothing of the lab is there: one message, no wall of failures.
-    Absent { message: String },
+    Absent {
+        message: String,
+    },
 }
 
 /// A compose container as discovery sees it (pure data, so project choice is unit-tested).
@@ -50,12 +52,20 @@ pub struct Seen {
 
 fn seen(c: &ContainerSummary) -> Option<Seen> {
     let labels = c.labels.as_ref()?;
-    if labels.get(LABEL_ONEOFF).is_some_and(|v: &String| v.eq_ignore_ascii_case("true")) {
+    if labels
+        .get(LABEL_ONEOFF)
+        .is_some_and(|v: &String| v.eq_ignore_ascii_case("true"))
+    {
         return None; // `docker compose run` containers are not the service
     }
     Some(Seen {
         id: c.id.clone()?,
-        name: c.names.as_ref().and_then(|n| n.first()).map(|n| n.trim_start_matches('/').to_string()).unwrap_or_default(),
+        name: c
+            .names
+            .as_ref()
+            .and_then(|n| n.first())
+            .map(|n| n.trim_start_matches('/').to_string())
+            .unwrap_or_default(),
         project: labels.get(LABEL_PROJECT)?.clone(),
         service: labels.get(LABEL_SERVICE)?.clone(),
         working_dir: labels.get(LABEL_WORKING_DIR).cloned().unwrap_or_default(),
@@ -66,7 +76,12 @@ fn seen(c: &ContainerSummary) -> Option<Seen> {
 /// Choose the project: the explicit one, else the one whose working_dir is `cwd` (and that has
 /// some of the lab's services), else the single project with all (then: any) of the services.
 /// `Ok(None)`: nothing matches. `Err(candidates)`: several match.
-pub fn choose_project(all: &[Seen], services: &[String], explicit: Option<&str>, cwd: &Path) -> Result<Option<String>, Vec<String>> {
+pub fn choose_project(
+    all: &[Seen],
+    services: &[String],
+    explicit: Option<&str>,
+    cwd: &Path,
+) -> Result<Option<String>, Vec<String>> {
     if let Some(p) = explicit {
         return Ok(all.iter().any(|s| s.project == p).then(|| p.to_string()));
     }
@@ -85,7 +100,11 @@ pub fn choose_project(all: &[Seen], services: &[String], explicit: Option<&str>,
     if here.len() == 1 {
         return Ok(Some(here[0].to_string()));
     }
-    let full: Vec<&str> = by_project.iter().filter(|(_, cs)| services.iter().all(|s| has(cs, s))).map(|(p, _)| *p).collect();
+    let full: Vec<&str> = by_project
+        .iter()
+        .filter(|(_, cs)| services.iter().all(|s| has(cs, s)))
+        .map(|(p, _)| *p)
+        .collect();
     let pick = |v: Vec<&str>| match v.len() {
         0 => Ok(None),
         1 => Ok(Some(v[0].to_string())),
@@ -94,19 +113,38 @@ pub fn choose_project(all: &[Seen], services: &[String], explicit: Option<&str>,
     if !full.is_empty() {
         return pick(full);
     }
-    pick(by_project.iter().filter(|(_, cs)| some_services(cs)).map(|(p, _)| *p).collect())
+    pick(
+        by_project
+            .iter()
+            .filter(|(_, cs)| some_services(cs))
+            .map(|(p, _)| *p)
+            .collect(),
+    )
 }
 
 /// The container for each service: a running one first, then the first by name.
-pub fn pick_units(all: &[Seen], project: &str, services: &[String]) -> (BTreeMap<String, ContainerRef>, Vec<String>) {
+pub fn pick_units(
+    all: &[Seen],
+    project: &str,
+    services: &[String],
+) -> (BTreeMap<String, ContainerRef>, Vec<String>) {
     let mut units = BTreeMap::new();
     let mut missing = Vec::new();
     for svc in services {
-        let mut cs: Vec<&Seen> = all.iter().filter(|s| s.project == project && &s.service == svc).collect();
+        let mut cs: Vec<&Seen> = all
+            .iter()
+            .filter(|s| s.project == project && &s.service == svc)
+            .collect();
         cs.sort_by(|a, b| (!a.running, &a.name).cmp(&(!b.running, &b.name)));
         match cs.first() {
             Some(c) => {
-                units.insert(svc.clone(), ContainerRef { id: c.id.clone(), name: c.name.clone() });
+                units.insert(
+                    svc.clone(),
+                    ContainerRef {
+                        id: c.id.clone(),
+                        name: c.name.clone(),
+                    },
+                );
             }
             None => missing.push(svc.clone()),
         }
@@ -117,19 +155,37 @@ pub fn pick_units(all: &[Seen], project: &str, services: &[String]) -> (BTreeMap
 /// How to start the lab, as a command line, with the lab folder shown relative to `cwd`.
 pub fn start_hint(lab: &Lab, cwd: &Path) -> String {
     let solution = lab.dir.join("solution");
-    let shown = solution.strip_prefix(cwd).map(Path::to_path_buf).unwrap_or(solution);
+    let shown = solution
+        .strip_prefix(cwd)
+        .map(Path::to_path_buf)
+        .unwrap_or(solution);
     format!("cd {} && docker compose up -d", shown.display())
 }
 
-pub async fn discover(engine: &Engine, lab: &Lab, explicit: Option<&str>, cwd: &Path) -> Result<Discovery, ToolError> {
+pub async fn discover(
+    engine: &Engine,
+    lab: &Lab,
+    explicit: Option<&str>,
+    cwd: &Path,
+) -> Result<Discovery, ToolError> {
     match &lab.target {
-        Target::Compose { services } => discover_compose(engine, lab, services, explicit, cwd).await,
-        Target::Containers { .. } if explicit.is_some() => Err(ToolError::ProjectNotApplicable { lab: lab.id.clone() }),
+        Target::Compose { services } => {
+            discover_compose(engine, lab, services, explicit, cwd).await
+        }
+        Target::Containers { .. } if explicit.is_some() => Err(ToolError::ProjectNotApplicable {
+            lab: lab.id.clone(),
+        }),
         Target::Containers { containers, .. } => discover_containers(engine, lab, containers).await,
     }
 }
 
-async fn discover_compose(engine: &Engine, lab: &Lab, services: &[String], explicit: Option<&str>, cwd: &Path) -> Result<Discovery, ToolError> {
+async fn discover_compose(
+    engine: &Engine,
+    lab: &Lab,
+    services: &[String],
+    explicit: Option<&str>,
+    cwd: &Path,
+) -> Result<Discovery, ToolError> {
     let label = match explicit {
         Some(p) => format!("{LABEL_PROJECT}={p}"),
         None => LABEL_PROJECT.to_string(),
@@ -139,13 +195,21 @@ async fn discover_compose(engine: &Engine, lab: &Lab, services: &[String], expli
     let list = bounded(
         engine.timeouts.api,
         "listing containers",
-        engine.docker.list_containers(Some(ListContainersOptions { all: true, filters: Some(filters), ..Default::default() })),
+        engine.docker.list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        })),
     )
     .await
     .map_err(ToolError::Api)?;
     let all: Vec<Seen> = list.iter().filter_map(seen).collect();
-    let project = choose_project(&all, services, explicit, cwd)
-        .map_err(|candidates| ToolError::Ambiguous { lab: lab.id.clone(), candidates })?;
+    let project = choose_project(&all, services, explicit, cwd).map_err(|candidates| {
+        ToolError::Ambiguous {
+            lab: lab.id.clone(),
+            candidates,
+        }
+    })?;
     let Some(project) = project else {
         let message = match explicit {
             Some(p) => format!(
@@ -174,12 +238,23 @@ async fn discover_compose(engine: &Engine, lab: &Lab, services: &[String], expli
             ),
         });
     }
-    Ok(Discovery::Found(Stack { project: Some(project), units, missing }))
+    Ok(Discovery::Found(Stack {
+        project: Some(project),
+        units,
+        missing,
+    }))
 }
 
-async fn discover_containers(engine: &Engine, lab: &Lab, names: &[String]) -> Result<Discovery, ToolError> {
+async fn discover_containers(
+    engine: &Engine,
+    lab: &Lab,
+    names: &[String],
+) -> Result<Discovery, ToolError> {
     let looks = names.iter().map(|n| async move {
-        let r = engine.docker.inspect_container(n, None::<bollard::query_parameters::InspectContainerOptions>);
+        let r = engine.docker.inspect_container(
+            n,
+            None::<bollard::query_parameters::InspectContainerOptions>,
+        );
         (n, bounded(engine.timeouts.api, "inspect", r).await)
     });
     let mut units = BTreeMap::new();
@@ -187,9 +262,17 @@ async fn discover_containers(engine: &Engine, lab: &Lab, names: &[String]) -> Re
     for (name, r) in futures_util::future::join_all(looks).await {
         match r {
             Ok(c) => {
-                units.insert(name.clone(), ContainerRef { id: c.id.unwrap_or_default(), name: name.clone() });
+                units.insert(
+                    name.clone(),
+                    ContainerRef {
+                        id: c.id.unwrap_or_default(),
+                        name: name.clone(),
+                    },
+                );
             }
-            Err(e) if e.contains("404") || e.contains("No such container") => missing.push(name.clone()),
+            Err(e) if e.contains("404") || e.contains("No such container") => {
+                missing.push(name.clone())
+            }
             Err(e) => return Err(ToolError::Api(e)),
         }
     }
@@ -202,7 +285,11 @@ async fn discover_containers(engine: &Engine, lab: &Lab, names: &[String]) -> Re
             ),
         });
     }
-    Ok(Discovery::Found(Stack { project: None, units, missing }))
+    Ok(Discovery::Found(Stack {
+        project: None,
+        units,
+        missing,
+    }))
 }
 
 #[cfg(test)]
@@ -226,29 +313,60 @@ mod tests {
     #[test]
     fn explicit_project_wins_and_may_be_absent() {
         let all = vec![s("a", "web", "/x"), s("a", "db", "/x")];
-        assert_eq!(choose_project(&all, &svcs(), Some("a"), Path::new("/")).unwrap(), Some("a".into()));
-        assert_eq!(choose_project(&all, &svcs(), Some("b"), Path::new("/")).unwrap(), None);
+        assert_eq!(
+            choose_project(&all, &svcs(), Some("a"), Path::new("/")).unwrap(),
+            Some("a".into())
+        );
+        assert_eq!(
+            choose_project(&all, &svcs(), Some("b"), Path::new("/")).unwrap(),
+            None
+        );
     }
 
     #[test]
     fn the_project_of_the_current_folder_is_preferred() {
-        let all = vec![s("a", "web", "/labs/a"), s("a", "db", "/labs/a"), s("b", "web", "/labs/b"), s("b", "db", "/labs/b")];
-        assert_eq!(choose_project(&all, &svcs(), None, Path::new("/labs/b")).unwrap(), Some("b".into()));
+        let all = vec![
+            s("a", "web", "/labs/a"),
+            s("a", "db", "/labs/a"),
+            s("b", "web", "/labs/b"),
+            s("b", "db", "/labs/b"),
+        ];
+        assert_eq!(
+            choose_project(&all, &svcs(), None, Path::new("/labs/b")).unwrap(),
+            Some("b".into())
+        );
     }
 
     #[test]
     fn several_full_projects_are_ambiguous() {
-        let all = vec![s("a", "web", "/1"), s("a", "db", "/1"), s("b", "web", "/2"), s("b", "db", "/2")];
-        assert_eq!(choose_project(&all, &svcs(), None, Path::new("/")).unwrap_err(), ["a", "b"]);
+        let all = vec![
+            s("a", "web", "/1"),
+            s("a", "db", "/1"),
+            s("b", "web", "/2"),
+            s("b", "db", "/2"),
+        ];
+        assert_eq!(
+            choose_project(&all, &svcs(), None, Path::new("/")).unwrap_err(),
+            ["a", "b"]
+        );
     }
 
     #[test]
     fn a_full_project_beats_a_partial_one_and_a_partial_one_is_still_found() {
         let all = vec![s("a", "web", "/1"), s("a", "db", "/1"), s("b", "db", "/2")];
-        assert_eq!(choose_project(&all, &svcs(), None, Path::new("/")).unwrap(), Some("a".into()));
+        assert_eq!(
+            choose_project(&all, &svcs(), None, Path::new("/")).unwrap(),
+            Some("a".into())
+        );
         let half = vec![s("b", "db", "/2"), s("other", "cache", "/3")];
-        assert_eq!(choose_project(&half, &svcs(), None, Path::new("/")).unwrap(), Some("b".into()));
-        assert_eq!(choose_project(&[s("other", "cache", "/3")], &svcs(), None, Path::new("/")).unwrap(), None);
+        assert_eq!(
+            choose_project(&half, &svcs(), None, Path::new("/")).unwrap(),
+            Some("b".into())
+        );
+        assert_eq!(
+            choose_project(&[s("other", "cache", "/3")], &svcs(), None, Path::new("/")).unwrap(),
+            None
+        );
     }
 
     #[test]

@@ -24,7 +24,11 @@ pub fn describe_endpoint() -> String {
     match std::env::var("DOCKER_HOST") {
         Ok(h) if !h.is_empty() => {
             let tls = std::env::var("DOCKER_TLS_VERIFY").is_ok();
-            if tls && h.starts_with("tcp://") { format!("{h} (TLS)") } else { h }
+            if tls && h.starts_with("tcp://") {
+                format!("{h} (TLS)")
+            } else {
+                h
+            }
         }
         _ => "unix:///var/run/docker.sock".to_string(),
     }
@@ -44,18 +48,39 @@ pub async fn connect(timeouts: Timeouts) -> Result<Engine, ToolError> {
     let docker = match max_api_from_env() {
         // A lower ceiling (LABCHECK_MAX_API=1.41) makes labcheck speak an old engine's API
         // (responses shaped as that version), on the local socket.
-        Some((major, minor)) if !endpoint.starts_with("tcp://") && !endpoint.starts_with("ssh://") => {
-            let host = std::env::var("DOCKER_HOST").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "unix:///var/run/docker.sock".into());
-            Docker::connect_with_unix(&host, secs, &bollard::ClientVersion { major_version: major, minor_version: minor })
+        Some((major, minor))
+            if !endpoint.starts_with("tcp://") && !endpoint.starts_with("ssh://") =>
+        {
+            let host = std::env::var("DOCKER_HOST")
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "unix:///var/run/docker.sock".into());
+            Docker::connect_with_unix(
+                &host,
+                secs,
+                &bollard::ClientVersion {
+                    major_version: major,
+                    minor_version: minor,
+                },
+            )
         }
         _ => Docker::connect_with_defaults().map(|d| d.with_timeout(Duration::from_secs(secs))),
     }
     .map_err(|e| no_daemon(e.to_string()))?;
     // Negotiation is the first request: it doubles as the ping.
-    let docker = bounded(timeouts.api, "API version negotiation", async { docker.negotiate_version().await.map_err(|e| error_chain(&e)) })
-        .await
-        .map_err(no_daemon)?;
-    let version = bounded(timeouts.api, "version", async { docker.version().await.map_err(|e| error_chain(&e)) }).await.map_err(no_daemon)?;
+    let docker = bounded(timeouts.api, "API version negotiation", async {
+        docker
+            .negotiate_version()
+            .await
+            .map_err(|e| error_chain(&e))
+    })
+    .await
+    .map_err(no_daemon)?;
+    let version = bounded(timeouts.api, "version", async {
+        docker.version().await.map_err(|e| error_chain(&e))
+    })
+    .await
+    .map_err(no_daemon)?;
     let api_version = docker.client_version().to_string();
     Ok(Engine {
         docker,
@@ -76,7 +101,10 @@ fn max_api_from_env() -> Option<(usize, usize)> {
 
 /// Whether `have` ("1.45") is at least `need` ("1.44").
 pub fn api_at_least(have: &str, need: &str) -> bool {
-    match (crate::lab::parse_api_version(have), crate::lab::parse_api_version(need)) {
+    match (
+        crate::lab::parse_api_version(have),
+        crate::lab::parse_api_version(need),
+    ) {
         (Some(h), Some(n)) => h >= n,
         _ => true,
     }
