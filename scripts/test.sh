@@ -39,6 +39,7 @@ stage "engine" bash scripts/setup-engine.sh || exit 1
 stage "image kit" bash scripts/images.sh || exit 1
 stage "image contracts" bash images/tests/contract.sh
 stage "cargo build" cargo build --workspace --all-targets --locked || exit 1
+stage "cargo fmt" cargo fmt --all -- --check
 stage "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 stage "lab specs (labcheck lint)" cargo run -q --locked -p labcheck -- lint
 stage "cargo test" cargo test --workspace --locked -- --test-threads=2
