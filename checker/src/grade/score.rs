@@ -1,8 +1,9 @@
 //! From one learner's report to gradebook points.
 //!
 //! - a passing check earns its points (from lab.toml);
-//! - a check with `severity = "warn"` that does not pass still earns its points, unless the
-//!   roster's `[grading] warnings_cost_points = true`;
+//! - a check with `severity = "warn"` that does not pass still earns its points, unless the lab
+//!   says otherwise (`warnings_cost_points = true` at the top of lab.toml) or the class does
+//!   (the roster's `[grading] warnings_cost_points = true`);
 //! - a `severity = "fail"` check that labcheck could not decide (a probe error, reported as a
 //!   warning to the learner) earns nothing: it is marked `undetermined`;
 //! - failed and skipped checks earn nothing; a skipped one says why.
@@ -65,13 +66,17 @@ pub fn grade_checks(lab: &Lab, report: &Report, rules: &GradingRules) -> Vec<Che
             };
             let (points, note) = match (r.status, c.severity) {
                 (Status::Pass, _) => (c.points, None),
-                (Status::Warn, Severity::Warn) if rules.warnings_cost_points => (
-                    0,
-                    Some(format!(
-                        "warning (costs points in this class): {}",
-                        r.message
-                    )),
-                ),
+                (Status::Warn, Severity::Warn)
+                    if lab.warnings_cost_points || rules.warnings_cost_points =>
+                {
+                    (
+                        0,
+                        Some(format!(
+                            "warning (costs points in this class): {}",
+                            r.message
+                        )),
+                    )
+                }
                 (Status::Warn, Severity::Warn) => (
                     c.points,
                     Some(format!("warning, no points lost: {}", r.message)),
@@ -234,6 +239,19 @@ needs = ["a"]
         );
         assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [2, 0, 4]);
         assert_eq!(row_status(&r, &g), RowStatus::Failing);
+    }
+
+    #[test]
+    fn a_lab_can_say_that_warnings_cost_points() {
+        let mut lab = lab();
+        lab.warnings_cost_points = true;
+        let r = report(vec![
+            result("a", Status::Pass, 2),
+            result("b", Status::Warn, 3),
+            result("c", Status::Pass, 4),
+        ]);
+        let g = grade_checks(&lab, &r, &GradingRules::default());
+        assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [2, 0, 4]);
     }
 
     #[test]

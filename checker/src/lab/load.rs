@@ -83,6 +83,8 @@ struct RawLab {
     title: String,
     book: Option<String>,
     requires_api: Option<Spanned<String>>,
+    #[serde(default)]
+    warnings_cost_points: bool,
     target: Spanned<RawTarget>,
     /// How the live tests drive the lab (read by the tests, ignored by labcheck itself).
     #[allow(dead_code)]
@@ -522,6 +524,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         checks,
         faults,
         requires_api: raw.requires_api.map(Spanned::into_inner),
+        warnings_cost_points: raw.warnings_cost_points,
         dir: dir.to_path_buf(),
         file: file.to_path_buf(),
     })

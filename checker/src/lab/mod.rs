@@ -29,6 +29,9 @@ pub struct Lab {
     pub faults: Vec<Fault>,
     /// Lowest Docker Engine API version the lab's stack needs (e.g. "1.44" for `start_interval`).
     pub requires_api: Option<String>,
+    /// Grading: whether a check of severity `warn` that ends as a warning scores zero. Default
+    /// false: warnings teach, they don't cost points, unless the lab says so.
+    pub warnings_cost_points: bool,
     /// The lab folder (where lab.toml lives).
     pub dir: PathBuf,
     /// The lab.toml path, for messages.
