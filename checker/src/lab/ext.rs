@@ -631,15 +631,7 @@ mod tests {
     }
 
     fn load(checks: &str, faults: &str) -> Result<crate::lab::Lab, String> {
-        let src = format!(
-            "format_version = 1\nid = \"t\"\ntitle = \"T\"\n[target]\nkind = \"compose\"\nservices = [\"db\", \"backend\"]\n{checks}\n{faults}"
-        );
-        crate::lab::load_str(
-            &src,
-            std::path::Path::new("lab.toml"),
-            std::path::Path::new("."),
-        )
-        .map_err(|e| e.to_string())
+        crate::lab::test_lab(&["db", "backend"], &format!("{checks}\n{faults}"))
     }
 
     #[test]

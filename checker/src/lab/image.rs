@@ -187,13 +187,7 @@ mod tests {
     }
 
     fn load(checks: &str) -> Result<crate::lab::Lab, String> {
-        let src = format!("format_version = 1\nid = \"t\"\ntitle = \"T\"\n[target]\nkind = \"compose\"\nservices = [\"app\"]\n{checks}");
-        crate::lab::load_str(
-            &src,
-            std::path::Path::new("lab.toml"),
-            std::path::Path::new("."),
-        )
-        .map_err(|e| e.to_string())
+        crate::lab::test_lab(&["app"], checks)
     }
 
     #[test]

@@ -394,5 +394,22 @@ pub struct Fault {
     pub drill: bool,
 }
 
+/// For unit tests of kinds: a compose lab with these services and these extra tables.
+#[cfg(test)]
+pub(crate) fn test_lab(services: &[&str], tables: &str) -> Result<Lab, String> {
+    let services = services
+        .iter()
+        .map(|s| format!("\"{s}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let src = format!("format_version = 1\nid = \"t\"\ntitle = \"T\"\n[target]\nkind = \"compose\"\nservices = [{services}]\n{tables}");
+    load_str(
+        &src,
+        std::path::Path::new("lab.toml"),
+        std::path::Path::new("."),
+    )
+    .map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests;
