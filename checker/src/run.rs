@@ -298,24 +298,12 @@ struct Ctx<'a> {
 
 impl Ctx<'_> {
     fn container(&self, unit: &str) -> Result<&ContainerFacts, Observed> {
-        match self.facts.get(unit) {
-            Some(Ok(f)) => Ok(f),
-            Some(Err(e)) => Err(Observed::ProbeError(e.clone())),
-            None => Err(Observed::Missing(unit.to_string())),
-        }
+        crate::probe::facts::unit_container(self.facts, unit)
     }
 
     /// A container in the unit's place that is running (execs need one).
     fn running(&self, unit: &str) -> Result<&ContainerFacts, Observed> {
-        let c = self.container(unit)?;
-        if c.running {
-            Ok(c)
-        } else {
-            Err(Observed::ProbeError(format!(
-                "{unit} is not running ({}), so nothing can run inside it",
-                c.status
-            )))
-        }
+        crate::probe::facts::unit_running(self.facts, unit)
     }
 
     async fn observe(&self, kind: &Kind) -> Observed {

@@ -34,23 +34,11 @@ pub struct Env<'a> {
 
 impl Env<'_> {
     fn container(&self, unit: &str) -> Result<&ContainerFacts, Observed> {
-        match self.facts.get(unit) {
-            Some(Ok(f)) => Ok(f),
-            Some(Err(e)) => Err(Observed::ProbeError(e.clone())),
-            None => Err(Observed::Missing(unit.to_string())),
-        }
+        crate::probe::facts::unit_container(self.facts, unit)
     }
 
     fn running(&self, unit: &str) -> Result<&ContainerFacts, Observed> {
-        let c = self.container(unit)?;
-        if c.running {
-            Ok(c)
-        } else {
-            Err(Observed::ProbeError(format!(
-                "{unit} is not running ({}), so nothing can run inside it",
-                c.status
-            )))
-        }
+        crate::probe::facts::unit_running(self.facts, unit)
     }
 }
 
