@@ -48,7 +48,7 @@ struct RunArgs {
     format: Format,
 
     /// Re-check until everything passes or this much time has passed (e.g. 30s, 2m, 500ms).
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = labcheck::parse_duration)]
     wait: Option<Duration>,
 
     /// Show passing details, probe evidence and timings.
@@ -79,28 +79,6 @@ enum Command {
         #[command(flatten)]
         run: RunArgs,
     },
-}
-
-fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration like 30s, 2m or 500ms"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        "h" => n * 3600.0,
-        _ => return Err(format!("unknown unit `{unit}` in `{s}`; use ms, s, m or h")),
-    };
-    if !secs.is_finite() || secs < 0.0 {
-        return Err(format!("`{s}` is not a duration"));
-    }
-    Ok(Duration::from_secs_f64(secs))
 }
 
 fn color_on(stream_is_tty: bool) -> bool {
@@ -324,7 +302,7 @@ impl Progress {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_duration;
+    use labcheck::parse_duration;
     use std::time::Duration;
 
     #[test]

@@ -37,27 +37,16 @@ pub struct GradeArgs {
     pub timeout: Duration,
 }
 
+/// A per-learner limit: a duration above 0 and at most an hour.
 fn parse_limit(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (num, unit) = s.split_at(split);
-    let n: f64 = num
-        .parse()
-        .map_err(|_| format!("`{s}` is not a duration like 30s, 2m or 500ms"))?;
-    let secs = match unit {
-        "" | "s" => n,
-        "ms" => n / 1000.0,
-        "m" => n * 60.0,
-        _ => return Err(format!("unknown unit `{unit}` in `{s}`; use ms, s or m")),
-    };
-    if !secs.is_finite() || secs <= 0.0 || secs > 3600.0 {
+    let d = crate::parse_duration(s)?;
+    if d.is_zero() || d > Duration::from_secs(3600) {
         return Err(format!(
-            "`{s}`: the limit must be more than 0 and at most an hour"
+            "`{}`: the limit must be more than 0 and at most an hour",
+            s.trim()
         ));
     }
-    Ok(Duration::from_secs_f64(secs))
+    Ok(d)
 }
 
 /// Run the subcommand; returns the exit code.
