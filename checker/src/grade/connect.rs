@@ -151,15 +151,7 @@ async fn handshake(docker: Docker, endpoint: String, timeouts: Timeouts) -> Resu
     )
     .await?;
     let version = limited(timeouts.api, "version", docker.version()).await?;
-    let api_version = docker.client_version().to_string();
-    Ok(Engine {
-        docker,
-        endpoint,
-        api_version,
-        server_api_version: version.api_version.unwrap_or_default(),
-        server_version: version.version.unwrap_or_default(),
-        timeouts,
-    })
+    Ok(Engine::negotiated(docker, endpoint, version, timeouts))
 }
 
 /// `$DOCKER_CONFIG`, else `~/.docker`.

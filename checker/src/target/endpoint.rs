@@ -19,6 +19,25 @@ pub struct Engine {
     pub timeouts: Timeouts,
 }
 
+impl Engine {
+    /// An engine whose API version has been negotiated, described by its `GET /version`.
+    pub fn negotiated(
+        docker: Docker,
+        endpoint: String,
+        version: bollard::models::SystemVersion,
+        timeouts: Timeouts,
+    ) -> Engine {
+        Engine {
+            api_version: docker.client_version().to_string(),
+            docker,
+            endpoint,
+            server_api_version: version.api_version.unwrap_or_default(),
+            server_version: version.version.unwrap_or_default(),
+            timeouts,
+        }
+    }
+}
+
 /// The endpoint the Docker CLI would use, from DOCKER_HOST or the default socket.
 pub fn describe_endpoint() -> String {
     match std::env::var("DOCKER_HOST") {
@@ -81,15 +100,7 @@ pub async fn connect(timeouts: Timeouts) -> Result<Engine, ToolError> {
     })
     .await
     .map_err(no_daemon)?;
-    let api_version = docker.client_version().to_string();
-    Ok(Engine {
-        docker,
-        endpoint,
-        api_version,
-        server_api_version: version.api_version.unwrap_or_default(),
-        server_version: version.version.unwrap_or_default(),
-        timeouts,
-    })
+    Ok(Engine::negotiated(docker, endpoint, version, timeouts))
 }
 
 /// `$LABCHECK_MAX_API` ("1.41"): the highest API version labcheck may use.
