@@ -55,8 +55,9 @@ struct RunArgs {
     #[arg(short, long)]
     verbose: bool,
 
-    /// Also run the drills: checks that CHANGE the stack (kill or break a container, or run
-    /// `docker compose down` and `down -v`, which DELETES the project's volumes and data).
+    /// Also run the drills: checks that CHANGE the stack (kill or break a container, or remove
+    /// and recreate one as `docker compose down` and `down -v` would, which DELETES the
+    /// project's volumes and data).
     /// Without it they are reported as skipped.
     #[arg(long)]
     drill: bool,

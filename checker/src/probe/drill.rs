@@ -1,8 +1,8 @@
 //! Drills: the probes that change state. They run only with `--drill`, after every read-only
 //! check, one at a time (run.rs), and each step has a time limit.
 //!
-//! - persistence: `docker compose down` / `up -d --wait` through the compose CLI, with the
-//!   project's own files (that is what is being tested), then `down -v` / `up -d --wait`;
+//! - persistence: what `docker compose down` and `up` do to the service's container (removed,
+//!   created again from its own definition), then the same with `down -v` (recreate.rs);
 //! - restore: the newest backup into a scratch volume and a scratch server (both removed);
 //! - self-heal: kill or break one container and watch the learner's manager restore it.
 
@@ -15,16 +15,17 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 
-use super::compose::{LABEL_CONFIG_FILES, LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use super::compose::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use super::exec::{exec, helper_image};
 use super::ext::{bind_ro, glob_parts, working_dir, Env, Scratch, LIST_SCRIPT};
 use super::ext_facts::{ExtFacts, Step};
 use super::facts::{ContainerFacts, Observed};
+use super::recreate::{recreate, Down};
 use super::{bounded, container, postgres, Timeouts};
 use crate::lab::ext::{ExtKind, HealAction};
 
-/// Longest a compose `down` or `up -d --wait` may take.
-const COMPOSE_LIMIT: Duration = Duration::from_secs(120);
+/// Longest a recreated container may take to be healthy again.
+const UP_LIMIT: Duration = Duration::from_secs(120);
 /// Longest the scratch server of the restore drill may take to accept connections.
 const READY_LIMIT: Duration = Duration::from_secs(30);
 
@@ -101,68 +102,17 @@ fn token() -> String {
     format!("{:x}{:x}", n & 0xffff_ffff_ffff, std::process::id())
 }
 
-/// The first value of the first row, or the error.
-async fn scalar(c: &ContainerFacts, sql: &str, limit: Duration) -> Result<String, String> {
-    let r = postgres::query(c, sql, limit).await;
-    match r.rows {
-        Ok(rows) => Ok(rows
-            .first()
+/// The first value of the first row, or the error. Over the container's IP where the host can
+/// reach it, else with `psql` inside the container (a remote engine).
+async fn scalar(env: &Env<'_>, c: &ContainerFacts, sql: &str) -> Result<String, String> {
+    let r = postgres::query_anywhere(env.docker, env.t, env.endpoint, c, sql).await;
+    r.rows.map(|rows| {
+        rows.first()
             .and_then(|r| r.first())
             .cloned()
             .flatten()
-            .unwrap_or_default()),
-        Err(e) => Err(e),
-    }
-}
-
-/// `docker compose` with the project's own files and folder, bounded by [`COMPOSE_LIMIT`].
-async fn compose(
-    endpoint: &str,
-    project: &str,
-    wd: &str,
-    files: &[String],
-    args: &[&str],
-) -> Result<(), String> {
-    let mut cmd = tokio::process::Command::new("docker");
-    cmd.arg("compose")
-        .args(["-p", project, "--project-directory", wd]);
-    for f in files {
-        cmd.args(["-f", f]);
-    }
-    cmd.args(args)
-        .current_dir(wd)
-        .kill_on_drop(true)
-        .stdin(std::process::Stdio::null());
-    if endpoint.starts_with("unix://")
-        || endpoint.starts_with("tcp://")
-        || endpoint.starts_with("ssh://")
-    {
-        cmd.env("DOCKER_HOST", endpoint);
-    }
-    let shown = format!("docker compose -p {project} {}", args.join(" "));
-    match tokio::time::timeout(COMPOSE_LIMIT, cmd.output()).await {
-        Err(_) => Err(format!(
-            "`{shown}` did not finish within {} s",
-            COMPOSE_LIMIT.as_secs()
-        )),
-        Ok(Err(e)) => Err(format!(
-            "cannot run `{shown}` ({e}); this drill needs the docker CLI with the compose plugin"
-        )),
-        Ok(Ok(out)) if out.status.success() => Ok(()),
-        Ok(Ok(out)) => {
-            let err = String::from_utf8_lossy(&out.stderr);
-            let tail: Vec<&str> = err
-                .trim()
-                .lines()
-                .rev()
-                .take(3)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            Err(format!("`{shown}` failed: {}", tail.join(" | ")))
-        }
-    }
+            .unwrap_or_default()
+    })
 }
 
 /// The running container of `service` in `project`, inspected.
@@ -206,21 +156,19 @@ async fn find(
 
 /// A query on a server that has just come up: retried for a few seconds.
 async fn settle_scalar(
-    docker: &Docker,
-    t: &Timeouts,
+    env: &Env<'_>,
     project: &str,
     service: &str,
     sql: &str,
 ) -> Result<String, String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let r = match find(docker, t, project, service).await {
-            Ok(c) => scalar(&c, sql, t.postgres).await,
+        let r = match find(env.docker, env.t, project, service).await {
+            Ok(c) => scalar(env, &c, sql).await,
             Err(e) => Err(e),
         };
         match r {
             Err(e) if Instant::now() < deadline && !e.contains("ERROR") => {
-                let _ = e;
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
             other => return other,
@@ -243,35 +191,19 @@ async fn persistence(
         query_after: q,
         error,
     };
-    let (Some(project), Ok(wd)) = (c.labels.get(LABEL_PROJECT).cloned(), working_dir(c)) else {
+    let Some(project) = c.labels.get(LABEL_PROJECT).cloned() else {
         return facts(
             steps,
             None,
             None,
             None,
-            Some(format!(
-                "{} has no compose project or working_dir label",
-                c.name
-            )),
+            Some(format!("{} has no compose project label", c.name)),
         );
     };
-    let files: Vec<String> = c
-        .labels
-        .get(LABEL_CONFIG_FILES)
-        .map(|f| {
-            f.split(',')
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(missing) = files.iter().find(|f| !std::path::Path::new(f).is_file()) {
-        return facts(steps, None, None, None, Some(format!("the compose file {missing} is not readable here: run the drill on the machine that has the lab folder")));
-    }
     let (docker, t) = (env.docker, env.t);
     let mark = token();
     let clock = Instant::now();
-    if let Err(e) = scalar(c, &format!("CREATE TABLE IF NOT EXISTS {table}(v text); INSERT INTO {table} VALUES ('{mark}'); SELECT 1"), t.postgres).await {
+    if let Err(e) = scalar(env, c, &format!("CREATE TABLE IF NOT EXISTS {table}(v text); INSERT INTO {table} VALUES ('{mark}'); SELECT 1")).await {
         return facts(steps, None, None, None, Some(format!("writing the marker row failed: {e}")));
     }
     steps.push(Step {
@@ -279,44 +211,51 @@ async fn persistence(
         secs: clock.elapsed().as_secs_f64(),
     });
 
-    let cycle = |args: &'static [&'static str], what: &'static str| {
-        let (project, wd, files) = (project.clone(), wd.clone(), files.clone());
+    // The container is found afresh for each cycle: the first one replaces it.
+    let cycle = |down: Down| {
+        let project = project.clone();
         async move {
             let clock = Instant::now();
-            compose(env.endpoint, &project, &wd, &files, args).await?;
-            compose(env.endpoint, &project, &wd, &files, &["up", "-d", "--wait"]).await?;
+            let c = find(docker, t, &project, service).await?;
+            let removed = recreate(docker, t, &c.id, down, UP_LIMIT).await?;
+            let what = match down {
+                Down::KeepVolumes => format!("removed {} and created it again, keeping its volumes (compose down, then up)", c.name),
+                Down::RemoveVolumes if removed.is_empty() => format!("removed {} and created it again; it mounts no volume of the project (compose down -v, then up)", c.name),
+                Down::RemoveVolumes => format!("removed {} and the volume {}, then created both again (compose down -v, then up)", c.name, removed.join(", ")),
+            };
             Ok::<_, String>(Step {
-                what: what.to_string(),
+                what,
                 secs: clock.elapsed().as_secs_f64(),
             })
         }
     };
-    match cycle(&["down"], "docker compose down, then up -d --wait").await {
+    match cycle(Down::KeepVolumes).await {
         Ok(s) => steps.push(s),
         Err(e) => return facts(steps, None, None, None, Some(e)),
     }
-    let after_down = settle_scalar(
-        docker,
-        t,
-        &project,
-        service,
-        &format!("SELECT count(*)::text FROM {table} WHERE v = '{mark}'"),
-    )
-    .await;
-    match cycle(&["down", "-v"], "docker compose down -v, then up -d --wait").await {
+    // A new, empty cluster has no marker table at all: that is "0 rows", not a query error.
+    let exists = format!("SELECT (to_regclass('{table}') IS NOT NULL)::text");
+    let after_down = match settle_scalar(env, &project, service, &exists).await {
+        Ok(e) if e == "false" => Ok("0".to_string()),
+        Ok(_) => {
+            let count = format!("SELECT count(*)::text FROM {table} WHERE v = '{mark}'");
+            settle_scalar(env, &project, service, &count).await
+        }
+        Err(e) => Err(e),
+    };
+    match cycle(Down::RemoveVolumes).await {
         Ok(s) => steps.push(s),
         Err(e) => return facts(steps, Some(after_down), None, None, Some(e)),
     }
     let gone = settle_scalar(
-        docker,
-        t,
+        env,
         &project,
         service,
         &format!("SELECT (to_regclass('{table}') IS NULL)::text"),
     )
     .await;
     let q = match query {
-        Some(q) => Some(settle_scalar(docker, t, &project, service, q).await),
+        Some(q) => Some(settle_scalar(env, &project, service, q).await),
         None => None,
     };
     facts(steps, Some(after_down), Some(gone), q, None)

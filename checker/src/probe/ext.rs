@@ -21,7 +21,7 @@ use crate::lab::ext::ExtKind;
 pub struct Env<'a> {
     pub docker: &'a Docker,
     pub t: &'a Timeouts,
-    /// `unix:///var/run/docker.sock`, `tcp://...`: for the compose CLI of the persistence drill.
+    /// `unix:///var/run/docker.sock`, `tcp://...`: where container IPs are reachable from here.
     pub endpoint: &'a str,
     pub project: Option<&'a str>,
     /// One container per service (a running one first).

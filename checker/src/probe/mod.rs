@@ -12,6 +12,7 @@ pub mod image;
 pub mod image_facts;
 pub mod net;
 pub mod postgres;
+pub mod recreate;
 
 use std::future::Future;
 use std::time::Duration;
