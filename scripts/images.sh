@@ -9,7 +9,8 @@
 #
 # Each look-alike is labelled org.compose-lab.lookalike=true, org.compose-lab.really=<contents>,
 # and org.compose-lab.kit-hash=<hash of its inputs>; an image is rebuilt only when that hash
-# changes (its folder, the base it is built on, or for the base the host's extra CA certificates).
+# changes (its folder, the kit image its Dockerfile is FROM, or for the base the host's extra CA
+# certificates). An image built FROM another kit image comes after it in KIT.
 set -euo pipefail
 cd "$(dirname "$0")/../images"
 
@@ -22,6 +23,7 @@ KIT=(
   "redis|redis:7-alpine redis:7|Redis 7.0 from Debian bookworm"
   "nginx|nginx:alpine nginx:latest|nginx 1.22 from Debian bookworm"
   "python|python:3.11-slim python:3.11|Python 3.11 from Debian bookworm"
+  "pgadmin|dpage/pgadmin4:9.18 dpage/pgadmin4:9 dpage/pgadmin4:latest|pgAdmin 4 9.18 from PyPI with gunicorn, on the kit's python:3.11-slim (Debian bookworm); PostgreSQL 15 client tools, no Postfix"
   "rust|rust:1-slim-bookworm rust:1-slim|Rust RUSTC_VERSION copied from the build host's toolchain (no rustup, no docs)"
 )
 # Tags that Debian can't match: the same image, relabelled with what is really inside.
@@ -45,7 +47,8 @@ inputs_hash() {
   {
     (cd "$dir" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
     if [ "$dir" = base ]; then cat /usr/local/share/ca-certificates/*.crt 2>/dev/null || true
-    elif [ -f "$dir/Dockerfile" ]; then docker image inspect -f '{{.Id}}' compose-lab/base:bookworm
+    elif [ -f "$dir/Dockerfile" ]; then
+      docker image inspect -f '{{.Id}}' "$(awk '$1 == "FROM" { print $2; exit }' "$dir/Dockerfile")"
     fi
     if [ "$dir" = rust ]; then rustc -V; fi
   } | sha256sum | cut -c1-16

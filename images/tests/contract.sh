@@ -124,6 +124,58 @@ test_python() {
   expect "the installed package imports at run time" '^1\.16\.0$' docker run --rm "$id-pyreq"
 }
 
+test_pgadmin() {
+  local img=dpage/pgadmin4:9.18 pga="$id-pgadmin" alt="$id-pgadmin-env" email=admin@lab.example
+  echo "$img"
+  lookalike $img
+  expect "$img holds pgAdmin 9.18" '^9\.18$' docker run --rm --entrypoint python3 $img -c 'import version; print(version.APP_VERSION)'
+  expect "image user is pgadmin, uid 5050" '^uid=5050\(pgadmin\) gid=5050\(pgadmin\)' docker run --rm --entrypoint id $img
+  expect "/var/lib/pgadmin is a volume" '/var/lib/pgadmin' docker image inspect -f '{{json .Config.Volumes}}' $img
+  printf 'pgadmin-file-pw\n' >"$tmp/pga_pw" && chmod 0644 "$tmp/pga_pw"
+  printf '{"Servers": {"1": {"Name": "contract-db", "Group": "Servers", "Host": "db", "Port": 5432, "MaintenanceDB": "postgres", "Username": "lab"}}}\n' >"$tmp/servers.json"
+  # Logs in the way a browser does (CSRF token from /login, cookies) and lists the servers.
+  cat >"$tmp/pga_login.py" <<'PY'
+import http.cookiejar, json, re, sys, urllib.parse, urllib.request
+base, email, password = sys.argv[1:4]
+web = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+token = re.search(r'"csrfToken": "([^"]+)"', web.open(base + "/login", timeout=10).read().decode()).group(1)
+form = {"csrf_token": token, "email": email, "password": password, "language": "en", "internal_button": "Login"}
+landed = web.open(base + "/authenticate/login", urllib.parse.urlencode(form).encode(), timeout=10).geturl()
+if not landed.endswith("/browser/"):
+    sys.exit("login refused, landed on " + landed)
+ask = urllib.request.Request(base + "/browser/server/nodes/1/", headers={"X-pgA-CSRFToken": token})
+nodes = json.load(web.open(ask, timeout=10))["result"]
+print("logged in; servers:", ", ".join(n["label"] for n in nodes))
+PY
+  run --name "$pga" -e PGADMIN_DEFAULT_EMAIL=$email -e PGADMIN_DEFAULT_PASSWORD_FILE=/run/secrets/pga_pw \
+    -e 'PGADMIN_CONFIG_LOGIN_BANNER="contract banner"' -e GUNICORN_THREADS=2 \
+    -v "$tmp/pga_pw:/run/secrets/pga_pw:ro" -v "$tmp/servers.json:/pgadmin4/servers.json:ro" \
+    -v "$tmp/pga_login.py:/tmp/pga_login.py:ro" $img >/dev/null
+  run --name "$alt" -e PGADMIN_DEFAULT_EMAIL=$email -e PGADMIN_DEFAULT_PASSWORD=pgadmin-env-pw \
+    -e PGADMIN_LISTEN_PORT=5050 -e GUNICORN_THREADS=2 $img >/dev/null
+  local nopw nofile
+  nopw=$(docker run --rm -e PGADMIN_DEFAULT_EMAIL=$email $img 2>&1) && nopw="exit 0: $nopw"
+  nofile=$(docker run --rm -e PGADMIN_DEFAULT_EMAIL=$email -e PGADMIN_DEFAULT_PASSWORD_FILE=/run/secrets/absent $img 2>&1) && nofile="exit 0: $nofile"
+  expect "no password: exits with a clear error" '^pgadmin: set PGADMIN_DEFAULT_EMAIL and PGADMIN_DEFAULT_PASSWORD \(or PGADMIN_DEFAULT_PASSWORD_FILE' echo "$nopw"
+  expect "missing password file: exits naming the file" 'PGADMIN_DEFAULT_PASSWORD_FILE=/run/secrets/absent: no such file' echo "$nofile"
+  if wait_for 60 docker run --rm --network "$net" alpine wget -q -O /dev/null "http://$pga/misc/ping"; then ok "/misc/ping answers on port 80"
+  else bad "/misc/ping answers on port 80" "$(docker logs "$pga" 2>&1 | tail -5)"; return; fi
+  expect "/misc/ping says PING" '^PING$' docker run --rm --network "$net" alpine wget -q -O - "http://$pga/misc/ping"
+  expect "every gunicorn process runs as uid 5050" '^5050 $' \
+    sh -c "docker top '$pga' -o pid,uid,comm | awk '\$3 == \"gunicorn\" { print \$2 }' | sort -u | tr '\\n' ' '"
+  check "wget is on PATH (for healthchecks)" docker exec "$pga" wget -q -O /dev/null http://127.0.0.1/misc/ping
+  expect "PGADMIN_DEFAULT_PASSWORD_FILE: login works; servers.json loaded" '^logged in; servers: contract-db$' \
+    docker exec "$pga" python3 /tmp/pga_login.py http://127.0.0.1 $email pgadmin-file-pw
+  refuse "a wrong password is refused" docker exec "$pga" python3 /tmp/pga_login.py http://127.0.0.1 $email wrong-password
+  expect "PGADMIN_CONFIG_* reaches pgAdmin's config" 'contract banner' docker exec "$pga" python3 -c \
+    "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1/login', timeout=5).read().decode())"
+  expect "X-Script-Name: pages are served under the proxy's prefix" '/pgadmin/static/' docker exec "$pga" python3 -c \
+    "import urllib.request as u; print(u.urlopen(u.Request('http://127.0.0.1/pgadmin/login', headers={'X-Script-Name': '/pgadmin'}), timeout=5).read().decode())"
+  check "its configuration database is in /var/lib/pgadmin" docker exec "$pga" test -s /var/lib/pgadmin/pgadmin4.db
+  if wait_for 60 docker run --rm --network "$net" alpine wget -q -O /dev/null "http://$alt:5050/misc/ping"; then ok "PGADMIN_LISTEN_PORT=5050 and a plain PGADMIN_DEFAULT_PASSWORD work"
+  else bad "PGADMIN_LISTEN_PORT=5050 and a plain PGADMIN_DEFAULT_PASSWORD work" "$(docker logs "$alt" 2>&1 | tail -5)"; fi
+}
+
 test_alpine() {
   local img=alpine
   echo "$img"
@@ -164,7 +216,7 @@ test_debian() {
 
 docker info >/dev/null 2>&1 || { echo "contract: no Docker engine answers (run scripts/setup-engine.sh)"; echo "contract: 0 passed, 1 failed"; exit 1; }
 images=("$@")
-[ ${#images[@]} -gt 0 ] || images=(debian postgres redis nginx python alpine busybox rust)
+[ ${#images[@]} -gt 0 ] || images=(debian postgres redis nginx python pgadmin alpine busybox rust)
 for i in "${images[@]}"; do "test_$i"; done
 echo "contract: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
