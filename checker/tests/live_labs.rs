@@ -88,18 +88,22 @@ impl Stack {
 
     /// A fresh start: containers, networks and volumes of every profile removed.
     fn down(&self) {
-        let out = self.compose(
-            &self.files.clone(),
-            &[
-                "--profile",
-                "*",
-                "down",
-                "-v",
-                "--remove-orphans",
-                "--timeout",
-                "2",
-            ],
-        );
+        self.down_with(&[]);
+    }
+
+    /// `down` with more arguments (the last teardown also removes the images it built).
+    fn down_with(&self, more: &[&str]) {
+        let mut args = vec![
+            "--profile",
+            "*",
+            "down",
+            "-v",
+            "--remove-orphans",
+            "--timeout",
+            "2",
+        ];
+        args.extend_from_slice(more);
+        let out = self.compose(&self.files.clone(), &args);
         if !out.status.success() {
             eprintln!(
                 "[live] teardown of {} failed: {}",
@@ -183,7 +187,8 @@ impl Stack {
 
 impl Drop for Stack {
     fn drop(&mut self) {
-        self.down();
+        // The images built for this test's project name (lc-phase-5-<pid>-api), not the kit's.
+        self.down_with(&["--rmi", "local"]);
     }
 }
 

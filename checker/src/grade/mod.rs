@@ -266,7 +266,7 @@ pub async fn grade(
         lab_file: lab.file.clone(),
         lab_sha256,
         check_ids: lab.checks.iter().map(|c| c.id.clone()).collect(),
-        check_points: lab.checks.iter().map(|c| c.points).collect(),
+        check_points: lab.checks.iter().map(score::counted_points).collect(),
         roster_file: roster.file.clone(),
         options: opts.clone(),
         rules: roster.rules.clone(),

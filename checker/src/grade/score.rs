@@ -8,7 +8,7 @@
 //!   warning to the learner) earns nothing: it is marked `undetermined`;
 //! - failed and skipped checks earn nothing; a skipped one says why.
 
-use crate::lab::{Lab, Severity};
+use crate::lab::{Check, Lab, Severity};
 use crate::report::{Report, StackState, Status};
 
 use super::roster::GradingRules;
@@ -51,10 +51,32 @@ pub struct CheckGrade {
     pub note: Option<String>,
 }
 
+/// Why a drill earns nothing and counts for nothing in a gradebook.
+pub const DRILL_NOT_GRADED: &str =
+    "a drill: grading never runs it (it changes the learner's stack), so it is not counted";
+
+/// The points a check counts for in a gradebook: a drill's are 0, since grading never runs it.
+pub fn counted_points(c: &Check) -> u32 {
+    if c.kind.is_drill() {
+        0
+    } else {
+        c.points
+    }
+}
+
 pub fn grade_checks(lab: &Lab, report: &Report, rules: &GradingRules) -> Vec<CheckGrade> {
     lab.checks
         .iter()
         .map(|c| {
+            if c.kind.is_drill() {
+                return CheckGrade {
+                    id: c.id.clone(),
+                    status: "skip".into(),
+                    points: 0,
+                    max_points: 0,
+                    note: Some(DRILL_NOT_GRADED.into()),
+                };
+            }
             let Some(r) = report.results.iter().find(|r| r.id == c.id) else {
                 return CheckGrade {
                     id: c.id.clone(),
@@ -126,7 +148,7 @@ pub fn error_checks(lab: &Lab) -> Vec<CheckGrade> {
             id: c.id.clone(),
             status: "error".into(),
             points: 0,
-            max_points: c.points,
+            max_points: counted_points(c),
             note: None,
         })
         .collect()
@@ -252,6 +274,49 @@ needs = ["a"]
         ]);
         let g = grade_checks(&lab, &r, &GradingRules::default());
         assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [2, 0, 4]);
+    }
+
+    #[test]
+    fn drills_are_not_counted_because_grading_never_runs_them() {
+        let mut lab = lab();
+        let drill = crate::lab::load_str(
+            r#"
+format_version = 1
+id = "d"
+title = "d"
+[target]
+kind = "compose"
+services = ["db"]
+[[checks]]
+id = "d"
+title = "d"
+kind = "persistence"
+service = "db"
+marker_table = "m"
+points = 5
+"#,
+            std::path::Path::new("/labs/d/lab.toml"),
+            std::path::Path::new("/labs/d"),
+        )
+        .expect("the drill lab loads");
+        lab.checks.extend(drill.checks);
+        let mut skipped = result("d", Status::Skip, 5);
+        skipped.skipped_because = vec![crate::report::DRILL_NOT_REQUESTED.into()];
+        let r = report(vec![
+            result("a", Status::Pass, 2),
+            result("b", Status::Pass, 3),
+            result("c", Status::Pass, 4),
+            skipped,
+        ]);
+        let g = grade_checks(&lab, &r, &GradingRules::default());
+        assert_eq!((g[3].points, g[3].max_points), (0, 0));
+        assert_eq!(g[3].note.as_deref(), Some(DRILL_NOT_GRADED));
+        assert_eq!(
+            row_status(&r, &g),
+            RowStatus::Ok,
+            "a full score is possible"
+        );
+        assert_eq!(error_checks(&lab)[3].max_points, 0);
     }
 
     #[test]
