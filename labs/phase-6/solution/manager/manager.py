@@ -48,6 +48,7 @@ def own_project(client):
     return me.labels[PROJECT_LABEL]
 
 
+# ANCHOR: verdict
 def verdict(attrs):
     """Why this container needs a restart, or None. `attrs` is the inspect document.
 
@@ -65,6 +66,7 @@ def verdict(attrs):
     if status == "exited" and state.get("ExitCode", 0) != 0:
         return f"exited({state['ExitCode']})"
     return None  # running and healthy/starting, restarting (Docker's policy), created, paused, or a clean stop
+# ANCHOR_END: verdict
 
 
 def main():
