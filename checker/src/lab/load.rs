@@ -102,8 +102,8 @@ struct LenientLab {
     checks: Vec<Spanned<toml::Table>>,
 }
 
-/// The check kinds this labcheck implements.
-pub const KINDS: &[&str] = &[
+/// The core check kinds (this file); phases 4-6 and phase 1 add theirs in ext.rs and image.rs.
+pub const CORE_KINDS: &[&str] = &[
     "running",
     "healthy",
     "shared_network",
@@ -120,30 +120,12 @@ pub const KINDS: &[&str] = &[
     "attached",
     "network_excludes",
     "isolated",
-    // phases 4-6 (lab/ext.rs)
-    "compose_volume",
-    "file_owner",
-    "tarball",
-    "persistence",
-    "restore_drill",
-    "no_shared_network",
-    "tcp_blocked",
-    "secret_file",
-    "env_absent",
-    "http_body_excludes",
-    "http_cached",
-    "redis_key",
-    "bind_mount",
-    "replicas",
-    "http_distinct",
-    "self_heal",
-    // phase 1 (lab/image.rs)
-    "image_label",
-    "non_root",
-    "image_healthcheck",
-    "absent_paths",
-    "deps_before_code",
 ];
+
+/// Every check kind this labcheck implements.
+pub fn kinds() -> Vec<&'static str> {
+    [CORE_KINDS, super::ext::KINDS, super::image::KINDS].concat()
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -312,7 +294,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     if let Ok(lenient) = toml::from_str::<LenientLab>(src) {
         for c in &lenient.checks {
             if let Some(kind) = c.get_ref().get("kind").and_then(|k| k.as_str()) {
-                if !KINDS.contains(&kind) {
+                if !kinds().contains(&kind) {
                     let id = c
                         .get_ref()
                         .get("id")
@@ -322,7 +304,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
                         c.span(),
                         format!(
                             "check `{id}`: unknown check kind `{kind}`; this labcheck supports {}",
-                            KINDS.join(", ")
+                            kinds().join(", ")
                         ),
                     );
                 }
@@ -828,7 +810,7 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
                 rc.kind.span(),
                 format!(
                     "unknown check kind `{other}`; this labcheck supports {}",
-                    KINDS.join(", ")
+                    kinds().join(", ")
                 ),
             );
             return None;

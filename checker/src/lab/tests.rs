@@ -334,3 +334,23 @@ fn phase_2_kinds_parse_with_defaults_and_errors() {
     let e = one_error(&src.replace("via = \"ip\"", "via = \"dns\""));
     assert!(e.message.contains("via `dns`"), "{e}");
 }
+
+#[test]
+fn the_contract_lists_exactly_the_kinds_labcheck_implements() {
+    // The book includes this table as the labcheck reference: one source, never stale.
+    let doc = include_str!("../../../docs/CONTRACTS.md");
+    let table = doc
+        .split("<!-- ANCHOR: kinds -->")
+        .nth(1)
+        .and_then(|t| t.split("<!-- ANCHOR_END: kinds -->").next())
+        .expect("docs/CONTRACTS.md has the kinds anchor");
+    let mut documented: Vec<&str> = table
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split('`').next())
+        .collect();
+    let mut implemented = super::load::kinds();
+    documented.sort_unstable();
+    implemented.sort_unstable();
+    assert_eq!(documented, implemented);
+}
