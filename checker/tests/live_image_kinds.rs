@@ -6,30 +6,12 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::process::Command;
 
-use labcheck::probe::Timeouts;
 use labcheck::report::Status;
 use labcheck::RunOptions;
 
 mod common;
-use common::docker;
-
-struct Cleanup {
-    containers: Vec<String>,
-    images: Vec<String>,
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for c in &self.containers {
-            let _ = Command::new("docker").args(["rm", "-f", c]).output();
-        }
-        for i in &self.images {
-            let _ = Command::new("docker").args(["rmi", "-f", i]).output();
-        }
-    }
-}
+use common::{docker, Cleanup};
 
 fn write(dir: &Path, files: &[(&str, &str)]) {
     for (name, text) in files {
@@ -118,13 +100,11 @@ fn live_image_kinds_on_built_images() {
     let names = ["good", "bad", "toor", "numeric", "noshell", "multi"].map(|s| format!("{n}-{s}"));
     let [c_good, c_bad, c_toor, c_numeric, c_noshell, c_multi] = names.clone();
     // tags first (untagging), then the images by ID
-    let mut cleanup = Cleanup {
-        containers: names.to_vec(),
-        images: ["good", "bad", "noshell", "multi"]
-            .iter()
-            .map(|s| format!("{n}-{s}:t"))
-            .collect(),
-    };
+    let mut cleanup = Cleanup::containers(names.clone());
+    cleanup.images = ["good", "bad", "noshell", "multi"]
+        .iter()
+        .map(|s| format!("{n}-{s}:t"))
+        .collect();
     for (tag, dir) in [
         ("good", &good),
         ("bad", &bad),
@@ -228,13 +208,7 @@ fn live_image_kinds_on_built_images() {
         if let Some(v) = api {
             std::env::set_var("LABCHECK_MAX_API", v);
         }
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        let engine = rt
-            .block_on(labcheck::target::connect(Timeouts::default()))
-            .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+        let (rt, engine) = common::engine();
         if let Some(v) = api {
             assert_eq!(engine.api_version, v);
         }

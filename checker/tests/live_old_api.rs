@@ -3,33 +3,18 @@
 //! 1.41-shaped responses (no DNSNames, no start_interval, ...). Every inspect-based kind and the
 //! in-namespace probes must still work. With no reachable engine this test FAILS.
 
-use std::process::Command;
-
-use labcheck::probe::Timeouts;
 use labcheck::report::Status;
 use labcheck::RunOptions;
 
 mod common;
-use common::docker;
-
-struct Cleanup(String);
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let n = &self.0;
-        let _ = Command::new("docker")
-            .args(["rm", "-f", &format!("{n}-a"), &format!("{n}-b")])
-            .output();
-        let _ = Command::new("docker").args(["network", "rm", n]).output();
-        let _ = Command::new("docker")
-            .args(["volume", "rm", "-f", &format!("{n}-data")])
-            .output();
-    }
-}
+use common::{docker, Cleanup};
 
 #[test]
 fn live_every_inspect_kind_works_on_api_1_41() {
     let n = format!("lc-api141-{}", std::process::id());
-    let _cleanup = Cleanup(n.clone());
+    let mut _cleanup = Cleanup::containers([format!("{n}-a"), format!("{n}-b")]);
+    _cleanup.networks.push(n.clone());
+    _cleanup.volumes.push(format!("{n}-data"));
     let (a, b) = (format!("{n}-a"), format!("{n}-b"));
     docker(&["network", "create", &n]);
     docker(&[
@@ -143,13 +128,7 @@ port = 5432
     let lab = labcheck::lab::load_lab(&dir).unwrap();
 
     std::env::set_var("LABCHECK_MAX_API", "1.41");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let engine = rt
-        .block_on(labcheck::target::connect(Timeouts::default()))
-        .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+    let (rt, engine) = common::engine();
     assert_eq!(
         engine.api_version, "1.41",
         "labcheck must speak the capped version"

@@ -12,19 +12,12 @@ use labcheck::probe::postgres;
 use labcheck::probe::Timeouts;
 
 mod common;
-use common::docker;
-
-struct Cleanup(String);
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let _ = Command::new("docker").args(["rm", "-f", &self.0]).output();
-    }
-}
+use common::{docker, Cleanup};
 
 #[tokio::test]
 async fn live_postgres_over_the_network_and_through_psql_agree() {
     let name = format!("lc-pg-{}", std::process::id());
-    let _cleanup = Cleanup(name.clone());
+    let _cleanup = Cleanup::containers([name.clone()]);
     let env = [
         "POSTGRES_USER=lab",
         "POSTGRES_PASSWORD=s3cret",

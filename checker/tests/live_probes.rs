@@ -11,27 +11,14 @@ use labcheck::report::Status;
 use labcheck::{run_lab, RunOptions};
 
 mod common;
-use common::docker;
-
-/// Removes the test's containers, network and image, also on panic.
-struct Cleanup(String);
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let n = &self.0;
-        let _ = Command::new("docker")
-            .args(["rm", "-f", &format!("{n}-bare"), &format!("{n}-srv")])
-            .output();
-        let _ = Command::new("docker").args(["network", "rm", n]).output();
-        let _ = Command::new("docker")
-            .args(["rmi", "-f", &format!("{n}-bare:test")])
-            .output();
-    }
-}
+use common::{docker, Cleanup};
 
 #[test]
 fn live_probes_use_a_helper_when_the_image_has_no_tools() {
     let n = format!("lc-probe-{}", std::process::id());
-    let _cleanup = Cleanup(n.clone());
+    let mut _cleanup = Cleanup::containers([format!("{n}-bare"), format!("{n}-srv")]);
+    _cleanup.networks.push(n.clone());
+    _cleanup.images.push(format!("{n}-bare:test"));
 
     // An image with a single static binary, /sleep (busybox called as `sleep`): no sh, no getent.
     let dir = tempfile::tempdir().unwrap();
@@ -146,13 +133,7 @@ peer = "{srv}"
     .unwrap();
     let lab = labcheck::lab::load_lab(&lab_dir).unwrap();
 
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let engine = rt
-        .block_on(labcheck::target::connect(Timeouts::default()))
-        .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+    let (rt, engine) = common::engine();
     let opts = RunOptions {
         project: None,
         cwd: std::env::temp_dir(),
@@ -214,7 +195,9 @@ peer = "{srv}"
 #[test]
 fn live_a_hung_exec_is_an_error_not_a_hang_and_output_is_capped() {
     let name = format!("lc-hang-{}", std::process::id());
-    let _cleanup = Cleanup(name.clone());
+    let mut _cleanup = Cleanup::containers([format!("{name}-bare"), format!("{name}-srv")]);
+    _cleanup.networks.push(name.clone());
+    _cleanup.images.push(format!("{name}-bare:test"));
     docker(&[
         "run",
         "-d",
@@ -224,13 +207,7 @@ fn live_a_hung_exec_is_an_error_not_a_hang_and_output_is_capped() {
         "sleep",
         "300",
     ]);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let engine = rt
-        .block_on(labcheck::target::connect(Timeouts::default()))
-        .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+    let (rt, engine) = common::engine();
     let t = Timeouts {
         exec: std::time::Duration::from_secs(1),
         ..Timeouts::default()
