@@ -170,7 +170,8 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
     let ctx = &ctx;
     // Each check is a shared future. Its probe starts at once, alongside the checks it needs
     // (so a healthy stack costs one probe's latency, not the ladder's depth); as soon as a need
-    // is known not to have passed, the probe is dropped and the check is skipped.
+    // is known not to have passed, the probe is dropped and the check is skipped. A check whose
+    // need leaves state in the app (Kind::leaves_state) waits for it, then probes.
     let mut futs: HashMap<&str, Shared<BoxFuture<'_, CheckResult>>> = HashMap::new();
     for check in lab.checks.iter().filter(|c| !c.kind.is_drill()) {
         let needs: Vec<Shared<BoxFuture<'_, CheckResult>>> = check
@@ -179,9 +180,22 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
             .filter_map(|n| futs.get(n.as_str()).cloned())
             .collect();
         let depth = depths[&check.id];
+        let after_needs = check
+            .needs
+            .iter()
+            .filter_map(|n| lab.checks.iter().find(|c| &c.id == n))
+            .any(|n| n.kind.leaves_state());
         let fut = async move {
             let blocked =
                 futures_util::future::join_all(needs).map(|done| crate::ladder::blocked_by(&done));
+            if after_needs {
+                let blocked = blocked.await;
+                return if blocked.is_empty() {
+                    ctx.run_check(check, depth).await
+                } else {
+                    skipped(check, depth, blocked, ctx.see(check))
+                };
+            }
             let probe = ctx.run_check(check, depth);
             futures_util::pin_mut!(blocked, probe);
             let (blocked, result) = match futures_util::future::select(blocked, probe).await {

@@ -380,6 +380,16 @@ impl Kind {
     pub fn is_drill(&self) -> bool {
         matches!(self, Kind::Ext(e) if e.is_drill())
     }
+
+    /// Its probe is meant to leave state in the learner's app (two GETs fill a cache; a burst of
+    /// requests spreads over replicas). A check that needs it waits for it instead of probing alongside,
+    /// so it sees that state (e.g. `redis_key` after `http_cached` filled the cache).
+    pub fn leaves_state(&self) -> bool {
+        matches!(
+            self,
+            Kind::Ext(ext::ExtKind::HttpCached { .. } | ext::ExtKind::HttpDistinct { .. })
+        )
+    }
 }
 
 /// A compose override that breaks the solution on purpose (used by the live tests and lint).

@@ -354,3 +354,38 @@ fn the_contract_lists_exactly_the_kinds_labcheck_implements() {
     implemented.sort_unstable();
     assert_eq!(documented, implemented);
 }
+
+#[test]
+fn only_the_kinds_meant_to_fill_app_state_make_their_dependents_wait() {
+    let lab = load(
+        r#"format_version = 1
+id = "c"
+title = "c"
+[target]
+kind = "compose"
+services = ["api", "redis"]
+[[checks]]
+id = "plain"
+title = "p"
+kind = "http"
+url = "http://127.0.0.1:1/"
+[[checks]]
+id = "cached"
+title = "c"
+kind = "http_cached"
+url = "http://127.0.0.1:1/"
+header = "X-Cache"
+hit = "HIT"
+[[checks]]
+id = "key"
+title = "k"
+kind = "redis_key"
+service = "redis"
+key = "k"
+needs = ["cached"]
+"#,
+    )
+    .unwrap();
+    let leaves: Vec<bool> = lab.checks.iter().map(|c| c.kind.leaves_state()).collect();
+    assert_eq!(leaves, [false, true, false]);
+}
