@@ -20,6 +20,7 @@ CACHE_KEY = "tasks:all"
 CACHE_TTL = int(os.environ.get("CACHE_TTL", "60"))
 
 
+# ANCHOR: db-connect
 def read_secret(path):
     with open(path, encoding="utf-8") as f:
         return f.read().strip()
@@ -34,6 +35,7 @@ def db_connect():
         connect_timeout=3,
         cursor_factory=psycopg2.extras.RealDictCursor,
     )
+# ANCHOR_END: db-connect
 
 
 @contextmanager

@@ -1,8 +1,10 @@
+// ANCHOR: api-base
 // Every URL is relative ("/api/..."): the browser sends it to the origin that served this
 // page, i.e. nginx, which proxies /api/ to the api service. An absolute URL that names
 // localhost and the api's port would point at the viewer's own machine, where nothing
 // listens, because the api is not published.
 const API = "/api";
+// ANCHOR_END: api-base
 
 async function call(method, path, body) {
   const res = await fetch(API + path, {
