@@ -20,9 +20,10 @@ use std::time::{Duration, Instant};
 
 use labcheck::lab::ext::ExtKind;
 use labcheck::lab::{lint::lab_dirs, load_lab, Kind, Lab, Target};
-use labcheck::probe::Timeouts;
 use labcheck::report::{StackState, Status};
 use labcheck::{run_lab, run_until_with, Report, RunOptions};
+
+mod common;
 
 fn labs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -336,14 +337,7 @@ fn fault_labs() -> Vec<Lab> {
 
 #[test]
 fn live_every_lab_solution_faults_half_up_and_absent() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let engine = rt
-        .block_on(labcheck::target::connect(Timeouts::default()))
-        .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+    let (rt, engine) = common::engine();
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let labs = fault_labs();
     assert!(
@@ -630,14 +624,7 @@ impl Drop for ScriptStack<'_> {
 
 #[test]
 fn live_every_container_lab_solution_and_faults() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let engine = rt
-        .block_on(labcheck::target::connect(Timeouts::default()))
-        .unwrap_or_else(|e| panic!("live tests need a reachable Docker engine: {e}"));
+    let (rt, engine) = common::engine();
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut tested = 0;
     for dir in lab_dirs(&labs_dir()).unwrap() {

@@ -24,7 +24,8 @@ pub fn docker(args: &[&str]) -> String {
 /// A runtime and labcheck's own connection to the engine. Without a reachable engine the test
 /// fails here: live tests never skip.
 pub fn engine() -> (tokio::runtime::Runtime, Engine) {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
