@@ -192,3 +192,33 @@ fn exit_codes_follow_the_results() {
     half.results.retain(|c| c.status == Status::Pass);
     assert_eq!(half.exit_code(), 1, "a half-up stack never passes");
 }
+
+/// A green phase-4 run without `--drill`: the drills are named as not run, and count for no
+/// points, so the learner sees full marks.
+#[test]
+fn human_green_with_drills_not_run() {
+    let mut drill = result("data-survives-restart", Status::Skip, 1);
+    drill.kind = "persistence".into();
+    drill.points = 0;
+    drill.skipped_because = vec![report::DRILL_NOT_REQUESTED.into()];
+    drill.message = "skipped: a drill (it changes the stack); run with --drill to run it".into();
+    let mut r = fixture();
+    r.lab_id = "phase-4".into();
+    r.results = vec![
+        result("db-running", Status::Pass, 0),
+        result("db-volume", Status::Pass, 1),
+        drill,
+    ];
+    let s = r.summary();
+    assert_eq!((s.points, s.max_points, s.drills_not_run), (4, 4, 1));
+    assert_eq!(r.exit_code(), 0);
+    let junit = report::render(&r, Format::Junit, &opts(false));
+    assert!(
+        junit.contains(r#"tests="3" failures="0" errors="0" skipped="1""#),
+        "{junit}"
+    );
+    insta::assert_snapshot!(
+        "human_green_with_drills_not_run",
+        report::render(&r, Format::Human, &opts(false))
+    );
+}

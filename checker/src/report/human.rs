@@ -164,6 +164,13 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     if s.skipped > 0 {
         line.push_str(&format!(", {} skipped", s.skipped));
     }
+    if s.drills_not_run > 0 {
+        line.push_str(&format!(
+            ", {} drill{} not run (--drill)",
+            s.drills_not_run,
+            if s.drills_not_run == 1 { "" } else { "s" }
+        ));
+    }
     line.push_str(&format!(" · {}/{} points", s.points, s.max_points));
     if o.timings {
         line.push_str(&format!(" · {:.2}s", r.duration.as_secs_f64()));

@@ -27,17 +27,17 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     let absent = matches!(r.stack, StackState::Absent { .. });
     let tests = s.total + usize::from(absent);
     let failures = s.failed + usize::from(absent);
+    // Drills not run are <skipped/> test cases too.
+    let skipped = s.skipped + s.drills_not_run;
     let e = xml_escape;
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
-        "<testsuites name=\"labcheck\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{}\" time=\"{}\">\n",
-        s.skipped,
+        "<testsuites name=\"labcheck\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{}\">\n",
         secs(r.duration)
     ));
     out.push_str(&format!(
-        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{}\" time=\"{}\">\n",
+        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{}\">\n",
         e(&r.lab_id),
-        s.skipped,
         secs(r.duration)
     ));
     out.push_str("    <properties>\n");

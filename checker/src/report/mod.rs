@@ -103,6 +103,9 @@ pub struct Summary {
     pub failed: usize,
     pub warned: usize,
     pub skipped: usize,
+    /// Drills left out because `--drill` was not given: not in `skipped`, not in `max_points`
+    /// (a stack can score full marks without them).
+    pub drills_not_run: usize,
     pub points: u32,
     pub max_points: u32,
 }
@@ -114,6 +117,10 @@ impl Report {
             ..Default::default()
         };
         for r in &self.results {
+            if r.skipped_because == [DRILL_NOT_REQUESTED] {
+                s.drills_not_run += 1;
+                continue;
+            }
             match r.status {
                 Status::Pass => s.passed += 1,
                 Status::Fail => s.failed += 1,
