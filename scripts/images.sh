@@ -15,6 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../images"
 
 # folder | tags (first one is checked for the hash) | what is really inside
+# pgadmin comes last: it is the one image that needs PyPI. An image that fails to build is
+# reported and the others are still built; the script then exits 1.
 KIT=(
   "base|compose-lab/base:bookworm debian:bookworm-slim debian:bookworm|Debian 12 bookworm minbase (debootstrap), host CA certificates trusted"
   "busybox|busybox:latest busybox:1.35|BusyBox 1.35 static, from Debian bookworm"
@@ -23,8 +25,8 @@ KIT=(
   "redis|redis:7-alpine redis:7|Redis 7.0 from Debian bookworm"
   "nginx|nginx:alpine nginx:latest|nginx 1.22 from Debian bookworm"
   "python|python:3.11-slim python:3.11|Python 3.11 from Debian bookworm"
-  "pgadmin|dpage/pgadmin4:9.18 dpage/pgadmin4:9 dpage/pgadmin4:latest|pgAdmin 4 9.18 from PyPI with gunicorn, on the kit's python:3.11-slim (Debian bookworm); PostgreSQL 15 client tools, no Postfix"
   "rust|rust:1-slim-bookworm rust:1-slim|Rust RUSTC_VERSION copied from the build host's toolchain (no rustup, no docs)"
+  "pgadmin|dpage/pgadmin4:9.18 dpage/pgadmin4:9 dpage/pgadmin4:latest|pgAdmin 4 9.18 from PyPI with gunicorn, on the kit's python:3.11-slim (Debian bookworm); PostgreSQL 15 client tools, no Postfix"
 )
 # Tags that Debian can't match: the same image, relabelled with what is really inside.
 ALIASES=(
@@ -55,6 +57,7 @@ inputs_hash() {
 }
 
 total_start=$(date +%s)
+failed=()
 for entry in "${KIT[@]}"; do
   IFS='|' read -r dir tags really <<<"$entry"
   read -r -a tag_list <<<"$tags"
@@ -80,7 +83,14 @@ for entry in "${KIT[@]}"; do
     args=()
     for l in "${labels[@]}"; do args+=(--label "$l"); done
     for t in "${tag_list[@]}"; do args+=(-t "$t"); done
-    docker build -q "${args[@]}" "$dir" >/dev/null
+    if ! docker build -q "${args[@]}" "$dir" >/dev/null; then
+      printf 'images: %-28s FAILED: `docker build images/%s` (its error is above)\n' "$first" "$dir" >&2
+      if [ "$dir" = pgadmin ]; then
+        echo "images: pgAdmin is installed from PyPI during the build: can pip reach it (proxy, PIP_INDEX_URL)?" >&2
+      fi
+      failed+=("$first")
+      continue
+    fi
   else
     quoted=()
     for l in "${labels[@]}"; do quoted+=("${l%%=*}=\"${l#*=}\""); done
@@ -100,4 +110,8 @@ for entry in "${ALIASES[@]}"; do
     --label "org.compose-lab.really=$really" --label "org.compose-lab.kit-hash=$hash" - >/dev/null
   printf 'images: %-28s tagged from %s\n' "$tag" "$from"
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'images: %s of the kit failed to build: %s\n' "${#failed[@]}" "${failed[*]}" >&2
+  exit 1
+fi
 printf 'images: kit ready in %ss\n' "$(($(date +%s) - total_start))"
