@@ -224,13 +224,17 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
     for check in lab.checks.iter().filter(|c| c.kind.is_drill()) {
         let depth = depths[&check.id];
         let result = if !opts.drill {
-            skipped_why(
-                check,
-                depth,
-                vec![crate::report::DRILL_NOT_REQUESTED.into()],
-                ctx.see(check),
-                "skipped: a drill (it changes the stack); run with --drill to run it".into(),
-            )
+            // Not run, so worth nothing either way: a green stack scores full marks without it.
+            CheckResult {
+                max_points: 0,
+                ..skipped_why(
+                    check,
+                    depth,
+                    vec![crate::report::DRILL_NOT_REQUESTED.into()],
+                    ctx.see(check),
+                    "skipped: a drill (it changes the stack); run with --drill to run it".into(),
+                )
+            }
         } else {
             let needs: Vec<CheckResult> = check
                 .needs

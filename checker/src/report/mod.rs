@@ -103,8 +103,8 @@ pub struct Summary {
     pub failed: usize,
     pub warned: usize,
     pub skipped: usize,
-    /// Drills left out because `--drill` was not given: not in `skipped`, not in `max_points`
-    /// (a stack can score full marks without them).
+    /// Drills left out because `--drill` was not given: not in `skipped` (their results carry
+    /// `max_points: 0`, so a stack can score full marks without them).
     pub drills_not_run: usize,
     pub points: u32,
     pub max_points: u32,
@@ -117,11 +117,8 @@ impl Report {
             ..Default::default()
         };
         for r in &self.results {
-            if r.skipped_because == [DRILL_NOT_REQUESTED] {
-                s.drills_not_run += 1;
-                continue;
-            }
             match r.status {
+                Status::Skip if r.skipped_because == [DRILL_NOT_REQUESTED] => s.drills_not_run += 1,
                 Status::Pass => s.passed += 1,
                 Status::Fail => s.failed += 1,
                 Status::Warn => s.warned += 1,
