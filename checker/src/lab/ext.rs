@@ -267,13 +267,7 @@ pub fn build(
 ) -> Option<ExtKind> {
     macro_rules! req {
         ($field:ident) => {
-            match &f.$field {
-                Some(v) => v.clone(),
-                None => {
-                    missing.push(stringify!($field));
-                    Default::default()
-                }
-            }
+            required!(f, missing, $field)
         };
     }
     let kind = match kind {

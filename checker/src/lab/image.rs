@@ -98,13 +98,7 @@ pub fn build(
 ) -> Option<ImageKind> {
     macro_rules! req {
         ($field:ident) => {
-            match &f.$field {
-                Some(v) => v.clone(),
-                None => {
-                    missing.push(stringify!($field));
-                    Default::default()
-                }
-            }
+            required!(f, missing, $field)
         };
     }
     let non_empty = |name: &str, v: &[String], err: &mut dyn FnMut(String)| {

@@ -532,13 +532,7 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
     let mut missing: Vec<&str> = Vec::new();
     macro_rules! req {
         ($field:ident) => {
-            match &rc.$field {
-                Some(v) => v.clone(),
-                None => {
-                    missing.push(stringify!($field));
-                    Default::default()
-                }
-            }
+            required!(rc, missing, $field)
         };
     }
     let port_u16 = |cx: &mut Ctx, v: &Spanned<i64>, what: &str| -> u16 {

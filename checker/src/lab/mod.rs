@@ -4,6 +4,21 @@
 //! then [`load`] turns it into typed [`Check`]s, so a missing field or a bad value is reported at
 //! the exact place in the file.
 
+/// A required field of a check's raw fields `$f`: its value, or (its name noted in `$missing`)
+/// a default to go on with, so every missing field is reported at once. Defined before the
+/// kind modules so they can use it.
+macro_rules! required {
+    ($f:ident, $missing:ident, $field:ident) => {
+        match &$f.$field {
+            Some(v) => v.clone(),
+            None => {
+                $missing.push(stringify!($field));
+                Default::default()
+            }
+        }
+    };
+}
+
 pub mod ext;
 pub mod image;
 pub mod lint;
