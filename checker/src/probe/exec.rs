@@ -209,14 +209,11 @@ async fn create_helper(
     image: &'static str,
     network_mode: &str,
 ) -> Result<(String, HelperGuard), String> {
-    let mut labels = HashMap::new();
-    labels.insert(HELPER_LABEL.to_string(), "true".to_string());
-    labels.insert("org.compose-lab.probe".to_string(), "true".to_string());
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         // Bounded life even if labcheck dies before cleaning up; auto-remove does the rest.
         cmd: Some(vec!["sleep".into(), "30".into()]),
-        labels: Some(labels),
+        labels: Some(helper_labels()),
         network_disabled: None,
         host_config: Some(HostConfig {
             network_mode: Some(network_mode.to_string()),
@@ -231,23 +228,37 @@ async fn create_helper(
         docker.create_container(None::<CreateContainerOptions>, body),
     )
     .await?;
-    let guard = HelperGuard {
-        docker: docker.clone(),
-        id: Some(created.id.clone()),
-        limit: t.api,
-    };
+    let guard = HelperGuard::new(docker, &created.id, t);
     Ok((created.id, guard))
 }
 
-/// Removes the helper even when the probe is dropped half-way (a skipped check, a timeout).
-struct HelperGuard {
+/// The labels of every container labcheck makes (helpers, scratch servers), so they can be
+/// found and removed.
+pub(crate) fn helper_labels() -> HashMap<String, String> {
+    [HELPER_LABEL, "org.compose-lab.probe"]
+        .into_iter()
+        .map(|l| (l.to_string(), "true".to_string()))
+        .collect()
+}
+
+/// Removes a container labcheck made, even when the probe is dropped half-way (a skipped
+/// check, a timeout).
+pub(crate) struct HelperGuard {
     docker: Docker,
     id: Option<String>,
     limit: std::time::Duration,
 }
 
 impl HelperGuard {
-    async fn remove(&mut self) {
+    pub(crate) fn new(docker: &Docker, id: &str, t: &Timeouts) -> HelperGuard {
+        HelperGuard {
+            docker: docker.clone(),
+            id: Some(id.to_string()),
+            limit: t.api,
+        }
+    }
+
+    pub(crate) async fn remove(&mut self) {
         if let Some(id) = self.id.take() {
             let _ = remove(&self.docker, &id, self.limit).await;
         }

@@ -6,12 +6,12 @@ use std::time::{Duration, Instant};
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
 use bollard::query_parameters::{
-    CreateContainerOptions, InspectContainerOptions, ListContainersOptions, RemoveContainerOptions,
+    CreateContainerOptions, InspectContainerOptions, ListContainersOptions,
 };
 use bollard::Docker;
 
 use super::compose::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, LABEL_WORKING_DIR};
-use super::exec::{exec, helper_image, ExecOutput, Helper, HELPER_LABEL};
+use super::exec::{exec, helper_image, helper_labels, ExecOutput, Helper, HelperGuard};
 use super::ext_facts::{ExtFacts, MountDetail};
 use super::facts::{Attempt, ContainerFacts, Observed};
 use super::{bounded, container, http, net, Timeouts};
@@ -328,10 +328,8 @@ async fn file_owner(docker: &Docker, t: &Timeouts, id: &str, path: &str, user: &
 /// A short-lived container labcheck made (helper or scratch server): removed on `remove()`,
 /// or in the background if the probe is dropped first.
 pub(crate) struct Scratch {
-    docker: Docker,
     pub id: String,
-    limit: Duration,
-    removed: bool,
+    guard: HelperGuard,
 }
 
 impl Scratch {
@@ -344,14 +342,11 @@ impl Scratch {
         env: Vec<String>,
         host: HostConfig,
     ) -> Result<Scratch, String> {
-        let mut labels = HashMap::new();
-        labels.insert(HELPER_LABEL.to_string(), "true".to_string());
-        labels.insert("org.compose-lab.probe".to_string(), "true".to_string());
         let body = ContainerCreateBody {
             image: Some(image.to_string()),
             cmd,
             env: Some(env),
-            labels: Some(labels),
+            labels: Some(helper_labels()),
             host_config: Some(host),
             ..Default::default()
         };
@@ -362,10 +357,8 @@ impl Scratch {
         )
         .await?;
         let s = Scratch {
-            docker: docker.clone(),
+            guard: HelperGuard::new(docker, &created.id, t),
             id: created.id,
-            limit: t.api,
-            removed: false,
         };
         bounded(
             t.api,
@@ -380,46 +373,7 @@ impl Scratch {
     }
 
     pub(crate) async fn remove(mut self) {
-        self.removed = true;
-        let _ = bounded(
-            self.limit,
-            "removing a helper container",
-            self.docker.remove_container(
-                &self.id,
-                Some(RemoveContainerOptions {
-                    force: true,
-                    v: true,
-                    link: false,
-                }),
-            ),
-        )
-        .await;
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        if self.removed {
-            return;
-        }
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            let (docker, id, limit) = (self.docker.clone(), self.id.clone(), self.limit);
-            handle.spawn(async move {
-                let _ = bounded(
-                    limit,
-                    "removing a helper container",
-                    docker.remove_container(
-                        &id,
-                        Some(RemoveContainerOptions {
-                            force: true,
-                            v: true,
-                            link: false,
-                        }),
-                    ),
-                )
-                .await;
-            });
-        }
+        self.guard.remove().await;
     }
 }
 
