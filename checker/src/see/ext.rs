@@ -25,9 +25,13 @@ pub fn command(kind: &ExtKind, project: Option<&str>, name: &dyn Fn(&str) -> Str
             "tar -tzf \"$(ls {path} | sort | tail -n 1)\" | grep -x './{}'   # in the compose folder",
             contains.first().map(String::as_str).unwrap_or("PG_VERSION")
         ),
-        ExtKind::Persistence { .. } | ExtKind::RestoreDrill { .. } => {
-            format!("labcheck <lab> -p {p} --drill   # a drill: read its steps in the evidence (-v)")
-        }
+        // The drills by hand (their steps are in the evidence).
+        ExtKind::Persistence { service, .. } => format!(
+            "docker compose -p {p} down && docker compose -p {p} up -d --wait   # is your data still in {service}? (`down -v` deletes it)"
+        ),
+        ExtKind::RestoreDrill { service, path, .. } => format!(
+            "ls {path} | sort | tail -n 1   # the newest backup: unpack it into an empty volume and start a {service} server on it"
+        ),
         ExtKind::NoSharedNetwork { service, peer } => format!(
             "docker inspect --format '{{{{.Name}}}}: {{{{range $n, $e := .NetworkSettings.Networks}}}}{{{{$n}}}} {{{{end}}}}' {} {}",
             name(service),
@@ -59,5 +63,35 @@ pub fn command(kind: &ExtKind, project: Option<&str>, name: &dyn Fn(&str) -> Str
                 chaos_file.as_deref().unwrap_or("<chaos_file>")
             ),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_drills_are_shown_as_what_to_do_by_hand() {
+        let name = |u: &str| format!("p-{u}-1");
+        let k = ExtKind::Persistence {
+            service: "db".into(),
+            marker_table: "m".into(),
+            query: None,
+            expect: None,
+        };
+        assert_eq!(
+            command(&k, Some("p"), &name),
+            "docker compose -p p down && docker compose -p p up -d --wait   # is your data still in db? (`down -v` deletes it)"
+        );
+        let k = ExtKind::RestoreDrill {
+            service: "db".into(),
+            path: "backups/pgdata-*.tar.gz".into(),
+            query: "SELECT 1".into(),
+            expect: "1".into(),
+        };
+        assert_eq!(
+            command(&k, Some("p"), &name),
+            "ls backups/pgdata-*.tar.gz | sort | tail -n 1   # the newest backup: unpack it into an empty volume and start a db server on it"
+        );
     }
 }
