@@ -703,6 +703,7 @@ pub fn persistence(
         marker_after_down,
         table_gone_after_down_v,
         query_after,
+        volumes_removed,
         error,
     } = f
     else {
@@ -743,9 +744,13 @@ pub fn persistence(
     for s in steps {
         j = j.with(s.to_string());
     }
-    j.with(
-        "the drill deleted the project's volumes: re-run your set-up steps (migrations, backups)",
-    )
+    if !volumes_removed.is_empty() {
+        j = j.with(format!(
+            "the drill deleted {}: re-run your set-up steps (migrations, backups)",
+            volumes_removed.join(", ")
+        ));
+    }
+    j
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1214,12 +1219,15 @@ mod tests {
             marker_after_down: Some(Ok(a.into())),
             table_gone_after_down_v: Some(Ok(b.into())),
             query_after: Some(Ok("1".into())),
+            volumes_removed: vec!["p_pgdata".into()],
             error: err.map(String::from),
         };
-        assert_eq!(
-            persistence("m", Some("q"), Some("1"), &f("1", "true", None)).verdict,
-            Verdict::Pass
-        );
+        let ok = persistence("m", Some("q"), Some("1"), &f("1", "true", None));
+        assert_eq!(ok.verdict, Verdict::Pass);
+        assert!(ok
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("the drill deleted p_pgdata:")));
         assert!(persistence("m", None, None, &f("0", "true", None))
             .message
             .contains("marker row is gone"));

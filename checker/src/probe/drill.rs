@@ -189,6 +189,7 @@ async fn persistence(
         marker_after_down: a,
         table_gone_after_down_v: b,
         query_after: q,
+        volumes_removed: Vec::new(),
         error,
     };
     let Some(project) = c.labels.get(LABEL_PROJECT).cloned() else {
@@ -223,14 +224,15 @@ async fn persistence(
                 Down::RemoveVolumes if removed.is_empty() => format!("removed {} and created it again; it mounts no volume of the project (compose down -v, then up)", c.name),
                 Down::RemoveVolumes => format!("removed {} and the volume {}, then created both again (compose down -v, then up)", c.name, removed.join(", ")),
             };
-            Ok::<_, String>(Step {
+            let step = Step {
                 what,
                 secs: clock.elapsed().as_secs_f64(),
-            })
+            };
+            Ok::<_, String>((step, removed))
         }
     };
     match cycle(Down::KeepVolumes).await {
-        Ok(s) => steps.push(s),
+        Ok((s, _)) => steps.push(s),
         Err(e) => return facts(steps, None, None, None, Some(e)),
     }
     // A new, empty cluster has no marker table at all: that is "0 rows", not a query error.
@@ -243,10 +245,13 @@ async fn persistence(
         }
         Err(e) => Err(e),
     };
-    match cycle(Down::RemoveVolumes).await {
-        Ok(s) => steps.push(s),
+    let volumes_removed = match cycle(Down::RemoveVolumes).await {
+        Ok((s, removed)) => {
+            steps.push(s);
+            removed
+        }
         Err(e) => return facts(steps, Some(after_down), None, None, Some(e)),
-    }
+    };
     let gone = settle_scalar(
         env,
         &project,
@@ -258,7 +263,14 @@ async fn persistence(
         Some(q) => Some(settle_scalar(env, &project, service, q).await),
         None => None,
     };
-    facts(steps, Some(after_down), Some(gone), q, None)
+    ExtFacts::Persistence {
+        steps,
+        marker_after_down: Some(after_down),
+        table_gone_after_down_v: Some(gone),
+        query_after: q,
+        volumes_removed,
+        error: None,
+    }
 }
 
 async fn restore(

@@ -86,6 +86,8 @@ pub enum ExtFacts {
         marker_after_down: Option<Result<String, String>>,
         table_gone_after_down_v: Option<Result<String, String>>,
         query_after: Option<Result<String, String>>,
+        /// The volumes the `down -v` half deleted (and created again, empty).
+        volumes_removed: Vec<String>,
         error: Option<String>,
     },
     /// The restore drill: the tarball used, how long the server took to accept connections,
