@@ -17,13 +17,12 @@ use labcheck::probe::recreate::{recreate, Down};
 use labcheck::probe::Timeouts;
 
 mod common;
-use common::docker;
+use common::{docker, Cleanup};
 
-/// A compose project in a temp folder; `down -v` (and any extra container) on drop.
+/// A compose project in a temp folder; `down -v` on drop.
 struct Project {
     name: String,
     dir: tempfile::TempDir,
-    extra: Vec<String>,
 }
 
 impl Project {
@@ -33,7 +32,6 @@ impl Project {
         let p = Project {
             name: name.to_string(),
             dir,
-            extra: vec![],
         };
         p.compose(&["up", "-d", "--wait"]);
         p
@@ -63,9 +61,6 @@ impl Project {
 
 impl Drop for Project {
     fn drop(&mut self) {
-        for c in &self.extra {
-            let _ = Command::new("docker").args(["rm", "-f", c]).output();
-        }
         let _ = Command::new("docker")
             .args(["compose", "-p", &self.name, "down", "-v", "-t", "1"])
             .current_dir(self.dir.path())
@@ -183,7 +178,7 @@ volumes:
 #[tokio::test]
 async fn live_recreate_says_who_holds_the_volume_and_how_to_get_back() {
     let name = format!("lc-recreate-busy-{}", std::process::id());
-    let mut p = Project::up(
+    let p = Project::up(
         &name,
         r#"
 services:
@@ -197,7 +192,8 @@ volumes:
 "#,
     );
     let holder = format!("{name}-holder");
-    p.extra.push(holder.clone());
+    // Dropped before `p`: the holder goes first, so `down -v` can remove the volume.
+    let _holder = Cleanup::containers([holder.clone()]);
     docker(&[
         "run",
         "-d",
