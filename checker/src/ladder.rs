@@ -1,7 +1,7 @@
 //! The debugging ladder: `needs` ordering and skip propagation.
 
 use crate::lab::Check;
-use crate::report::{CheckResult, Status};
+use crate::result::Status;
 use std::collections::HashMap;
 
 /// A stable topological order of the checks by `needs`: file order, except that a check comes
@@ -58,11 +58,11 @@ pub fn order(checks: &[Check]) -> Result<Vec<usize>, Vec<String>> {
 
 /// Why a check is skipped: the ids of its needs that did not pass, in the order declared.
 /// A warning counts as passed: it does not block the ladder.
-pub fn blocked_by(needs: &[CheckResult]) -> Vec<String> {
+pub fn blocked_by(needs: &[(&str, Status)]) -> Vec<String> {
     needs
         .iter()
-        .filter(|r| !matches!(r.status, Status::Pass | Status::Warn))
-        .map(|r| r.id.clone())
+        .filter(|(_, status)| !status.lets_through())
+        .map(|(id, _)| id.to_string())
         .collect()
 }
 
@@ -86,7 +86,7 @@ pub fn depths(checks: &[Check]) -> HashMap<String, usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{Kind, Severity};
+    use crate::lab::Severity;
 
     fn check(id: &str, needs: &[&str]) -> Check {
         Check {
@@ -97,9 +97,9 @@ mod tests {
             needs: needs.iter().map(|s| s.to_string()).collect(),
             hint: None,
             book: None,
-            kind: Kind::Running {
+            kind: crate::kinds::Kind::Running(crate::kinds::running::Running {
                 service: "db".into(),
-            },
+            }),
             line: 1,
         }
     }
@@ -127,32 +127,13 @@ mod tests {
         assert_eq!(cycle, ["a", "c", "b", "a"]);
     }
 
-    fn result(id: &str, status: Status) -> CheckResult {
-        CheckResult {
-            id: id.into(),
-            title: id.into(),
-            kind: "running".into(),
-            status,
-            points: 0,
-            max_points: 1,
-            message: String::new(),
-            evidence: vec![],
-            skipped_because: vec![],
-            hint: None,
-            book: None,
-            see: None,
-            duration: std::time::Duration::ZERO,
-            depth: 0,
-        }
-    }
-
     #[test]
     fn blocked_by_lists_needs_that_failed_or_were_skipped_but_not_warnings() {
         let done = [
-            result("a", Status::Pass),
-            result("b", Status::Fail),
-            result("c", Status::Warn),
-            result("d", Status::Skip),
+            ("a", Status::Pass),
+            ("b", Status::Fail),
+            ("c", Status::Warn),
+            ("d", Status::Skip),
         ];
         assert_eq!(blocked_by(&done), ["b", "d"]);
         assert!(blocked_by(&done[..1]).is_empty());

@@ -10,13 +10,16 @@
 //! - [`grade`]: `labcheck grade`, a class roster graded concurrently into a gradebook.
 
 pub mod check;
+pub mod drill;
 pub mod error;
 pub mod grade;
+pub mod kinds;
 pub mod lab;
 pub mod labs_dir;
 pub mod ladder;
 pub mod probe;
 pub mod report;
+pub mod result;
 pub mod run;
 pub mod see;
 pub mod target;

@@ -5,7 +5,7 @@ use crate::lab::Kind;
 mod ext;
 mod image;
 
-fn sh_quote(s: &str) -> String {
+pub fn sh_quote(s: &str) -> String {
     if !s.is_empty()
         && s.chars()
             .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,".contains(c))
@@ -13,6 +13,41 @@ fn sh_quote(s: &str) -> String {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+/// What a kind's "see it yourself" command is built from: the compose project (None for plain
+/// containers) and each unit's container name.
+pub struct SeeCx<'a> {
+    pub project: Option<&'a str>,
+    pub name: &'a dyn Fn(&str) -> String,
+}
+
+impl SeeCx<'_> {
+    /// The container name of `unit`.
+    pub fn name(&self, unit: &str) -> String {
+        (self.name)(unit)
+    }
+
+    /// `docker compose -p P <rest>`, or `docker <rest>` for plain containers.
+    pub fn compose(&self, rest: &str) -> String {
+        match self.project {
+            Some(p) => format!("docker compose -p {} {rest}", sh_quote(p)),
+            None => format!("docker {rest}"),
+        }
+    }
+
+    /// `cmd` run inside `unit`.
+    pub fn exec(&self, unit: &str, cmd: &str) -> String {
+        match self.project {
+            Some(p) => format!("docker compose -p {} exec {unit} {cmd}", sh_quote(p)),
+            None => format!("docker exec {} {cmd}", self.name(unit)),
+        }
+    }
+
+    /// Quote one shell word.
+    pub fn quote(&self, s: &str) -> String {
+        sh_quote(s)
     }
 }
 

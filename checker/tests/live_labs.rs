@@ -18,8 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use labcheck::lab::ext::ExtKind;
-use labcheck::lab::{lint::lab_dirs, load_lab, Kind, Lab, Target};
+use labcheck::lab::{lint::lab_dirs, load_lab, Lab, Target};
 use labcheck::report::{StackState, Status};
 use labcheck::{run_lab, run_until_with, Report, RunOptions};
 
@@ -50,13 +49,16 @@ impl Stack {
             std::process::id(),
             Instant::now().elapsed().subsec_nanos() % 10000
         );
-        let written = lab
-            .checks
-            .iter()
-            .filter_map(|c| match &c.kind {
-                Kind::Ext(ExtKind::Tarball { path, .. }) => Some(path.clone()),
-                _ => None,
-            })
+        // the backups a `tarball` check reads are written next to the compose file
+        let spec: toml::Table =
+            toml::from_str(&std::fs::read_to_string(&lab.file).unwrap()).unwrap();
+        let written = spec
+            .get("checks")
+            .and_then(|c| c.as_array())
+            .into_iter()
+            .flatten()
+            .filter(|c| c.get("kind").and_then(|k| k.as_str()) == Some("tarball"))
+            .filter_map(|c| Some(c.get("path")?.as_str()?.to_string()))
             .collect();
         Stack {
             project: format!("lc-{}-{suffix}", lab.id),

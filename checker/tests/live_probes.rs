@@ -173,14 +173,13 @@ peer = "{srv}"
     assert_eq!(left, "", "helper containers left behind");
 
     // And the same probes on a container that has the tools use an exec, not a helper.
-    let mut lab2 = lab.clone();
-    for c in &mut lab2.checks {
-        if let labcheck::lab::Kind::Resolves { from, .. } | labcheck::lab::Kind::Tcp { from, .. } =
-            &mut c.kind
-        {
-            *from = srv.clone();
-        }
-    }
+    let spec = std::fs::read_to_string(lab_dir.join("lab.toml")).unwrap();
+    std::fs::write(
+        lab_dir.join("lab.toml"),
+        spec.replace(&format!("from = \"{bare}\""), &format!("from = \"{srv}\"")),
+    )
+    .unwrap();
+    let lab2 = labcheck::lab::load_lab(&lab_dir).unwrap();
     let r2 = rt.block_on(run_lab(&engine, &lab2, &opts)).unwrap();
     let res = r2.results.iter().find(|c| c.id == "tcp-open").unwrap();
     assert_eq!(res.status, Status::Pass, "{res:?}");

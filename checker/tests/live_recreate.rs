@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use assert_cmd::Command as Cli;
 use bollard::{ClientVersion, Docker};
-use labcheck::probe::recreate::{recreate, Down};
+use labcheck::drill::recreate::{recreate, Down};
 use labcheck::probe::Timeouts;
 
 mod common;

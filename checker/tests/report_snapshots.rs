@@ -2,8 +2,10 @@
 
 use std::time::Duration;
 
+use labcheck::kinds::Verdict;
+use labcheck::lab::Severity;
 use labcheck::report::{
-    self, CheckResult, EngineInfo, Format, RenderOptions, Report, StackState, Status,
+    self, CheckResult, EngineInfo, Format, RenderOptions, Report, Skip, StackState, Status,
 };
 
 fn result(id: &str, status: Status, depth: usize) -> CheckResult {
@@ -12,11 +14,18 @@ fn result(id: &str, status: Status, depth: usize) -> CheckResult {
         title: format!("{id} title"),
         kind: "running".into(),
         status,
+        verdict: match status {
+            Status::Pass => Some(Verdict::Pass),
+            Status::Fail => Some(Verdict::Fail),
+            Status::Warn => Some(Verdict::Unknown),
+            Status::Skip => None,
+        },
+        severity: Severity::Fail,
         points: if status == Status::Pass { 2 } else { 0 },
         max_points: 2,
         message: format!("{id}: what was found"),
         evidence: vec![],
-        skipped_because: vec![],
+        skip: None,
         hint: Some(format!("hint for {id}")),
         book: Some(format!("phase-3/troubleshooting.html#{id}")),
         see: Some(format!("docker compose -p phase-3 ps -a {id}")),
@@ -38,7 +47,7 @@ fn fixture() -> Report {
     warn.message = "cannot tell whether web depends on db: no label # and no file".into();
     let mut skip = result("healthz-ok", Status::Skip, 2);
     skip.kind = "http".into();
-    skip.skipped_because = vec!["web-db-host".into()];
+    skip.skip = Some(Skip::Needs(vec!["web-db-host".into()]));
     skip.message = "skipped: needs web-db-host".into();
     Report {
         lab_id: "phase-3".into(),
@@ -123,7 +132,7 @@ fn half_up() -> Report {
     web.message = "`web` has no container".into();
     web.evidence = vec!["start it: docker compose up -d web".into()];
     let mut net = result("shared-network", Status::Skip, 1);
-    net.skipped_because = vec!["web".into()];
+    net.skip = Some(Skip::NoContainer(vec!["web".into()]));
     net.message = "skipped: web has no container".into();
     r.results = vec![result("db-running", Status::Pass, 0), web, net];
     r
@@ -146,7 +155,7 @@ fn absent() -> Report {
     for c in &mut r.results {
         c.status = Status::Skip;
         c.points = 0;
-        c.skipped_because = vec![];
+        c.skip = Some(Skip::StackAbsent);
         c.message = "skipped: the stack is not up".into();
     }
     r
@@ -201,7 +210,7 @@ fn human_green_with_drills_not_run() {
     drill.kind = "persistence".into();
     drill.points = 0;
     drill.max_points = 0; // as run.rs reports a drill it was not asked to run
-    drill.skipped_because = vec![report::DRILL_NOT_REQUESTED.into()];
+    drill.skip = Some(Skip::DrillNotRequested);
     drill.message = "skipped: a drill (it changes the stack); run with --drill to run it".into();
     let mut r = fixture();
     r.lab_id = "phase-4".into();

@@ -8,56 +8,7 @@ mod tests;
 use crate::lab::Kind;
 use crate::probe::facts::*;
 
-/// A verdict before severity is applied.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    Pass,
-    Fail,
-    /// The fact could not be established (e.g. compose v1 without a readable file):
-    /// reported as a warning whatever the severity.
-    Unknown,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Judgement {
-    pub verdict: Verdict,
-    /// One line saying what was found.
-    pub message: String,
-    /// Extra lines of evidence (shown with -v, and for the first broken step).
-    pub evidence: Vec<String>,
-}
-
-fn pass(message: impl Into<String>) -> Judgement {
-    Judgement {
-        verdict: Verdict::Pass,
-        message: message.into(),
-        evidence: vec![],
-    }
-}
-fn fail(message: impl Into<String>) -> Judgement {
-    Judgement {
-        verdict: Verdict::Fail,
-        message: message.into(),
-        evidence: vec![],
-    }
-}
-impl Judgement {
-    fn with(mut self, line: impl Into<String>) -> Self {
-        self.evidence.push(line.into());
-        self
-    }
-}
-
-/// Trim long outputs to a readable excerpt (first `max` chars, one line per line).
-pub fn excerpt(s: &str, max: usize) -> String {
-    let t = s.trim();
-    if t.chars().count() <= max {
-        t.to_string()
-    } else {
-        let cut: String = t.chars().take(max).collect();
-        format!("{cut}…")
-    }
-}
+pub use crate::kinds::verdict::{excerpt, fail, pass, Judgement, Verdict};
 
 const USER_NETWORKS_EXCLUDED: &[&str] = &["bridge", "host", "none"];
 

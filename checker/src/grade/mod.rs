@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use futures_util::StreamExt;
 
-use crate::lab::{Kind, Lab};
+use crate::lab::Lab;
 use crate::probe::Timeouts;
 use crate::report::Report;
 use crate::run::{run_lab, RunOptions};
@@ -82,29 +82,17 @@ pub enum Event<'a> {
     Finished(&'a LearnerGrade),
 }
 
-/// The ports of the lab's `http` checks on localhost (forwarded through ssh tunnels).
+/// The host ports the lab's checks connect to on the learner's localhost (forwarded through
+/// ssh tunnels).
 pub fn local_http_ports(lab: &Lab) -> Vec<u16> {
     let mut ports: Vec<u16> = lab
         .checks
         .iter()
-        .filter_map(|c| match &c.kind {
-            Kind::Http { url, .. } => local_port(url),
-            _ => None,
-        })
+        .flat_map(|c| c.kind.host_ports())
         .collect();
     ports.sort_unstable();
     ports.dedup();
     ports
-}
-
-fn local_port(url: &str) -> Option<u16> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority = rest.split(['/', '?', '#']).next()?;
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) => (h, p.parse().ok()?),
-        None => (authority, if scheme == "https" { 443 } else { 80 }),
-    };
-    matches!(host, "localhost" | "127.0.0.1").then_some(port)
 }
 
 /// One line of printable text (a hostile label can't send escape sequences to the
@@ -287,12 +275,21 @@ mod tests {
     #[test]
     fn only_local_http_ports_are_forwarded() {
         assert_eq!(
-            super::local_port("http://127.0.0.1:8080/healthz"),
+            crate::probe::http::local_port("http://127.0.0.1:8080/healthz"),
             Some(8080)
         );
-        assert_eq!(super::local_port("http://localhost/x"), Some(80));
-        assert_eq!(super::local_port("https://localhost?x"), Some(443));
-        assert_eq!(super::local_port("http://example.org:8080/"), None);
+        assert_eq!(
+            crate::probe::http::local_port("http://localhost/x"),
+            Some(80)
+        );
+        assert_eq!(
+            crate::probe::http::local_port("https://localhost?x"),
+            Some(443)
+        );
+        assert_eq!(
+            crate::probe::http::local_port("http://example.org:8080/"),
+            None
+        );
         assert_eq!(super::cap("é".repeat(800)).chars().count(), 502);
         assert_eq!(super::cap("a\x1b]0;pwned\x07\n  b".into()), "a?]0;pwned? b");
     }

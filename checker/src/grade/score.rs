@@ -8,8 +8,9 @@
 //!   warning to the learner) earns nothing: it is marked `undetermined`;
 //! - failed and skipped checks earn nothing; a skipped one says why.
 
-use crate::lab::{Check, Lab, Severity};
-use crate::report::{Report, StackState, Status};
+use crate::lab::{Check, Lab};
+use crate::report::{Report, StackState};
+use crate::result::{earned, Scoring};
 
 use super::roster::GradingRules;
 
@@ -86,34 +87,10 @@ pub fn grade_checks(lab: &Lab, report: &Report, rules: &GradingRules) -> Vec<Che
                     note: Some("not in the report".into()),
                 };
             };
-            let (points, note) = match (r.status, c.severity) {
-                (Status::Pass, _) => (c.points, None),
-                (Status::Warn, Severity::Warn)
-                    if lab.warnings_cost_points || rules.warnings_cost_points =>
-                {
-                    (
-                        0,
-                        Some(format!(
-                            "warning (costs points in this class): {}",
-                            r.message
-                        )),
-                    )
-                }
-                (Status::Warn, Severity::Warn) => (
-                    c.points,
-                    Some(format!("warning, no points lost: {}", r.message)),
-                ),
-                (Status::Warn, Severity::Fail) => (0, Some(format!("undetermined: {}", r.message))),
-                (Status::Fail, _) => (0, None),
-                (Status::Skip, _) => (
-                    0,
-                    Some(if r.skipped_because.is_empty() {
-                        "skipped".to_string()
-                    } else {
-                        format!("skipped: needs {}", r.skipped_because.join(", "))
-                    }),
-                ),
+            let scoring = Scoring {
+                warnings_cost_points: lab.warnings_cost_points || rules.warnings_cost_points,
             };
+            let (points, note) = earned(r, scoring);
             CheckGrade {
                 id: c.id.clone(),
                 status: r.status.as_str().into(),
@@ -157,7 +134,10 @@ pub fn error_checks(lab: &Lab) -> Vec<CheckGrade> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kinds::Verdict;
+    use crate::lab::Severity;
     use crate::report::{CheckResult, EngineInfo};
+    use crate::report::{Skip, Status};
     use std::time::Duration;
 
     fn lab() -> Lab {
@@ -204,15 +184,17 @@ needs = ["a"]
             title: id.into(),
             kind: "running".into(),
             status,
+            verdict: match status {
+                Status::Pass => Some(Verdict::Pass),
+                Status::Fail | Status::Warn => Some(Verdict::Fail),
+                Status::Skip => None,
+            },
+            severity: Severity::Fail,
             points: if status == Status::Pass { max } else { 0 },
             max_points: max,
             message: format!("{id} said so"),
             evidence: vec![],
-            skipped_because: if status == Status::Skip {
-                vec!["a".into()]
-            } else {
-                vec![]
-            },
+            skip: (status == Status::Skip).then(|| Skip::Needs(vec!["a".into()])),
             hint: None,
             book: None,
             see: None,
@@ -301,7 +283,7 @@ points = 5
         .expect("the drill lab loads");
         lab.checks.extend(drill.checks);
         let mut skipped = result("d", Status::Skip, 5);
-        skipped.skipped_because = vec![crate::report::DRILL_NOT_REQUESTED.into()];
+        skipped.skip = Some(Skip::DrillNotRequested);
         let r = report(vec![
             result("a", Status::Pass, 2),
             result("b", Status::Pass, 3),
@@ -325,7 +307,10 @@ points = 5
         let r = report(vec![
             result("a", Status::Fail, 2),
             result("b", Status::Skip, 3),
-            result("c", Status::Warn, 4),
+            CheckResult {
+                verdict: Some(Verdict::Unknown),
+                ..result("c", Status::Warn, 4)
+            },
         ]);
         let g = grade_checks(&lab, &r, &GradingRules::default());
         assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [0, 0, 0]);

@@ -221,7 +221,14 @@ service = "app"
 "#,
         )
         .unwrap();
-        let kinds: Vec<Kind> = lab.checks.iter().map(|c| c.kind.clone()).collect();
+        let kinds: Vec<Kind> = lab
+            .checks
+            .iter()
+            .map(|c| match &c.kind {
+                crate::kinds::Kind::Legacy(k) => (**k).clone(),
+                other => panic!("{other:?} is not an image kind"),
+            })
+            .collect();
         assert_eq!(
             kinds,
             vec![

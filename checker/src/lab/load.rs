@@ -122,9 +122,59 @@ pub const CORE_KINDS: &[&str] = &[
     "isolated",
 ];
 
+/// The kinds still built here rather than in `kinds/` (shrinks as kinds move).
+pub fn legacy_kinds() -> Vec<&'static str> {
+    [CORE_KINDS, super::ext::KINDS, super::image::KINDS].concat()
+}
+
 /// Every check kind this labcheck implements.
 pub fn kinds() -> Vec<&'static str> {
-    [CORE_KINDS, super::ext::KINDS, super::image::KINDS].concat()
+    crate::kinds::Kind::all_names()
+}
+
+/// Each check as a table whose values keep their spans, for the kinds in `kinds/`.
+#[derive(Deserialize)]
+struct SpannedChecks {
+    #[serde(default)]
+    checks: Vec<Spanned<std::collections::BTreeMap<String, Spanned<toml::Value>>>>,
+}
+
+/// The fields every check has; the rest of its table belongs to its kind.
+const COMMON_FIELDS: &[&str] = &[
+    "id", "title", "kind", "points", "severity", "needs", "hint", "book",
+];
+
+/// Decode a check of a kind that lives in `kinds/`: None when no such kind is registered.
+fn decode_kind(
+    cx: &mut Ctx,
+    span: &Range<usize>,
+    id: &str,
+    kind_name: &str,
+    table: &std::collections::BTreeMap<String, Spanned<toml::Value>>,
+) -> Option<Option<crate::kinds::Kind>> {
+    let fields: toml::Table = table
+        .iter()
+        .filter(|(k, _)| !COMMON_FIELDS.contains(&k.as_str()))
+        .map(|(k, v)| (k.clone(), v.get_ref().clone()))
+        .collect();
+    match crate::kinds::Kind::decode(kind_name, fields)? {
+        Ok(kind) => Some(Some(kind)),
+        Err(problems) => {
+            for p in problems {
+                let at = p
+                    .field
+                    .as_ref()
+                    .and_then(|f| table.get(f))
+                    .map(|v| v.span())
+                    .unwrap_or_else(|| span.clone());
+                cx.err(
+                    at,
+                    format!("check `{id}` (kind {kind_name}): {}", p.message),
+                );
+            }
+            Some(None)
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -316,6 +366,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     }
 
     let raw: RawLab = toml::from_str(src).map_err(|e| toml_err(&mut cx, e))?;
+    let tables: SpannedChecks = toml::from_str(src).map_err(|e| toml_err(&mut cx, e))?;
 
     let target_span = raw.target.span();
     let rt = raw.target.into_inner();
@@ -369,7 +420,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     let mut checks = Vec::new();
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
     let mut need_spans: Vec<(String, Spanned<String>)> = Vec::new();
-    for rc in raw.checks {
+    for (rc, table) in raw.checks.into_iter().zip(tables.checks) {
         let span = rc.span();
         let rc = rc.into_inner();
         let id = rc.id.get_ref().clone();
@@ -387,7 +438,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         for n in &rc.needs {
             need_spans.push((id.clone(), n.clone()));
         }
-        if let Some(check) = build_check(&mut cx, span, rc) {
+        if let Some(check) = build_check(&mut cx, span, rc, table.get_ref()) {
             checks.push(check);
         }
     }
@@ -526,7 +577,49 @@ fn is_kebab(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
-fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> {
+fn build_check(
+    cx: &mut Ctx,
+    span: Range<usize>,
+    rc: RawCheck,
+    table: &std::collections::BTreeMap<String, Spanned<toml::Value>>,
+) -> Option<Check> {
+    let id = rc.id.get_ref().clone();
+    let kind_name = rc.kind.get_ref().clone();
+    let kind = match decode_kind(cx, &span, &id, &kind_name, table) {
+        Some(kind) => kind?,
+        None => crate::kinds::Kind::Legacy(Box::new(build_legacy_kind(cx, &span, &rc)?)),
+    };
+    let severity = match rc
+        .severity
+        .as_ref()
+        .map(|s| (s.get_ref().as_str(), s.span()))
+    {
+        None | Some(("fail", _)) => Severity::Fail,
+        Some(("warn", _)) => Severity::Warn,
+        Some((other, sp)) => {
+            cx.err(
+                sp,
+                format!("severity `{other}` must be \"fail\" or \"warn\""),
+            );
+            Severity::Fail
+        }
+    };
+    Some(Check {
+        id: id.clone(),
+        title: rc.title,
+        points: rc.points.unwrap_or(1),
+        severity,
+        needs: rc.needs.into_iter().map(Spanned::into_inner).collect(),
+        hint: rc.hint,
+        book: rc.book,
+        kind,
+        line: line_col(cx.src, span.start).0,
+    })
+}
+
+/// A kind not yet moved into `kinds/`.
+fn build_legacy_kind(cx: &mut Ctx, span: &Range<usize>, rc: &RawCheck) -> Option<Kind> {
+    let span = span.clone();
     let id = rc.id.get_ref().clone();
     let kind_name = rc.kind.get_ref().clone();
     let mut missing: Vec<&str> = Vec::new();
@@ -605,7 +698,8 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
                     if rc.container_port.is_none() {
                         missing.push("container_port");
                     }
-                    return finish(cx, span, &id, &kind_name, &missing, None);
+                    finish(cx, span, &id, &kind_name, &missing);
+                    return None;
                 };
                 let host_port = rc.host_port.as_ref().map(|p| port_u16(cx, p, "host_port"));
                 Kind::Published {
@@ -810,46 +904,15 @@ fn build_check(cx: &mut Ctx, span: Range<usize>, rc: RawCheck) -> Option<Check> 
             return None;
         }
     };
-    let severity = match rc
-        .severity
-        .as_ref()
-        .map(|s| (s.get_ref().as_str(), s.span()))
-    {
-        None | Some(("fail", _)) => Severity::Fail,
-        Some(("warn", _)) => Severity::Warn,
-        Some((other, sp)) => {
-            cx.err(
-                sp,
-                format!("severity `{other}` must be \"fail\" or \"warn\""),
-            );
-            Severity::Fail
-        }
-    };
-    let check = Check {
-        id: id.clone(),
-        title: rc.title,
-        points: rc.points.unwrap_or(1),
-        severity,
-        needs: rc.needs.into_iter().map(Spanned::into_inner).collect(),
-        hint: rc.hint,
-        book: rc.book,
-        kind,
-        line: line_col(cx.src, span.start).0,
-    };
-    finish(cx, span, &id, &kind_name, &missing, Some(check))
+    if missing.is_empty() {
+        Some(kind)
+    } else {
+        finish(cx, span, &id, &kind_name, &missing);
+        None
+    }
 }
 
-fn finish(
-    cx: &mut Ctx,
-    span: Range<usize>,
-    id: &str,
-    kind: &str,
-    missing: &[&str],
-    check: Option<Check>,
-) -> Option<Check> {
-    if missing.is_empty() {
-        return check;
-    }
+fn finish(cx: &mut Ctx, span: Range<usize>, id: &str, kind: &str, missing: &[&str]) {
     let fields = missing
         .iter()
         .map(|m| format!("`{m}`"))
@@ -859,7 +922,6 @@ fn finish(
         span,
         format!("check `{id}` (kind {kind}) is missing {fields}"),
     );
-    None
 }
 
 fn parse_port(cx: &mut Ctx, p: &Spanned<RawPort>) -> Option<PortKey> {

@@ -22,7 +22,7 @@ macro_rules! required {
 pub mod ext;
 pub mod image;
 pub mod lint;
-mod load;
+pub(crate) mod load;
 
 pub use load::{load_lab, load_str, parse_api as parse_api_version, LoadError, SpecError};
 
@@ -92,7 +92,7 @@ pub struct Check {
     pub hint: Option<String>,
     /// Book page and anchor, relative to the book root.
     pub book: Option<String>,
-    pub kind: Kind,
+    pub kind: crate::kinds::Kind,
     /// Where the check is declared (1-based line), for lint messages.
     pub line: usize,
 }

@@ -137,7 +137,7 @@ fn a_missing_field_points_at_the_check() {
     assert_eq!(e.line, 17, "{e}");
     assert!(
         e.message
-            .contains("check `db-up` (kind running) is missing `service`"),
+            .contains("check `db-up` (kind running): missing field `service`"),
         "{e}"
     );
 }

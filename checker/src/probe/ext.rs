@@ -225,7 +225,7 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             Err(o) => o,
         },
         ExtKind::Persistence { .. } | ExtKind::RestoreDrill { .. } | ExtKind::SelfHeal { .. } => {
-            super::drill::observe(env, kind).await
+            crate::drill::observe(env, kind).await
         }
     }
 }

@@ -89,6 +89,17 @@ fn describe(e: &reqwest::Error) -> String {
     msg
 }
 
+/// The port of a `localhost`/`127.0.0.1` URL (the learner's machine), else None.
+pub fn local_port(url: &str) -> Option<u16> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) => (h, p.parse().ok()?),
+        None => (authority, if scheme == "https" { 443 } else { 80 }),
+    };
+    matches!(host, "localhost" | "127.0.0.1").then_some(port)
+}
+
 #[cfg(test)]
 mod tests {
     use super::effective_url;

@@ -1,8 +1,9 @@
-//! Probes: read-only observations of the engine, each bounded by a timeout.
+//! Probes: read-only observations of the engine, each bounded by a timeout. What changes a
+//! learner's stack (the drills) lives in `crate::drill`, and runs only with `--drill`.
 
 pub mod compose;
 pub mod container;
-pub mod drill;
+pub mod cx;
 pub mod exec;
 pub mod ext;
 pub mod ext_facts;
@@ -12,7 +13,6 @@ pub mod image;
 pub mod image_facts;
 pub mod net;
 pub mod postgres;
-pub mod recreate;
 
 use std::future::Future;
 use std::time::Duration;

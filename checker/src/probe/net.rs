@@ -1,7 +1,10 @@
 //! Name resolution and TCP reachability seen from inside a container's network namespace:
 //! an exec in the container first, a helper container when the image lacks the tools.
 
+use std::collections::HashMap;
+
 use bollard::Docker;
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 
 use super::bounded;
 use super::exec::{exec, in_helper, ExecOutput, Helper};
@@ -71,6 +74,69 @@ impl NetBatchFacts {
                 via: Via::Exec("bash".into()),
                 detail: detail.clone(),
             })
+    }
+}
+
+/// A name lookup or connect from inside `from`'s network namespace, as a check asks for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NetRequest {
+    Resolve {
+        from: String,
+        name: String,
+    },
+    Connect {
+        from: String,
+        host: String,
+        port: u16,
+    },
+}
+
+type SharedBatch = Shared<BoxFuture<'static, Option<NetBatchFacts>>>;
+
+/// The batches of one run: per container, one shared exec for all its checks' lookups and
+/// connects. It starts when the first check asks for it; a container with a single request
+/// gets none (its check probes on its own, which costs the same).
+#[derive(Default)]
+pub struct Batches(HashMap<String, SharedBatch>);
+
+impl Batches {
+    /// Plan the batches for `requests`; `running` gives the container ID of a unit whose
+    /// container runs (execs need one).
+    pub fn plan(
+        docker: &Docker,
+        t: &Timeouts,
+        requests: impl IntoIterator<Item = NetRequest>,
+        running: impl Fn(&str) -> Option<String>,
+    ) -> Batches {
+        let mut wanted: HashMap<String, NetBatch> = HashMap::new();
+        for r in requests {
+            match r {
+                NetRequest::Resolve { from, name } => {
+                    wanted.entry(from).or_default().names.push(name)
+                }
+                NetRequest::Connect { from, host, port } => {
+                    wanted.entry(from).or_default().connects.push((host, port))
+                }
+            }
+        }
+        let batches = wanted
+            .into_iter()
+            .filter(|(_, b)| b.names.len() + b.connects.len() > 1)
+            .filter_map(|(unit, b)| {
+                let id = running(&unit)?;
+                let (docker, t) = (docker.clone(), *t);
+                let fut = async move { batch(&docker, &t, &id, &b).await.ok().flatten() }
+                    .boxed()
+                    .shared();
+                Some((unit, fut))
+            })
+            .collect();
+        Batches(batches)
+    }
+
+    /// What `unit`'s batch saw, if it has one that ran.
+    pub async fn get(&self, unit: &str) -> Option<NetBatchFacts> {
+        self.0.get(unit)?.clone().await
     }
 }
 

@@ -55,7 +55,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
                 max_points: c.max_points,
                 message: &c.message,
                 evidence: &c.evidence,
-                skipped_because: &c.skipped_because,
+                skipped_because: c.skipped_because(),
                 hint: c.hint.as_deref(),
                 book_url: c.book.as_deref().map(|b| o.book_link(b)),
                 see: c.see.as_deref(),

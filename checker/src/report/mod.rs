@@ -8,61 +8,7 @@ mod wire;
 
 use std::time::Duration;
 
-/// The status of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    Fail,
-    Warn,
-    Skip,
-}
-
-impl Status {
-    pub fn symbol(self) -> &'static str {
-        match self {
-            Status::Pass => "✓",
-            Status::Fail => "✗",
-            Status::Warn => "!",
-            Status::Skip => "○",
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Pass => "pass",
-            Status::Fail => "fail",
-            Status::Warn => "warn",
-            Status::Skip => "skip",
-        }
-    }
-}
-
-/// `skipped_because` of a drill that was not asked for: the run can still be green.
-pub const DRILL_NOT_REQUESTED: &str = "--drill";
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckResult {
-    pub id: String,
-    pub title: String,
-    pub kind: String,
-    pub status: Status,
-    /// Points earned (the check's points when it passed, else 0).
-    pub points: u32,
-    pub max_points: u32,
-    pub message: String,
-    pub evidence: Vec<String>,
-    /// For skipped checks: the needs that did not pass, or the services with no container
-    /// (empty when the whole stack is absent).
-    pub skipped_because: Vec<String>,
-    pub hint: Option<String>,
-    /// Book link, relative to the book root.
-    pub book: Option<String>,
-    /// The docker command that shows the same thing by hand.
-    pub see: Option<String>,
-    pub duration: Duration,
-    /// Ladder depth (0 = no needs), for indentation.
-    pub depth: usize,
-}
+pub use crate::result::{CheckResult, Skip, Status};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EngineInfo {
@@ -118,7 +64,7 @@ impl Report {
         };
         for r in &self.results {
             match r.status {
-                Status::Skip if r.skipped_because == [DRILL_NOT_REQUESTED] => s.drills_not_run += 1,
+                Status::Skip if r.drill_not_run() => s.drills_not_run += 1,
                 Status::Pass => s.passed += 1,
                 Status::Fail => s.failed += 1,
                 Status::Warn => s.warned += 1,
@@ -138,10 +84,10 @@ impl Report {
     /// Everything passed (warnings allowed) and the whole stack is there.
     pub fn ok(&self) -> bool {
         matches!(&self.stack, StackState::Found { missing, .. } if missing.is_empty())
-            && self.results.iter().all(|r| {
-                matches!(r.status, Status::Pass | Status::Warn)
-                    || r.skipped_because == [DRILL_NOT_REQUESTED]
-            })
+            && self
+                .results
+                .iter()
+                .all(|r| r.status.lets_through() || r.drill_not_run())
     }
 
     /// 0 when everything passed (warnings allowed), 1 when a check failed or the stack is absent.

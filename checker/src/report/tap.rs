@@ -25,7 +25,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         match c.status {
             Status::Pass => out.push_str(&format!("ok {n} - {name}\n")),
             Status::Skip => {
-                let why = c.message.trim_start_matches("skipped: ");
+                let why = c.skip.as_ref().map(|s| s.reason()).unwrap_or_default();
                 out.push_str(&format!("ok {n} - {name} # SKIP {why}\n"));
             }
             Status::Fail | Status::Warn => {

@@ -58,7 +58,7 @@ pub struct WireCheck<'a> {
     pub max_points: u32,
     pub message: &'a str,
     pub evidence: &'a [String],
-    pub skipped_because: &'a [String],
+    pub skipped_because: Vec<String>,
     pub hint: Option<&'a str>,
     pub book_url: Option<String>,
     pub see: Option<&'a str>,

@@ -6,6 +6,8 @@
 //! - restore: the newest backup into a scratch volume and a scratch server (both removed);
 //! - self-heal: kill or break one container and watch the learner's manager restore it.
 
+pub mod recreate;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -15,14 +17,14 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 
-use super::compose::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
-use super::exec::{exec, helper_image};
-use super::ext::{bind_ro, glob_parts, working_dir, Env, Scratch, LIST_SCRIPT};
-use super::ext_facts::{ExtFacts, Step};
-use super::facts::{ContainerFacts, Observed};
-use super::recreate::{recreate, Down};
-use super::{bounded, container, postgres, Timeouts};
 use crate::lab::ext::{ExtKind, HealAction};
+use crate::probe::compose::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use crate::probe::exec::{exec, helper_image};
+use crate::probe::ext::{bind_ro, glob_parts, working_dir, Env, Scratch, LIST_SCRIPT};
+use crate::probe::ext_facts::{ExtFacts, Step};
+use crate::probe::facts::{ContainerFacts, Observed};
+use crate::probe::{bounded, container, postgres, Timeouts};
+use recreate::{recreate, Down};
 
 /// Longest a recreated container may take to be healthy again.
 const UP_LIMIT: Duration = Duration::from_secs(120);
@@ -67,7 +69,7 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             chaos_file,
             within_secs,
         } => {
-            let fresh = super::ext::replicas(
+            let fresh = crate::probe::ext::replicas(
                 env.docker,
                 env.t,
                 project,

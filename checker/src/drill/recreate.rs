@@ -22,8 +22,8 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 
-use super::compose::LABEL_PROJECT;
-use super::{bounded, Timeouts};
+use crate::probe::compose::LABEL_PROJECT;
+use crate::probe::{bounded, Timeouts};
 
 /// Which `down`: a plain one keeps named volumes, `down -v` removes the project's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,159 @@
+//! The probe context of one run: the engine, the stack's containers (inspected once), the HTTP
+//! client and the batched network lookups. Every kind's `observe` gets it; nothing here
+//! changes the stack.
+
+use std::collections::HashMap;
+
+use bollard::Docker;
+
+use super::facts::{ConnectFacts, ContainerFacts, ResolveFacts, UnitFacts};
+use super::net::Batches;
+use super::{http, net, Timeouts};
+use crate::kinds::{fail, Judgement};
+use crate::lab::{Lab, Target};
+use crate::target::{Engine, Stack};
+
+pub struct ProbeCx<'a> {
+    pub engine: &'a Engine,
+    pub lab: &'a Lab,
+    pub stack: &'a Stack,
+    /// One container per unit (a running one first), inspected once per run.
+    pub facts: &'a UnitFacts,
+    /// Every container of each compose service (scaled services have several).
+    pub replicas: &'a HashMap<String, Vec<ContainerFacts>>,
+    pub http: reqwest::Client,
+    /// `$LABCHECK_HTTP_HOST`, or the grader's host for the learner's localhost.
+    pub http_host: Option<&'a str>,
+    batches: Batches,
+}
+
+impl<'a> ProbeCx<'a> {
+    pub fn new(
+        engine: &'a Engine,
+        lab: &'a Lab,
+        stack: &'a Stack,
+        facts: &'a UnitFacts,
+        replicas: &'a HashMap<String, Vec<ContainerFacts>>,
+        http_host: Option<&'a str>,
+    ) -> ProbeCx<'a> {
+        let requests = lab.checks.iter().filter_map(|c| c.kind.net_request());
+        let batches = Batches::plan(
+            &engine.docker,
+            &engine.timeouts,
+            requests,
+            |unit| match facts.get(unit) {
+                Some(Ok(c)) if c.running => Some(c.id.clone()),
+                _ => None,
+            },
+        );
+        ProbeCx {
+            engine,
+            lab,
+            stack,
+            facts,
+            replicas,
+            http: http::client(engine.timeouts.http),
+            http_host,
+            batches,
+        }
+    }
+
+    pub fn docker(&self) -> &Docker {
+        &self.engine.docker
+    }
+
+    pub fn timeouts(&self) -> &Timeouts {
+        &self.engine.timeouts
+    }
+
+    /// Where the engine is (container IPs are reachable from here only on a local engine).
+    pub fn endpoint(&self) -> &str {
+        &self.engine.endpoint
+    }
+
+    pub fn project(&self) -> Option<&str> {
+        self.stack.project.as_deref()
+    }
+
+    /// The unit's container; a unit with none fails, saying how to create it.
+    pub fn container(&self, unit: &str) -> Result<&ContainerFacts, Judgement> {
+        match self.facts.get(unit) {
+            Some(Ok(c)) => Ok(c),
+            Some(Err(e)) => Err(fail(e.clone())),
+            None => Err(self.missing(unit)),
+        }
+    }
+
+    /// The unit's container if it is running (execs need one).
+    pub fn running(&self, unit: &str) -> Result<&ContainerFacts, Judgement> {
+        let c = self.container(unit)?;
+        if c.running {
+            Ok(c)
+        } else {
+            Err(fail(format!(
+                "{unit} is not running ({}), so nothing can run inside it",
+                c.status
+            )))
+        }
+    }
+
+    /// Every container of `service`, when it has several.
+    pub fn scaled(&self, service: &str) -> Option<&[ContainerFacts]> {
+        self.replicas
+            .get(service)
+            .filter(|all| all.len() > 1)
+            .map(Vec::as_slice)
+    }
+
+    /// The verdict on a unit with no container, with the command that creates it.
+    pub fn missing(&self, unit: &str) -> Judgement {
+        let how = match &self.lab.target {
+            Target::Compose { .. } => format!("start it: docker compose up -d {unit}"),
+            Target::Containers { .. } => format!(
+                "create it with `docker run --name {unit} ...` as the lab's walk-through shows"
+            ),
+        };
+        fail(format!("`{unit}` has no container")).with(how)
+    }
+
+    /// `name` looked up from inside `from` (batched with its other lookups when it can be).
+    pub async fn resolve(&self, from: &str, name: &str) -> Result<ResolveFacts, Judgement> {
+        let c = self.running(from)?;
+        if let Some(r) = self.batches.get(from).await.and_then(|b| b.resolve(name)) {
+            return Ok(r);
+        }
+        net::resolve(self.docker(), self.timeouts(), &c.id, name)
+            .await
+            .map_err(fail)
+    }
+
+    /// A TCP connect to `host:port` from inside `from` (batched when it can be).
+    pub async fn connect(
+        &self,
+        from: &str,
+        host: &str,
+        port: u16,
+    ) -> Result<ConnectFacts, Judgement> {
+        let c = self.running(from)?;
+        if let Some(r) = self.batches.get(from).await.and_then(|b| b.tcp(host, port)) {
+            return Ok(r);
+        }
+        net::tcp(self.docker(), self.timeouts(), &c.id, host, port)
+            .await
+            .map_err(fail)
+    }
+
+    /// The probe environment of the kinds not yet moved to `kinds/` (removed with them).
+    pub fn env(&self) -> super::ext::Env<'_> {
+        super::ext::Env {
+            docker: self.docker(),
+            t: self.timeouts(),
+            endpoint: self.endpoint(),
+            project: self.project(),
+            facts: self.facts,
+            replicas: self.replicas,
+            http: &self.http,
+            http_host: self.http_host,
+        }
+    }
+}
