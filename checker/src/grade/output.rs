@@ -167,8 +167,7 @@ pub fn json(g: &Gradebook) -> Value {
         .iter()
         .map(|r| {
             let report = r.report.as_ref().map(|rep| {
-                serde_json::from_str::<Value>(&report::json::render(rep, &opts))
-                    .unwrap_or(Value::Null)
+                serde_json::to_value(report::json::wire(rep, &opts)).unwrap_or(Value::Null)
             });
             json!({
                 "id": r.learner.id,

@@ -4,6 +4,13 @@ use super::wire::*;
 use super::{RenderOptions, Report, StackState};
 
 pub fn render(r: &Report, o: &RenderOptions) -> String {
+    let mut s = serde_json::to_string_pretty(&wire(r, o)).expect("the wire types serialise");
+    s.push('\n');
+    s
+}
+
+/// The report as its versioned wire types (also embedded, as is, in `grade.json`).
+pub fn wire<'a>(r: &'a Report, o: &RenderOptions) -> WireReport<'a> {
     let empty: &[String] = &[];
     let stack = match &r.stack {
         StackState::Found { project, missing } => WireStack {
@@ -23,7 +30,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
             message: Some(message),
         },
     };
-    let wire = WireReport {
+    WireReport {
         schema: SCHEMA,
         schema_version: SCHEMA_VERSION,
         labcheck_version: env!("CARGO_PKG_VERSION"),
@@ -63,8 +70,5 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
             })
             .collect(),
         duration_ms: r.duration.as_millis() as u64,
-    };
-    let mut s = serde_json::to_string_pretty(&wire).expect("the wire types serialise");
-    s.push('\n');
-    s
+    }
 }

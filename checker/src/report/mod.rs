@@ -4,7 +4,7 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod tap;
-mod wire;
+pub mod wire;
 
 use std::time::Duration;
 
