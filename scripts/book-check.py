@@ -5,7 +5,9 @@
 2. Every relative href/src in the built HTML must point at an existing file, and every
    #fragment at an element with that id (or name) in the target page; every `book` link in
    labs/*/lab.toml must land on a page and an anchor of the built book.
-3. Every fenced block whose info string carries `test=<stack>` (see book/README.md) is run
+3. Every interview question has a 30-second version and two follow-ups, and every phase an
+   interview cheat sheet (scripts/interview_check.py), in the sources and in the built pages.
+4. Every fenced block whose info string carries `test=<stack>` (see book/README.md) is run
    with `bash -euo pipefail` against that stack, and its `# expect: <regex>` lines are checked.
 
 Exit status: 0 all good, 1 a check failed, 2 the checker could not run.
@@ -182,7 +184,21 @@ def check_lab_links() -> list[str]:
     return problems
 
 
-# ---------------------------------------------------------------- 3. runnable blocks
+# ---------------------------------------------------------------- 3. interview practice
+def check_interview_practice() -> list[str]:
+    """Every interview question has its 30-second version and two follow-ups, every phase a
+    cheat sheet, and the built pages render them (scripts/interview_check.py)."""
+    import interview_check
+    problems = interview_check.self_test()
+    found, counts = interview_check.check_sources()
+    problems += found + interview_check.check_html(OUT, counts)
+    total = sum(counts.values())
+    say(f"interview practice: {total} questions in {len(counts)} phases, {2 * total} follow-ups, "
+        f"{len(problems)} problem(s)")
+    return problems
+
+
+# ---------------------------------------------------------------- 4. runnable blocks
 @dataclass
 class Block:
     file: Path
@@ -445,6 +461,7 @@ def main() -> int:
     link_problems, _ = check_links()
     problems += link_problems
     problems += check_lab_links()
+    problems += check_interview_practice()
     say(f"runnable blocks in the sources: {len(blocks)}")
     if not args.no_run:
         run_problems, _ = run_blocks(blocks, set(args.only) if args.only else None, args.keep)
