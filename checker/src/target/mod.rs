@@ -2,7 +2,7 @@
 //!
 //! - [`endpoint`]: an engine's address as the docker CLI writes it, parsed.
 //! - [`context`]: which engine the command line means (flags, DOCKER_HOST, contexts).
-//! - [`connect`]: connecting and checking it answers, through an ssh tunnel if need be.
+//! - [`mod@connect`]: connecting and checking it answers, through an ssh tunnel if need be.
 //! - [`discover`]: the lab's compose project and every container of each service.
 
 pub mod connect;
