@@ -6,13 +6,18 @@ use crate::lab::LoadError;
 pub enum ToolError {
     #[error("cannot reach the Docker daemon at {endpoint}: {detail}\n\
              Try: start Docker (e.g. `sudo systemctl start docker`, or open Docker Desktop); \
-             check DOCKER_HOST (now: {docker_host}); \
+             check {chosen}; \
              make sure you may use the socket (e.g. add yourself to the `docker` group, then log in again).")]
     NoDaemon {
         endpoint: String,
         detail: String,
-        docker_host: String,
+        /// What chose that endpoint: "DOCKER_HOST (now: unset)", "the context `vm` (from --context)".
+        chosen: String,
     },
+
+    /// The engine's settings are wrong: a context that does not exist, a TLS file missing.
+    #[error("{0}")]
+    Endpoint(String),
 
     #[error("unknown lab `{id}`. Known labs: {}", if known.is_empty() { "(none found)".to_string() } else { known.join(", ") })]
     UnknownLab { id: String, known: Vec<String> },

@@ -55,6 +55,14 @@ struct RunArgs {
     #[arg(short, long)]
     verbose: bool,
 
+    /// The Docker engine to check, as DOCKER_HOST takes it: unix:///path, tcp://host:port, ssh://user@host (default: $DOCKER_HOST, else the docker CLI's context, else the local socket).
+    #[arg(long, short = 'H', value_name = "URL", conflicts_with = "context")]
+    host: Option<String>,
+
+    /// The docker CLI context to use (default: $DOCKER_CONTEXT, else the current context of `docker context use`).
+    #[arg(long, short = 'c', value_name = "NAME")]
+    context: Option<String>,
+
     /// Also run the drills: checks that CHANGE the stack (kill or break a container, or remove
     /// and recreate one as `docker compose down` and `down -v` would, which DELETES the
     /// project's volumes and data).
@@ -224,13 +232,22 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
         .enable_all()
         .build()
         .map_err(|e| ToolError::Api(e.to_string()))?;
-    let opts = RunOptions {
+    let mut opts = RunOptions {
         project: args.project.clone(),
         drill: args.drill,
         ..RunOptions::here()
     };
     let report = rt.block_on(async {
-        let engine = target::connect(Timeouts::default()).await?;
+        let asked = target::Asked::from_env(args.host.clone(), args.context.clone());
+        // An ssh tunnel forwards the lab's localhost HTTP ports, unless LABCHECK_HTTP_HOST says
+        // where they are.
+        let ports = match opts.http_host {
+            None => target::connect::local_http_ports(&lab),
+            Some(_) => vec![],
+        };
+        let conn = target::connect_cli(&asked, Timeouts::default(), &ports).await?;
+        opts.http_host = opts.http_host.take().or(conn.http_host);
+        let engine = conn.engine;
         match args.wait {
             None => labcheck::run_lab(&engine, &lab, &opts).await,
             Some(wait) => {

@@ -675,7 +675,7 @@ fn tiny_http_server() -> u16 {
 }
 
 fn tunnel_forwards_http(ssh: &BTreeMap<String, String>) {
-    use labcheck::grade::{connect, roster};
+    use labcheck::grade::roster;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let port = tiny_http_server();
     let text = format!(
@@ -689,7 +689,7 @@ fn tunnel_forwards_http(ssh: &BTreeMap<String, String>) {
         .endpoint;
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let c = connect::connect(
+        let c = labcheck::target::connect_to(
             &ep,
             labcheck::probe::Timeouts::default(),
             Duration::from_secs(10),

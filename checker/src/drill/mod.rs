@@ -69,14 +69,15 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             chaos_file,
             within_secs,
         } => {
-            let fresh = crate::probe::ext::replicas(
+            let listed = crate::target::list_services(
                 env.docker,
                 env.t,
                 project,
                 std::slice::from_ref(service),
-                &HashMap::new(),
             )
             .await;
+            let fresh =
+                crate::probe::ext::replicas(env.docker, env.t, &listed, &HashMap::new()).await;
             let all = fresh.get(service).cloned().unwrap_or_default();
             self_heal(
                 env.docker,

@@ -1,7 +1,7 @@
 //! `labcheck grade`: one lab, a class roster, every learner's engine graded concurrently.
 //!
 //! - [`roster`]: the roster file (TOML) and its endpoints.
-//! - [`connect`]: one engine per learner (unix, tcp+TLS, ssh tunnel, docker context), pinged once.
+//! - connecting is [`crate::target::connect_to`] (unix, tcp+TLS, ssh tunnel, docker context).
 //! - [`score`]: points per check from a learner's [`Report`].
 //! - [`output`]: gradebook.csv, grade.json, junit/<learner>.xml and the terminal summary.
 //! - [`cli`]: the subcommand's arguments and progress display.
@@ -11,7 +11,6 @@
 //! that learner at most its limit and never stops the run.
 
 pub mod cli;
-pub mod connect;
 pub mod output;
 pub mod roster;
 pub mod score;
@@ -82,19 +81,6 @@ pub enum Event<'a> {
     Finished(&'a LearnerGrade),
 }
 
-/// The host ports the lab's checks connect to on the learner's localhost (forwarded through
-/// ssh tunnels).
-pub fn local_http_ports(lab: &Lab) -> Vec<u16> {
-    let mut ports: Vec<u16> = lab
-        .checks
-        .iter()
-        .flat_map(|c| c.kind.host_ports())
-        .collect();
-    ports.sort_unstable();
-    ports.dedup();
-    ports
-}
-
 /// One line of printable text (a hostile label can't send escape sequences to the
 /// instructor's terminal), at most ERROR_CAP bytes.
 fn cap(s: String) -> String {
@@ -143,7 +129,7 @@ async fn grade_one(
     let timeouts = capped_timeouts(limit);
     let mut reached = None;
     let work = async {
-        let conn = connect::connect(&learner.endpoint, timeouts, limit, slot, http_ports)
+        let conn = crate::target::connect_to(&learner.endpoint, timeouts, limit, slot, http_ports)
             .await
             .map_err(|e| {
                 format!(
@@ -227,7 +213,7 @@ pub async fn grade(
 ) -> Gradebook {
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let http_ports = local_http_ports(lab);
+    let http_ports = crate::target::connect::local_http_ports(lab);
     let jobs = opts.jobs.max(1);
     let mut rows: Vec<Option<LearnerGrade>> = vec![None; roster.learners.len()];
     let mut stream = futures_util::stream::iter(roster.learners.iter().enumerate())
@@ -246,7 +232,7 @@ pub async fn grade(
     }
     drop(stream);
     let lab_sha256 = std::fs::read(&lab.file)
-        .map(|b| connect::hex(&sha2::Sha256::digest(&b)))
+        .map(|b| crate::target::context::hex(&sha2::Sha256::digest(&b)))
         .unwrap_or_default();
     Gradebook {
         lab_id: lab.id.clone(),
@@ -273,23 +259,7 @@ use sha2::Digest as _;
 #[cfg(test)]
 mod tests {
     #[test]
-    fn only_local_http_ports_are_forwarded() {
-        assert_eq!(
-            crate::probe::http::local_port("http://127.0.0.1:8080/healthz"),
-            Some(8080)
-        );
-        assert_eq!(
-            crate::probe::http::local_port("http://localhost/x"),
-            Some(80)
-        );
-        assert_eq!(
-            crate::probe::http::local_port("https://localhost?x"),
-            Some(443)
-        );
-        assert_eq!(
-            crate::probe::http::local_port("http://example.org:8080/"),
-            None
-        );
+    fn errors_are_one_printable_line() {
         assert_eq!(super::cap("é".repeat(800)).chars().count(), 502);
         assert_eq!(super::cap("a\x1b]0;pwned\x07\n  b".into()), "a?]0;pwned? b");
     }

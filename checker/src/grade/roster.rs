@@ -25,16 +25,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::target::endpoint::{self, check_host, check_name, SshSettings};
+pub use crate::target::{Endpoint, TlsFiles};
+
 /// Largest roster file read (a class of thousands fits in far less).
 const MAX_ROSTER_BYTES: u64 = 4 * 1024 * 1024;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TlsFiles {
-    pub ca: PathBuf,
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
 
 /// Fields a learner may set, and `[defaults]` may set for all.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -100,61 +95,6 @@ struct RawRoster {
     grading: Option<RawGrading>,
     #[serde(default)]
     learner: Vec<RawLearner>,
-}
-
-/// Where a learner's engine is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Endpoint {
-    /// `unix:///path/to/docker.sock`
-    Unix(PathBuf),
-    /// `tcp://host:port`, with TLS files (client certificate, verified server) or plain.
-    Tcp {
-        host: String,
-        port: u16,
-        tls: Option<TlsFiles>,
-    },
-    /// `ssh://[user@]host[:port]`: labcheck runs `ssh -L` to the engine's socket on that host.
-    Ssh {
-        user: Option<String>,
-        host: String,
-        port: Option<u16>,
-        socket: String,
-        identity: Option<PathBuf>,
-        known_hosts: Option<PathBuf>,
-    },
-    /// A docker CLI context, resolved when the learner is graded.
-    Context(String),
-}
-
-impl Endpoint {
-    /// As written in the gradebook (no secrets: TLS file paths are not shown).
-    pub fn display(&self) -> String {
-        match self {
-            Endpoint::Unix(p) => format!("unix://{}", p.display()),
-            Endpoint::Tcp { host, port, tls } => format!(
-                "tcp://{}:{port}{}",
-                bracket(host),
-                if tls.is_some() { " (TLS)" } else { "" }
-            ),
-            Endpoint::Ssh {
-                user, host, port, ..
-            } => format!(
-                "ssh://{}{}{}",
-                user.as_ref().map(|u| format!("{u}@")).unwrap_or_default(),
-                bracket(host),
-                port.map(|p| format!(":{p}")).unwrap_or_default()
-            ),
-            Endpoint::Context(name) => format!("context {name}"),
-        }
-    }
-}
-
-fn bracket(host: &str) -> String {
-    if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_string()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -320,35 +260,6 @@ fn check_id(id: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// A compose project name, a user name or a context name: no option-like or odd characters.
-fn check_name(v: &str, what: &str) -> Result<(), String> {
-    if v.is_empty()
-        || v.len() > 128
-        || v.starts_with('-')
-        || !v
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
-    {
-        return Err(format!("the {what} `{v}` may hold only letters, digits, '.', '_' and '-', and not start with '-'"));
-    }
-    Ok(())
-}
-
-/// A host name or an IP address (IPv6 without brackets).
-fn check_host(h: &str) -> Result<(), String> {
-    let h = h.trim_start_matches('[').trim_end_matches(']');
-    if h.is_empty()
-        || h.len() > 253
-        || h.starts_with('-')
-        || !h
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'))
-    {
-        return Err(format!("`{h}` is not a host name or an IP address"));
-    }
-    Ok(())
-}
-
 fn resolve(p: &Path, base: &Path) -> PathBuf {
     if let Ok(rest) = p.strip_prefix("~") {
         if let Some(home) = std::env::var_os("HOME") {
@@ -359,34 +270,6 @@ fn resolve(p: &Path, base: &Path) -> PathBuf {
         p.to_path_buf()
     } else {
         base.join(p)
-    }
-}
-
-/// Split `host:port`, `[v6]:port`, `host` (port optional).
-fn host_port(s: &str) -> Result<(String, Option<u16>), String> {
-    if let Some(rest) = s.strip_prefix('[') {
-        let (h, after) = rest
-            .split_once(']')
-            .ok_or_else(|| format!("`{s}`: unclosed '['"))?;
-        let port = match after.strip_prefix(':') {
-            Some(p) => Some(
-                p.parse::<u16>()
-                    .map_err(|_| format!("`{p}` is not a port"))?,
-            ),
-            None if after.is_empty() => None,
-            None => return Err(format!("`{s}` is not host:port")),
-        };
-        return Ok((h.to_string(), port));
-    }
-    match s.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') => Ok((
-            h.to_string(),
-            Some(
-                p.parse::<u16>()
-                    .map_err(|_| format!("`{p}` is not a port"))?,
-            ),
-        )),
-        _ => Ok((s.to_string(), None)),
     }
 }
 
@@ -408,62 +291,12 @@ fn parse_endpoint(e: &str, c: &RawCommon, base: &Path) -> Result<Endpoint, Strin
         cert: resolve(&t.cert, base),
         key: resolve(&t.key, base),
     });
-    if let Some(path) = e.strip_prefix("unix://") {
-        if !path.starts_with('/') {
-            return Err(format!(
-                "`{e}`: a unix endpoint needs an absolute path (unix:///var/run/docker.sock)"
-            ));
-        }
-        if tls.is_some() {
-            return Err("tls files are for tcp:// endpoints only".into());
-        }
-        return Ok(Endpoint::Unix(PathBuf::from(path)));
-    }
-    if let Some(rest) = e.strip_prefix("tcp://") {
-        let rest = rest.trim_end_matches('/');
-        let (host, port) = host_port(rest)?;
-        check_host(&host)?;
-        let port = port.unwrap_or(if tls.is_some() { 2376 } else { 2375 });
-        return Ok(Endpoint::Tcp { host, port, tls });
-    }
-    if let Some(rest) = e.strip_prefix("ssh://") {
-        if tls.is_some() {
-            return Err(
-                "tls files are for tcp:// endpoints only (ssh brings its own encryption)".into(),
-            );
-        }
-        let rest = rest.trim_end_matches('/');
-        let (user, hp) = match rest.rsplit_once('@') {
-            Some((u, hp)) => {
-                check_name(u, "ssh user")?;
-                (Some(u.to_string()), hp)
-            }
-            None => (None, rest),
-        };
-        let (host, port) = host_port(hp)?;
-        check_host(&host)?;
-        let socket = c
-            .docker_socket
-            .clone()
-            .unwrap_or_else(|| "/var/run/docker.sock".into());
-        if !socket.starts_with('/')
-            || socket.contains(':')
-            || socket.chars().any(char::is_whitespace)
-        {
-            return Err(format!(
-                "docker_socket `{socket}` must be an absolute path with no ':' or spaces"
-            ));
-        }
-        return Ok(Endpoint::Ssh {
-            user,
-            host,
-            port,
-            socket,
-            identity: c.ssh_identity.as_ref().map(|p| resolve(p, base)),
-            known_hosts: c.ssh_known_hosts.as_ref().map(|p| resolve(p, base)),
-        });
-    }
-    Err(format!("`{e}` is not an endpoint labcheck knows: use ssh://user@host, tcp://host:port (with tls = {{…}}) or unix:///path"))
+    let ssh = SshSettings {
+        socket: c.docker_socket.clone(),
+        identity: c.ssh_identity.as_ref().map(|p| resolve(p, base)),
+        known_hosts: c.ssh_known_hosts.as_ref().map(|p| resolve(p, base)),
+    };
+    endpoint::parse(e, tls, ssh)
 }
 
 #[cfg(test)]

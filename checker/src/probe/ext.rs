@@ -5,17 +5,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
-use bollard::query_parameters::{
-    CreateContainerOptions, InspectContainerOptions, ListContainersOptions,
-};
+use bollard::query_parameters::{CreateContainerOptions, InspectContainerOptions};
 use bollard::Docker;
 
-use super::compose::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, LABEL_WORKING_DIR};
+use super::compose::LABEL_WORKING_DIR;
 use super::exec::{exec, helper_image, helper_labels, ExecOutput, Helper, HelperGuard};
 use super::ext_facts::{ExtFacts, MountDetail};
 use super::facts::{Attempt, ContainerFacts, Observed};
 use super::{bounded, container, http, net, Timeouts};
 use crate::lab::ext::ExtKind;
+use crate::target::ContainerRef;
 
 /// What the probes may use: the engine, the stack's container facts, the HTTP client.
 pub struct Env<'a> {
@@ -46,62 +45,20 @@ fn ext(f: ExtFacts) -> Observed {
     Observed::Ext(Box::new(f))
 }
 
-/// Every container of each of `services` in `project` (one-off `run` containers excluded).
-/// Services with one container reuse `facts`; the others are inspected, all at once.
+/// Every container of each unit (as discovery listed them), inspected. Units with one container
+/// reuse `facts`; the others are inspected, all at once.
 pub async fn replicas(
     docker: &Docker,
     t: &Timeouts,
-    project: &str,
-    services: &[String],
+    all: &BTreeMap<String, Vec<ContainerRef>>,
     facts: &HashMap<String, Result<ContainerFacts, String>>,
 ) -> HashMap<String, Vec<ContainerFacts>> {
-    let mut filters = HashMap::new();
-    filters.insert(
-        "label".to_string(),
-        vec![format!("{LABEL_PROJECT}={project}")],
-    );
-    let list = bounded(
-        t.api,
-        "listing the project's containers",
-        docker.list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..Default::default()
-        })),
-    )
-    .await
-    .unwrap_or_default();
-    let mut ids: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    for c in &list {
-        let Some(labels) = c.labels.as_ref() else {
-            continue;
-        };
-        if labels
-            .get(LABEL_ONEOFF)
-            .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-        {
-            continue;
-        }
-        let (Some(svc), Some(id)) = (labels.get(LABEL_SERVICE), c.id.clone()) else {
-            continue;
-        };
-        if services.contains(svc) {
-            let name = c
-                .names
-                .as_ref()
-                .and_then(|n| n.first())
-                .map(|n| n.trim_start_matches('/').to_string())
-                .unwrap_or_default();
-            ids.entry(svc.clone()).or_default().push((name, id));
-        }
-    }
     let mut out = HashMap::new();
     let mut to_inspect = Vec::new();
-    for (svc, mut cs) in ids {
-        cs.sort();
-        match (cs.len(), facts.get(&svc)) {
-            (1, Some(Ok(f))) if f.id == cs[0].1 => {
-                out.insert(svc, vec![f.clone()]);
+    for (svc, cs) in all {
+        match (cs.len(), facts.get(svc)) {
+            (1, Some(Ok(f))) if f.id == cs[0].id => {
+                out.insert(svc.clone(), vec![f.clone()]);
             }
             _ => to_inspect.push((svc, cs)),
         }
@@ -109,11 +66,11 @@ pub async fn replicas(
     let inspected =
         futures_util::future::join_all(to_inspect.into_iter().map(|(svc, cs)| async move {
             let all = futures_util::future::join_all(
-                cs.iter().map(|(_, id)| container::inspect(docker, t, id)),
+                cs.iter().map(|c| container::inspect(docker, t, &c.id)),
             )
             .await;
             (
-                svc,
+                svc.clone(),
                 all.into_iter().filter_map(Result::ok).collect::<Vec<_>>(),
             )
         }))

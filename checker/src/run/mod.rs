@@ -109,19 +109,9 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
         .into_iter()
         .collect();
     // Every container of each service (for scaled services and the phase 4-6 kinds).
-    let replicas = match &stack.project {
-        Some(p) => {
-            crate::probe::ext::replicas(
-                &engine.docker,
-                &engine.timeouts,
-                p,
-                lab.target.units(),
-                &facts,
-            )
-            .await
-        }
-        None => HashMap::new(),
-    };
+    let replicas =
+        crate::probe::ext::replicas(&engine.docker, &engine.timeouts, &stack.replicas, &facts)
+            .await;
     let cx = ProbeCx::new(
         engine,
         lab,

@@ -6,12 +6,13 @@ use std::path::Path;
 
 use bollard::models::ContainerSummary;
 use bollard::query_parameters::ListContainersOptions;
+use bollard::Docker;
 
 use super::Engine;
 use crate::error::ToolError;
 use crate::lab::{Lab, Target};
-use crate::probe::bounded;
 use crate::probe::compose::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, LABEL_WORKING_DIR};
+use crate::probe::{bounded, Timeouts};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerRef {
@@ -24,8 +25,11 @@ pub struct ContainerRef {
 pub struct Stack {
     /// The compose project (None for a containers-kind lab).
     pub project: Option<String>,
-    /// Service (or container name) -> its container.
+    /// Service (or container name) -> its container (a running one first).
     pub units: BTreeMap<String, ContainerRef>,
+    /// Service (or container name) -> every container of it, by name (a scaled service has
+    /// several): listed once here, so no probe lists the project again.
+    pub replicas: BTreeMap<String, Vec<ContainerRef>>,
     /// Units the lab needs that have no container.
     pub missing: Vec<String>,
 }
@@ -122,34 +126,68 @@ pub fn choose_project(
     )
 }
 
-/// The container for each service: a running one first, then the first by name.
-pub fn pick_units(
-    all: &[Seen],
-    project: &str,
-    services: &[String],
-) -> (BTreeMap<String, ContainerRef>, Vec<String>) {
-    let mut units = BTreeMap::new();
-    let mut missing = Vec::new();
+/// The units of `project`: for each service its container (a running one first, then the first
+/// by name), every container of it (by name), and the services with none.
+pub fn pick_units(all: &[Seen], project: &str, services: &[String]) -> Units {
+    let mut units = Units::default();
     for svc in services {
         let mut cs: Vec<&Seen> = all
             .iter()
             .filter(|s| s.project == project && &s.service == svc)
             .collect();
-        cs.sort_by(|a, b| (!a.running, &a.name).cmp(&(!b.running, &b.name)));
-        match cs.first() {
+        let as_ref = |c: &&Seen| ContainerRef {
+            id: c.id.clone(),
+            name: c.name.clone(),
+        };
+        cs.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        let every: Vec<ContainerRef> = cs.iter().map(as_ref).collect();
+        match cs.iter().find(|c| c.running).or(cs.first()) {
             Some(c) => {
-                units.insert(
-                    svc.clone(),
-                    ContainerRef {
-                        id: c.id.clone(),
-                        name: c.name.clone(),
-                    },
-                );
+                units.one.insert(svc.clone(), as_ref(c));
+                units.all.insert(svc.clone(), every);
             }
-            None => missing.push(svc.clone()),
+            None => units.missing.push(svc.clone()),
         }
     }
-    (units, missing)
+    units
+}
+
+/// What [`pick_units`] found.
+#[derive(Debug, Default)]
+pub struct Units {
+    pub one: BTreeMap<String, ContainerRef>,
+    pub all: BTreeMap<String, Vec<ContainerRef>>,
+    pub missing: Vec<String>,
+}
+
+/// The compose containers with the label filter `label` (`project` or `project=name`).
+async fn list(docker: &Docker, t: &Timeouts, label: String) -> Result<Vec<Seen>, String> {
+    let filters = HashMap::from([("label".to_string(), vec![label])]);
+    let list = bounded(
+        t.api,
+        "listing containers",
+        docker.list_containers(Some(ListContainersOptions {
+            all: true,
+            filters: Some(filters),
+            ..Default::default()
+        })),
+    )
+    .await?;
+    Ok(list.iter().filter_map(seen).collect())
+}
+
+/// Every container of each of `services` in `project`, listed now (the drills' fresh view,
+/// after an earlier drill may have replaced some).
+pub async fn list_services(
+    docker: &Docker,
+    t: &Timeouts,
+    project: &str,
+    services: &[String],
+) -> BTreeMap<String, Vec<ContainerRef>> {
+    let all = list(docker, t, format!("{LABEL_PROJECT}={project}"))
+        .await
+        .unwrap_or_default();
+    pick_units(&all, project, services).all
 }
 
 /// How to start the lab, as a command line, with the lab folder shown relative to `cwd`.
@@ -190,20 +228,9 @@ async fn discover_compose(
         Some(p) => format!("{LABEL_PROJECT}={p}"),
         None => LABEL_PROJECT.to_string(),
     };
-    let mut filters = HashMap::new();
-    filters.insert("label".to_string(), vec![label]);
-    let list = bounded(
-        engine.timeouts.api,
-        "listing containers",
-        engine.docker.list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..Default::default()
-        })),
-    )
-    .await
-    .map_err(ToolError::Api)?;
-    let all: Vec<Seen> = list.iter().filter_map(seen).collect();
+    let all = list(&engine.docker, &engine.timeouts, label)
+        .await
+        .map_err(ToolError::Api)?;
     let project = choose_project(&all, services, explicit, cwd).map_err(|candidates| {
         ToolError::Ambiguous {
             lab: lab.id.clone(),
@@ -227,8 +254,8 @@ async fn discover_compose(
         };
         return Ok(Discovery::Absent { message });
     };
-    let (units, missing) = pick_units(&all, &project, services);
-    if units.is_empty() {
+    let Units { one, all, missing } = pick_units(&all, &project, services);
+    if one.is_empty() {
         return Ok(Discovery::Absent {
             message: format!(
                 "The compose project `{project}` has none of the services of lab {} ({}).\nStart them: {}",
@@ -240,7 +267,8 @@ async fn discover_compose(
     }
     Ok(Discovery::Found(Stack {
         project: Some(project),
-        units,
+        units: one,
+        replicas: all,
         missing,
     }))
 }
@@ -287,6 +315,10 @@ async fn discover_containers(
     }
     Ok(Discovery::Found(Stack {
         project: None,
+        replicas: units
+            .iter()
+            .map(|(unit, c)| (unit.clone(), vec![c.clone()]))
+            .collect(),
         units,
         missing,
     }))
@@ -378,8 +410,11 @@ mod tests {
         let mut live = s("a", "web", "/1");
         live.name = "a-web-2".into();
         live.id = "new".into();
-        let (units, missing) = pick_units(&[stopped, live], "a", &svcs());
-        assert_eq!(units["web"].id, "new");
-        assert_eq!(missing, ["db"]);
+        let u = pick_units(&[live, stopped], "a", &svcs());
+        assert_eq!(u.one["web"].id, "new");
+        let every: Vec<&str> = u.all["web"].iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(every, ["old", "new"], "every container, by name");
+        assert_eq!(u.missing, ["db"]);
+        assert!(!u.all.contains_key("db"));
     }
 }

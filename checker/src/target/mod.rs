@@ -1,7 +1,16 @@
 //! Where the lab's containers live: the Docker endpoint, and the compose project on it.
+//!
+//! - [`endpoint`]: an engine's address as the docker CLI writes it, parsed.
+//! - [`context`]: which engine the command line means (flags, DOCKER_HOST, contexts).
+//! - [`mod@connect`]: connecting and checking it answers, through an ssh tunnel if need be.
+//! - [`discover`]: the lab's compose project and every container of each service.
 
+pub mod connect;
+pub mod context;
 mod discover;
-mod endpoint;
+pub mod endpoint;
 
-pub use discover::{choose_project, discover, ContainerRef, Discovery, Stack};
-pub use endpoint::{api_at_least, connect, describe_endpoint, Engine};
+pub use connect::{connect, connect_cli, connect_to, ConnectError, Connected, Engine};
+pub use context::Asked;
+pub use discover::{choose_project, discover, list_services, ContainerRef, Discovery, Stack};
+pub use endpoint::{api_at_least, Endpoint, TlsFiles};
