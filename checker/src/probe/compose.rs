@@ -31,7 +31,7 @@ pub fn parse_depends_label(label: &str) -> Vec<DependsEntry> {
 /// depends_on of `service` in one compose file's YAML (short list form or long map form).
 /// `None` when the file does not mention the service's depends_on.
 pub fn depends_from_yaml(yaml: &str, service: &str) -> Result<Option<Vec<DependsEntry>>, String> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|e| e.to_string())?;
+    let doc: serde_norway::Value = serde_norway::from_str(yaml).map_err(|e| e.to_string())?;
     let Some(dep) = doc
         .get("services")
         .and_then(|s| s.get(service))
@@ -40,7 +40,7 @@ pub fn depends_from_yaml(yaml: &str, service: &str) -> Result<Option<Vec<Depends
         return Ok(None);
     };
     let entries = match dep {
-        serde_yaml::Value::Sequence(items) => items
+        serde_norway::Value::Sequence(items) => items
             .iter()
             .filter_map(|v| v.as_str())
             .map(|on| DependsEntry {
@@ -48,7 +48,7 @@ pub fn depends_from_yaml(yaml: &str, service: &str) -> Result<Option<Vec<Depends
                 condition: "service_started".into(),
             })
             .collect(),
-        serde_yaml::Value::Mapping(map) => map
+        serde_norway::Value::Mapping(map) => map
             .iter()
             .filter_map(|(k, v)| {
                 let on = k.as_str()?.to_string();
