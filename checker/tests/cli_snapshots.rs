@@ -1,5 +1,5 @@
 //! What a user sees from the main commands, pinned with insta (no engine needed): each snapshot
-//! is the exit code, then stdout, then stderr. Versions, measured durations, temp folders and
+//! is the exit code, then stdout, then stderr, named for its test. Versions, measured durations, temp folders and
 //! the checkout's path are filtered, so a diff here is a change in what users read.
 
 use std::path::{Path, PathBuf};
@@ -9,10 +9,11 @@ use assert_cmd::Command;
 /// A small lab: two checks, one needing the other.
 const DEMO: &str = include_str!("fixtures/demo-lab.toml");
 
-/// One test's temp folder and the filters that make its output stable.
+/// One test's temp folder, and insta's filters that make its output stable, in force for the
+/// test's thread while the context lives.
 struct Context {
     temp: tempfile::TempDir,
-    filters: Vec<(String, String)>,
+    _filters: insta::internals::SettingsBindDropGuard,
 }
 
 impl Context {
@@ -37,7 +38,15 @@ impl Context {
             ]
             .map(|(re, with)| (re, with.to_string())),
         );
-        Context { temp, filters }
+        let mut settings = insta::Settings::clone_current();
+        for (re, with) in &filters {
+            settings.add_filter(re, with.as_str());
+        }
+        settings.set_omit_expression(true);
+        Context {
+            _filters: settings.bind_to_scope(),
+            temp,
+        }
     }
 
     /// labcheck with a clean environment: no engine, no colour, nothing from the caller.
@@ -97,45 +106,28 @@ fn repo_labs() -> PathBuf {
     repo().join("labs")
 }
 
-/// Snapshot a command's exit code, stdout and stderr, named for the test.
-macro_rules! cli_snapshot {
-    ($ctx:expr, $cmd:expr) => {{
-        let ctx = &$ctx;
-        let text = ctx.run($cmd);
-        insta::with_settings!({
-            filters => ctx.filters.iter().map(|(a, b)| (a.as_str(), b.as_str())),
-            omit_expression => true,
-        }, {
-            insta::assert_snapshot!(text);
-        });
-    }};
-}
-
 #[test]
 fn help() {
     let ctx = Context::new();
-    cli_snapshot!(ctx, ctx.labcheck().arg("--help"));
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("--help")));
 }
 
 #[test]
 fn version() {
     let ctx = Context::new();
-    cli_snapshot!(ctx, ctx.labcheck().arg("--version"));
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("--version")));
 }
 
 #[test]
 fn no_arguments_is_usage_and_exit_2() {
     let ctx = Context::new();
-    cli_snapshot!(ctx, &mut ctx.labcheck());
+    insta::assert_snapshot!(ctx.run(&mut ctx.labcheck()));
 }
 
 #[test]
 fn list() {
     let ctx = Context::new();
-    cli_snapshot!(
-        ctx,
-        ctx.labcheck().arg("list").arg("--lab-dir").arg(repo_labs())
-    );
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("list").arg("--lab-dir").arg(repo_labs())));
 }
 
 #[test]
@@ -143,27 +135,23 @@ fn list_shows_a_broken_lab_too() {
     let ctx = Context::new();
     ctx.lab("demo", DEMO);
     let labs = ctx.lab("broken", "format_version = 1\nid = \n");
-    cli_snapshot!(ctx, ctx.labcheck().arg("list").arg("--lab-dir").arg(labs));
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("list").arg("--lab-dir").arg(labs)));
 }
 
 #[test]
 fn explain_phase_3() {
     let ctx = Context::new();
-    cli_snapshot!(
-        ctx,
+    insta::assert_snapshot!(ctx.run(
         ctx.labcheck()
             .args(["explain", "phase-3", "--lab-dir"])
             .arg(repo_labs())
-    );
+    ));
 }
 
 #[test]
 fn lint_every_lab_of_the_repo() {
     let ctx = Context::new();
-    cli_snapshot!(
-        ctx,
-        ctx.labcheck().arg("lint").arg("--lab-dir").arg(repo_labs())
-    );
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("lint").arg("--lab-dir").arg(repo_labs())));
 }
 
 #[test]
@@ -173,21 +161,21 @@ fn lint_names_a_need_that_does_not_exist() {
         "demo",
         &DEMO.replace("needs = [\"db-running\"]", "needs = [\"db-runing\"]"),
     );
-    cli_snapshot!(ctx, ctx.labcheck().arg("lint").arg("--lab-dir").arg(labs));
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("lint").arg("--lab-dir").arg(labs)));
 }
 
 #[test]
 fn an_unknown_lab() {
     let ctx = Context::new();
     let labs = ctx.lab("demo", DEMO);
-    cli_snapshot!(ctx, ctx.labcheck().arg("nope").arg("--lab-dir").arg(labs));
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("nope").arg("--lab-dir").arg(labs)));
 }
 
 #[test]
 fn a_malformed_lab_toml() {
     let ctx = Context::new();
     let labs = ctx.lab("demo", &DEMO.replace("title = \"Demo lab\"", "title = "));
-    cli_snapshot!(ctx, ctx.labcheck().arg("demo").arg("--lab-dir").arg(labs));
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("demo").arg("--lab-dir").arg(labs)));
 }
 
 #[test]
@@ -195,48 +183,50 @@ fn an_empty_labs_folder() {
     let ctx = Context::new();
     let labs = ctx.temp.path().join("labs");
     std::fs::create_dir_all(&labs).unwrap();
-    cli_snapshot!(ctx, ctx.labcheck().arg("list").arg("--lab-dir").arg(labs));
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("list").arg("--lab-dir").arg(labs)));
 }
 
 #[test]
 fn an_unreachable_daemon() {
     let ctx = Context::new();
     let labs = ctx.lab("demo", DEMO);
-    cli_snapshot!(ctx, ctx.labcheck().arg("demo").arg("--lab-dir").arg(labs));
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("demo").arg("--lab-dir").arg(labs)));
 }
 
 #[test]
 fn an_unreachable_daemon_in_json_is_still_one_message_on_stderr() {
     let ctx = Context::new();
     let labs = ctx.lab("demo", DEMO);
-    cli_snapshot!(
-        ctx,
+    insta::assert_snapshot!(ctx.run(
         ctx.labcheck()
             .args(["demo", "--format", "json", "--lab-dir"])
             .arg(labs)
-    );
+    ));
 }
 
 #[test]
 fn a_bad_wait_duration() {
     let ctx = Context::new();
-    cli_snapshot!(ctx, ctx.labcheck().args(["demo", "--wait", "soon"]));
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().args(["demo", "--wait", "soon"])));
 }
 
 #[test]
 fn grade_help() {
     let ctx = Context::new();
-    cli_snapshot!(ctx, ctx.labcheck().args(["grade", "--help"]));
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().args(["grade", "--help"])));
 }
 
 #[test]
 fn grade_a_limit_over_an_hour() {
     let ctx = Context::new();
-    cli_snapshot!(
-        ctx,
-        ctx.labcheck()
-            .args(["grade", "demo", "--roster", "class.toml", "--timeout", "2h"])
-    );
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().args([
+        "grade",
+        "demo",
+        "--roster",
+        "class.toml",
+        "--timeout",
+        "2h"
+    ])));
 }
 
 /// A learner whose engine can't be reached: a row marked error, the summary, and the files.
@@ -248,21 +238,15 @@ fn grade_an_unreachable_learner() {
         "class.toml",
         "[[learner]]\nid = \"bob\"\nendpoint = \"unix:///nonexistent.sock\"\n",
     );
-    cli_snapshot!(
-        ctx,
+    insta::assert_snapshot!(ctx.run(
         ctx.labcheck()
             .args(["grade", "demo", "--out", "grades", "--roster"])
             .arg(roster)
             .arg("--lab-dir")
             .arg(labs)
-    );
+    ));
     let grades = ctx.temp.path().join("grades");
     let read = |f: &str| std::fs::read_to_string(grades.join(f)).unwrap();
-    insta::with_settings!({
-        filters => ctx.filters.iter().map(|(a, b)| (a.as_str(), b.as_str())),
-        omit_expression => true,
-    }, {
-        insta::assert_snapshot!("grade_an_unreachable_learner_csv", read("gradebook.csv"));
-        insta::assert_snapshot!("grade_an_unreachable_learner_junit", read("junit/bob.xml"));
-    });
+    insta::assert_snapshot!("grade_an_unreachable_learner_csv", read("gradebook.csv"));
+    insta::assert_snapshot!("grade_an_unreachable_learner_junit", read("junit/bob.xml"));
 }
