@@ -5,15 +5,15 @@ use crate::lab::Kind;
 mod ext;
 mod image;
 
+/// `s` as one shell word, quoted only when it needs to be (shlex also quotes what bash would
+/// brace- or history-expand). A NUL can't be in an argument anyway: allowing it makes this
+/// infallible.
 pub fn sh_quote(s: &str) -> String {
-    if !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@,".contains(c))
-    {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', "'\\''"))
-    }
+    shlex::Quoter::new()
+        .allow_nul(true)
+        .quote(s)
+        .map(String::from)
+        .unwrap_or_default()
 }
 
 /// What a kind's "see it yourself" command is built from: the compose project (None for plain
@@ -101,7 +101,12 @@ pub fn command(kind: &Kind, project: Option<&str>, name: &dyn Fn(&str) -> String
         Kind::Ext(e) => ext::command(e, project, name),
         Kind::Image(i) => image::command(i, project, name),
         Kind::Postgres { service, query, .. } => {
-            exec(service, format!("sh -c 'psql -U \"$POSTGRES_USER\" -d \"${{POSTGRES_DB:-$POSTGRES_USER}}\" -c {}'", sh_quote(&format!("\"{}\"", query.replace('"', "\\\"")))))
+            // The container's shell expands the variables; the query is one word inside it.
+            let psql = format!(
+                "psql -U \"$POSTGRES_USER\" -d \"${{POSTGRES_DB:-$POSTGRES_USER}}\" -c {}",
+                sh_quote(query)
+            );
+            exec(service, format!("sh -c {}", sh_quote(&psql)))
         }
     }
 }
@@ -159,5 +164,38 @@ mod tests {
             ),
             "curl -i 'http://localhost:8080/a b'"
         );
+    }
+
+    #[test]
+    fn words_are_quoted_only_when_a_shell_would_change_them() {
+        assert_eq!(sh_quote("p-db_1:/x.y@z"), "p-db_1:/x.y@z");
+        assert_eq!(sh_quote(""), "''");
+        assert_eq!(sh_quote("a b"), "'a b'");
+        // brace and history expansion, which a hand-made allowlist of "safe" characters missed
+        assert_eq!(sh_quote("a{b,c}"), "'a{b,c}'");
+        assert_eq!(sh_quote("hi!"), "'hi!'");
+        for word in ["it's", "$(rm -rf /)", "tab\there", "\"quoted\" 'both'"] {
+            assert_eq!(shlex::split(&sh_quote(word)), Some(vec![word.to_string()]));
+        }
+    }
+
+    #[test]
+    fn a_query_reaches_psql_as_one_word_through_both_shells() {
+        let query = "SELECT count(*) FROM items WHERE name = 'x' AND note = \"y\"";
+        let kind = Kind::Postgres {
+            service: "db".into(),
+            query: query.into(),
+            expect: None,
+            min_rows: None,
+        };
+        let cmd = command(&kind, None, &|u: &str| format!("p-{u}-1"));
+        // the host's shell
+        let words = shlex::split(&cmd).unwrap();
+        assert_eq!(words[..5], ["docker", "exec", "p-db-1", "sh", "-c"]);
+        // the container's shell
+        let psql = shlex::split(&words[5]).unwrap();
+        assert_eq!(psql[0], "psql");
+        assert_eq!(psql.last().unwrap(), query);
+        assert_eq!(words.len(), 6);
     }
 }

@@ -201,43 +201,22 @@ fn grade(roster: &Path, out: &Path, extra: &[&str], env: &[(&str, &Path)]) -> Gr
     }
 }
 
-/// learner id -> column -> cell (cells of this gradebook hold no newlines).
+/// learner id -> column -> cell.
 fn parse_csv(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
-    let split = |line: &str| {
-        let mut cells = Vec::new();
-        let mut cur = String::new();
-        let mut quoted = false;
-        let mut chars = line.chars().peekable();
-        while let Some(c) = chars.next() {
-            match (c, quoted) {
-                ('"', true) if chars.peek() == Some(&'"') => {
-                    cur.push('"');
-                    chars.next();
-                }
-                ('"', _) => quoted = !quoted,
-                (',', false) => cells.push(std::mem::take(&mut cur)),
-                (c, _) => cur.push(c),
-            }
-        }
-        cells.push(cur);
-        cells
-    };
-    let mut lines = text.lines();
-    let Some(header) = lines.next() else {
-        return BTreeMap::new();
-    };
-    let header = split(header);
-    lines
-        .map(|l| {
-            let cells = split(l);
-            assert_eq!(
-                cells.len(),
-                header.len(),
-                "a gradebook row has as many cells as the header: {l}"
-            );
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|row| {
+            // The reader refuses a row with more or fewer cells than the header.
+            let row = row.unwrap();
             (
-                cells[0].clone(),
-                header.iter().cloned().zip(cells).collect(),
+                row[0].to_string(),
+                header
+                    .iter()
+                    .map(String::from)
+                    .zip(row.iter().map(String::from))
+                    .collect(),
             )
         })
         .collect()

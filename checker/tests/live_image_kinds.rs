@@ -66,11 +66,14 @@ CMD ["/bin/sleep", "300"]
 fn live_image_kinds_on_built_images() {
     let n = format!("lc-img-{}", std::process::id());
     let ctx = tempfile::tempdir().unwrap();
+    // Over 100 bytes: the archive API puts the name in an extended (PAX) header first.
+    let long = format!("tests/{}.py", "l".repeat(110));
     let app = [
         ("requirements.txt", "flask\n"),
         ("app.py", "print('hi')\n"),
         ("secret.env", "APP_SECRET=x\n"),
         ("tests/test_app.py", "\n"),
+        (long.as_str(), "x\n"),
     ];
     let (good, bad, noshell, multi) = (
         ctx.path().join("good"),
@@ -163,6 +166,7 @@ fn live_image_kinds_on_built_images() {
             Status::Fail,
             "present in",
         ),
+        ("long-path", format!("kind = \"absent_paths\"\nservice = \"{c_bad}\"\npaths = [\"/app/{long}\"]"), Status::Fail, "(file, 2 bytes)"),
         ("noshell-paths", format!("kind = \"absent_paths\"\nservice = \"{c_noshell}\"\npaths = [\"/app\", \"/etc/passwd\"]"), Status::Fail, passwd_stat.as_str()),
         (
             "good-deps",

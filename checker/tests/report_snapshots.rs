@@ -111,10 +111,18 @@ fn json() {
 
 #[test]
 fn junit() {
-    insta::assert_snapshot!(
-        "junit",
-        report::render(&fixture(), Format::Junit, &opts(false))
-    );
+    let xml = report::render(&fixture(), Format::Junit, &opts(false));
+    insta::assert_snapshot!("junit", xml);
+    // What a CI system reads back: the counts and one case per check, in ladder order.
+    let doc = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!((doc.tests, doc.failures, doc.skipped), (6, 1, 1));
+    let cases: Vec<&str> = doc.test_suites[0]
+        .test_cases
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
+    assert_eq!(cases[0], "db-running: db-running title");
+    assert_eq!(cases.len(), fixture().results.len());
 }
 
 #[test]
@@ -223,8 +231,10 @@ fn human_green_with_drills_not_run() {
     assert_eq!((s.points, s.max_points, s.drills_not_run), (4, 4, 1));
     assert_eq!(r.exit_code(), 0);
     let junit = report::render(&r, Format::Junit, &opts(false));
-    assert!(
-        junit.contains(r#"tests="3" failures="0" errors="0" skipped="1""#),
+    let doc = quick_junit::Report::deserialize_from_str(&junit).unwrap();
+    assert_eq!(
+        (doc.tests, doc.failures, doc.errors, doc.skipped),
+        (3, 0, 0, 1),
         "{junit}"
     );
     insta::assert_snapshot!(

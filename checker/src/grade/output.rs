@@ -2,95 +2,60 @@
 //! table for the terminal.
 
 use std::path::Path;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 use serde_json::{json, Value};
 
 use super::{Gradebook, LearnerGrade, RowStatus};
-use crate::report::junit::xml_escape;
-use crate::report::{self, Format, RenderOptions};
+use crate::report::{self, junit, RenderOptions};
 
 pub const SCHEMA: &str = "labcheck-grade";
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// RFC 3339 UTC time, to the millisecond.
 pub fn rfc3339(t: SystemTime) -> String {
-    let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        d.subsec_millis()
-    )
+    humantime::format_rfc3339_millis(t).to_string()
 }
 
-/// A CSV cell: quoted when needed, and defused when a spreadsheet would read it as a formula
-/// (learner-controlled text ends up in error messages).
-pub fn csv_cell(s: &str) -> String {
-    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
+/// Defuse a cell that a spreadsheet would read as a formula (learner-controlled text ends up
+/// in error messages); the csv writer does the quoting.
+fn defuse(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}").into()
     } else {
-        s.to_string()
-    };
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s
+        s.into()
     }
 }
 
 pub fn csv(g: &Gradebook) -> String {
-    let mut out = String::new();
-    let mut header = vec![
-        "learner".to_string(),
-        "status".into(),
-        "total".into(),
-        "max".into(),
-    ];
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut row = |cells: Vec<String>| {
+        w.write_record(cells.iter().map(|c| defuse(c).into_owned()))
+            .expect("writing CSV to memory")
+    };
+    let mut header: Vec<String> = ["learner", "status", "total", "max"]
+        .map(String::from)
+        .into();
     header.extend(g.check_ids.iter().cloned());
-    header.extend([
-        "project".into(),
-        "endpoint".into(),
-        "seconds".into(),
-        "error".into(),
-    ]);
-    out.push_str(
-        &header
-            .iter()
-            .map(|h| csv_cell(h))
-            .collect::<Vec<_>>()
-            .join(","),
-    );
-    out.push('\n');
+    header.extend(["project", "endpoint", "seconds", "error"].map(String::from));
+    row(header);
     for r in &g.rows {
         let mut cells = vec![
-            csv_cell(&r.learner.id),
+            r.learner.id.clone(),
             r.status.as_str().to_string(),
             r.points.to_string(),
             r.max_points.to_string(),
         ];
         cells.extend(r.checks.iter().map(|c| c.points.to_string()));
-        cells.push(csv_cell(&project_of(r)));
-        cells.push(csv_cell(&r.endpoint));
+        cells.push(project_of(r));
+        cells.push(r.endpoint.clone());
         cells.push(format!("{:.2}", r.duration.as_secs_f64()));
-        cells.push(csv_cell(r.error.as_deref().unwrap_or("")));
-        out.push_str(&cells.join(","));
-        out.push('\n');
+        cells.push(r.error.clone().unwrap_or_default());
+        row(cells);
     }
-    out
+    let bytes = w.into_inner().expect("flushing CSV to memory");
+    String::from_utf8(bytes).expect("CSV of UTF-8 cells is UTF-8")
 }
 
 fn project_of(r: &LearnerGrade) -> String {
@@ -217,41 +182,39 @@ pub fn json(g: &Gradebook) -> Value {
     })
 }
 
-/// JUnit for one learner: labcheck's own rendering, or one errored testcase when the learner
-/// could not be graded.
+/// JUnit for one learner: labcheck's own document with the learner named among the suite's
+/// properties, or one errored testcase when the learner could not be graded.
 pub fn junit(g: &Gradebook, r: &LearnerGrade) -> String {
-    let e = xml_escape;
-    if let Some(rep) = &r.report {
-        // labcheck's own JUnit, with the learner named among the suite's properties
-        return report::render(rep, Format::Junit, &render_opts()).replacen(
-            "    <properties>\n",
-            &format!(
-                "    <properties>\n      <property name=\"learner\" value=\"{}\"/>\n",
-                e(&r.learner.id)
-            ),
-            1,
-        );
-    }
-    let msg = r.error.as_deref().unwrap_or("not graded");
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
-         <testsuites name=\"labcheck\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"{t:.3}\">\n\
-         \x20 <testsuite name=\"{lab}\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"{t:.3}\">\n\
-         \x20   <properties>\n\
-         \x20     <property name=\"learner\" value=\"{id}\"/>\n\
-         \x20     <property name=\"engine.endpoint\" value=\"{ep}\"/>\n\
-         \x20   </properties>\n\
-         \x20   <testcase classname=\"{lab}\" name=\"engine\" time=\"{t:.3}\">\n\
-         \x20     <error message=\"{m}\" type=\"unreachable\">{m}</error>\n\
-         \x20   </testcase>\n\
-         \x20 </testsuite>\n\
-         </testsuites>\n",
-        t = r.duration.as_secs_f64(),
-        lab = e(&g.lab_id),
-        id = e(&r.learner.id),
-        ep = e(&r.endpoint),
-        m = e(msg),
-    )
+    let learner = Property::new("learner", r.learner.id.as_str());
+    let doc = match &r.report {
+        Some(rep) => {
+            let mut doc = junit::document(rep, &render_opts());
+            for suite in &mut doc.test_suites {
+                suite.properties.insert(0, learner.clone());
+            }
+            doc
+        }
+        None => {
+            let msg = r.error.as_deref().unwrap_or("not graded");
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status
+                .set_message(msg)
+                .set_type("unreachable")
+                .set_description(msg);
+            let mut case = TestCase::new("engine", status);
+            case.set_classname(g.lab_id.as_str()).set_time(r.duration);
+            let mut suite = TestSuite::new(g.lab_id.as_str());
+            suite
+                .set_time(r.duration)
+                .add_property(learner)
+                .add_property(Property::new("engine.endpoint", r.endpoint.as_str()))
+                .add_test_case(case);
+            let mut doc = quick_junit::Report::new("labcheck");
+            doc.set_time(r.duration).add_test_suite(suite);
+            doc
+        }
+    };
+    junit::to_xml(&doc)
 }
 
 /// Write gradebook.csv, grade.json and junit/<learner>.xml into `dir`.
@@ -371,30 +334,153 @@ pub fn summary(g: &Gradebook) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::time::{Duration, UNIX_EPOCH};
+
     use super::*;
+    use crate::grade::{CheckGrade, Endpoint, GradeOptions, GradingRules, Learner};
+    use crate::report::{EngineInfo, StackState};
+
+    fn row(id: &str, status: RowStatus, error: Option<&str>) -> LearnerGrade {
+        LearnerGrade {
+            learner: Learner {
+                id: id.into(),
+                endpoint: Endpoint::Unix("/run/docker.sock".into()),
+                project: Some(format!("{id}-lab")),
+                http_host: None,
+            },
+            status,
+            checks: vec![CheckGrade {
+                id: "db-running".into(),
+                status: if error.is_some() { "error" } else { "pass" }.into(),
+                points: u32::from(error.is_none()),
+                max_points: 1,
+                note: None,
+            }],
+            points: u32::from(error.is_none()),
+            max_points: 1,
+            error: error.map(String::from),
+            endpoint: "unix:///run/docker.sock".into(),
+            report: None,
+            started_at: UNIX_EPOCH,
+            duration: Duration::from_millis(1234),
+        }
+    }
+
+    fn gradebook(rows: Vec<LearnerGrade>) -> Gradebook {
+        Gradebook {
+            lab_id: "phase-3".into(),
+            lab_title: "Networking and Compose".into(),
+            lab_file: "labs/phase-3/lab.toml".into(),
+            lab_sha256: "0".repeat(64),
+            check_ids: vec!["db-running".into()],
+            check_points: vec![1],
+            roster_file: "class.toml".into(),
+            options: GradeOptions {
+                jobs: 8,
+                timeout: Duration::from_secs(30),
+            },
+            rules: GradingRules::default(),
+            started_at: UNIX_EPOCH,
+            finished_at: UNIX_EPOCH,
+            duration: Duration::from_secs(2),
+            rows,
+        }
+    }
 
     #[test]
     fn times_are_rfc3339() {
         assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
         assert_eq!(
-            rfc3339(UNIX_EPOCH + std::time::Duration::from_millis(1_795_000_000_123)),
+            rfc3339(UNIX_EPOCH + Duration::from_millis(1_795_000_000_123)),
             "2026-11-18T11:06:40.123Z"
         );
         assert_eq!(
-            rfc3339(UNIX_EPOCH + std::time::Duration::from_secs(951_782_400)),
+            rfc3339(UNIX_EPOCH + Duration::from_secs(951_782_400)),
             "2000-02-29T00:00:00.000Z"
         );
     }
 
     #[test]
-    fn csv_cells_are_quoted_and_formulas_defused() {
-        assert_eq!(csv_cell("plain"), "plain");
-        assert_eq!(csv_cell("a,b"), "\"a,b\"");
-        assert_eq!(csv_cell("say \"hi\"\nthere"), "\"say \"\"hi\"\"\nthere\"");
+    fn formulas_are_defused_and_only_formulas() {
+        for bad in ["=1+1", "+1", "-1+2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(defuse(bad), format!("'{bad}"));
+        }
+        assert_eq!(defuse("plain, with = inside"), "plain, with = inside");
+        assert_eq!(defuse(""), "");
+    }
+
+    #[test]
+    fn the_gradebook_is_quoted_csv_with_formulas_defused() {
+        let hostile = "=HYPERLINK(\"http://x\"), then\na second line";
+        let g = gradebook(vec![
+            row("ada", RowStatus::Ok, None),
+            row("bob", RowStatus::Error, Some(hostile)),
+        ]);
+        let text = csv(&g);
         assert_eq!(
-            csv_cell("=HYPERLINK(\"http://x\")"),
-            "\"'=HYPERLINK(\"\"http://x\"\")\""
+            text,
+            "learner,status,total,max,db-running,project,endpoint,seconds,error\n\
+             ada,ok,1,1,1,ada-lab,unix:///run/docker.sock,1.23,\n\
+             bob,error,0,1,0,bob-lab,unix:///run/docker.sock,1.23,\"'=HYPERLINK(\"\"http://x\"\"), then\na second line\"\n"
         );
-        assert_eq!(csv_cell("-1+2"), "'-1+2");
+        // A CSV reader gets the cells back, the formula still defused.
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(text.as_bytes())
+            .records()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(&rows[1][8], format!("'{hostile}"));
+    }
+
+    #[test]
+    fn an_ungraded_learner_is_one_errored_junit_case() {
+        let g = gradebook(vec![row(
+            "bob",
+            RowStatus::Error,
+            Some("cannot reach <engine> & co"),
+        )]);
+        let xml = junit(&g, &g.rows[0]);
+        // (the whole file is pinned in tests/cli_snapshots.rs)
+        assert!(
+            xml.contains(
+                r#"<error message="cannot reach &lt;engine&gt; &amp; co" type="unreachable">"#
+            ),
+            "{xml}"
+        );
+        let doc = quick_junit::Report::deserialize_from_str(&xml).unwrap();
+        assert_eq!((doc.tests, doc.errors, doc.failures), (1, 1, 0));
+        let suite = &doc.test_suites[0];
+        assert_eq!(suite.properties[0].value.as_str(), "bob");
+    }
+
+    #[test]
+    fn a_graded_learner_is_named_first_among_the_properties() {
+        let mut r = row("ada", RowStatus::Absent, None);
+        r.report = Some(crate::report::Report {
+            lab_id: "phase-3".into(),
+            lab_title: "Networking and Compose".into(),
+            lab_book: None,
+            engine: EngineInfo {
+                endpoint: "unix:///run/docker.sock".into(),
+                api_version: "1.45".into(),
+                server_version: "26.1.5".into(),
+            },
+            stack: StackState::Absent {
+                message: "no container of phase-3".into(),
+            },
+            notes: vec![],
+            results: vec![],
+            duration: Duration::from_millis(20),
+        });
+        let g = gradebook(vec![r]);
+        let doc = quick_junit::Report::deserialize_from_str(&junit(&g, &g.rows[0])).unwrap();
+        let props: Vec<(&str, &str)> = doc.test_suites[0]
+            .properties
+            .iter()
+            .map(|p| (p.name.as_str(), p.value.as_str()))
+            .collect();
+        assert_eq!(props[0], ("learner", "ada"));
+        assert_eq!(props[1], ("lab.title", "Networking and Compose"));
+        assert_eq!((doc.tests, doc.failures), (1, 1));
     }
 }

@@ -31,7 +31,9 @@ pub fn parse_depends_label(label: &str) -> Vec<DependsEntry> {
 /// depends_on of `service` in one compose file's YAML (short list form or long map form).
 /// `None` when the file does not mention the service's depends_on.
 pub fn depends_from_yaml(yaml: &str, service: &str) -> Result<Option<Vec<DependsEntry>>, String> {
-    let doc: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|e| e.to_string())?;
+    let mut doc: serde_norway::Value = serde_norway::from_str(yaml).map_err(|e| e.to_string())?;
+    // `<<: *defaults` (a YAML merge key, common in compose files) as Compose reads it
+    doc.apply_merge().map_err(|e| e.to_string())?;
     let Some(dep) = doc
         .get("services")
         .and_then(|s| s.get(service))
@@ -40,7 +42,7 @@ pub fn depends_from_yaml(yaml: &str, service: &str) -> Result<Option<Vec<Depends
         return Ok(None);
     };
     let entries = match dep {
-        serde_yaml::Value::Sequence(items) => items
+        serde_norway::Value::Sequence(items) => items
             .iter()
             .filter_map(|v| v.as_str())
             .map(|on| DependsEntry {
@@ -48,7 +50,7 @@ pub fn depends_from_yaml(yaml: &str, service: &str) -> Result<Option<Vec<Depends
                 condition: "service_started".into(),
             })
             .collect(),
-        serde_yaml::Value::Mapping(map) => map
+        serde_norway::Value::Mapping(map) => map
             .iter()
             .filter_map(|(k, v)| {
                 let on = k.as_str()?.to_string();
@@ -147,6 +149,16 @@ mod tests {
         );
         assert_eq!(depends_from_yaml(long, "db").unwrap(), None);
         assert!(depends_from_yaml("services: [", "web").is_err());
+    }
+
+    #[test]
+    fn yaml_merge_keys_bring_their_depends_on() {
+        let merged = "x-app: &app\n  depends_on:\n    db:\n      condition: service_healthy\nservices:\n  web:\n    <<: *app\n    image: web\n";
+        let e = depends_from_yaml(merged, "web").unwrap().unwrap();
+        assert_eq!(
+            (e[0].on.as_str(), e[0].condition.as_str()),
+            ("db", "service_healthy")
+        );
     }
 
     #[test]

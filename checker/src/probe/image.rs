@@ -15,6 +15,8 @@ use crate::lab::image::ImageKind;
 
 /// Most of /etc/passwd read through the archive API.
 const PASSWD_CAP: usize = 1024 * 1024;
+/// Enough for the first entry of an archive with its extended (PAX) header.
+const HEADER_CAP: usize = 64 * 1024;
 
 /// Observe what `kind` needs about the container `c` (the service's container).
 pub async fn observe(
@@ -185,7 +187,7 @@ async fn read_file(
 }
 
 /// Whether `path` exists in the container: the archive API answers 404 for a missing path.
-/// Only the first tar header is read; the rest of the stream (a whole folder) is dropped.
+/// Only the first entry's header is read; the rest of the stream (a whole folder) is dropped.
 async fn stat_path(
     docker: &Docker,
     t: &Timeouts,
@@ -197,22 +199,23 @@ async fn stat_path(
             .path(path)
             .build();
         let mut stream = docker.download_from_container(container, Some(opts));
+        // Read until the first entry's header (after any extended header) is whole.
         let mut head = Vec::with_capacity(512);
-        while head.len() < 512 {
+        let mut first = None;
+        while first.is_none() && head.len() <= HEADER_CAP {
             match stream.next().await {
                 Some(Ok(chunk)) => head.extend_from_slice(&chunk),
                 Some(Err(e)) if is_not_found(&e) => return Ok(None),
                 Some(Err(e)) => return Err(e.to_string()),
                 None => break,
             }
+            first = tar_first_entry(&head);
         }
         // An answer without a readable header still means the path is there.
-        Ok(Some(tar_header(&head).map(|(_, s)| s).unwrap_or(
-            PathStat {
-                kind: "other".into(),
-                size: 0,
-            },
-        )))
+        Ok(Some(first.unwrap_or(PathStat {
+            kind: "other".into(),
+            size: 0,
+        })))
     };
     bounded(
         t.api,

@@ -1,6 +1,6 @@
 //! What the phase 1 (image) probes observe: plain data, so the verdicts in check/image.rs are
 //! pure and unit-tested on hand-built facts. Also the pure parsers the probes use (the user
-//! field, /etc/passwd, a tar header), tested here.
+//! field, /etc/passwd, the first entry of a tar stream), tested here.
 
 use std::collections::BTreeMap;
 
@@ -101,39 +101,32 @@ pub fn passwd_uid(passwd: &str, name: &str) -> Option<u32> {
     })
 }
 
-/// A ustar header block's name, kind and size (the archive API answers a tar stream).
-pub fn tar_header(block: &[u8]) -> Option<(String, PathStat)> {
-    if block.len() < 512 || block[..512].iter().all(|b| *b == 0) {
-        return None;
-    }
-    let field = |r: std::ops::Range<usize>| {
-        let raw = &block[r];
-        let end = raw.iter().position(|b| *b == 0).unwrap_or(raw.len());
-        String::from_utf8_lossy(&raw[..end]).trim().to_string()
-    };
-    let name = field(0..100);
-    let size = u64::from_str_radix(&field(124..136), 8).ok()?;
-    let kind = match block[156] {
-        b'0' | 0 | b'7' => "file",
-        b'5' => "directory",
-        b'2' => "symlink",
-        b'1' => "hard link",
+/// The first entry of a tar stream (the archive API answers one), or None while the bytes so
+/// far don't hold a whole header (extended PAX and GNU long-name headers included).
+pub fn tar_first_entry(tar: &[u8]) -> Option<PathStat> {
+    let mut archive = tar::Archive::new(tar);
+    let entry = archive.entries().ok()?.next()?.ok()?;
+    let kind = match entry.header().entry_type() {
+        tar::EntryType::Regular | tar::EntryType::Continuous => "file",
+        tar::EntryType::Directory => "directory",
+        tar::EntryType::Symlink => "symlink",
+        tar::EntryType::Link => "hard link",
         _ => "other",
     };
-    Some((
-        name,
-        PathStat {
-            kind: kind.into(),
-            size,
-        },
-    ))
+    Some(PathStat {
+        kind: kind.into(),
+        size: entry.size(),
+    })
 }
 
-/// The content of the first file in a tar stream (the archive of a single file).
+/// The content of the first file in a tar stream (the archive of a single file); None when the
+/// stream is cut short.
 pub fn tar_first_file(tar: &[u8]) -> Option<String> {
-    let (_, stat) = tar_header(tar.get(..512)?)?;
-    let end = 512usize.checked_add(usize::try_from(stat.size).ok()?)?;
-    Some(String::from_utf8_lossy(tar.get(512..end)?).into_owned())
+    let mut archive = tar::Archive::new(tar);
+    let mut entry = archive.entries().ok()?.next()?.ok()?;
+    let mut body = Vec::new();
+    std::io::Read::read_to_end(&mut entry, &mut body).ok()?;
+    (body.len() as u64 == entry.size()).then(|| String::from_utf8_lossy(&body).into_owned())
 }
 
 #[cfg(test)]
@@ -162,44 +155,71 @@ mod tests {
         assert_eq!(passwd_uid("broken", "broken"), None);
     }
 
-    /// A minimal ustar header, as the engine writes one.
-    fn header(name: &str, size: u64, kind: u8) -> Vec<u8> {
-        let mut h = vec![0u8; 512];
-        h[..name.len()].copy_from_slice(name.as_bytes());
-        let size = format!("{size:011o}\0");
-        h[124..136].copy_from_slice(size.as_bytes());
-        h[156] = kind;
-        h[257..262].copy_from_slice(b"ustar");
-        h
+    /// A tar stream holding one entry, as the engine writes one.
+    fn archive(name: &str, kind: tar::EntryType, body: &[u8]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut h = tar::Header::new_ustar();
+        h.set_entry_type(kind);
+        h.set_size(body.len() as u64);
+        h.set_mode(0o644);
+        if kind == tar::EntryType::Symlink {
+            h.set_link_name("target").unwrap();
+        }
+        b.append_data(&mut h, name, body).unwrap();
+        b.into_inner().unwrap()
     }
 
     #[test]
-    fn tar_headers_give_kind_and_size() {
+    fn the_first_entry_gives_kind_and_size() {
+        let stat = |kind, body: &[u8]| tar_first_entry(&archive("x", kind, body)).unwrap();
         assert_eq!(
-            tar_header(&header(".env", 24, b'0')),
-            Some((
-                ".env".into(),
-                PathStat {
-                    kind: "file".into(),
-                    size: 24
-                }
-            ))
+            stat(tar::EntryType::Regular, b"SECRET=1\n"),
+            PathStat {
+                kind: "file".into(),
+                size: 9
+            }
         );
-        assert_eq!(
-            tar_header(&header("tests/", 0, b'5')).unwrap().1.kind,
-            "directory"
-        );
-        assert_eq!(tar_header(&header("x", 0, b'2')).unwrap().1.kind, "symlink");
-        assert_eq!(tar_header(&[0u8; 512]), None);
-        assert_eq!(tar_header(&[1u8; 100]), None);
+        assert_eq!(stat(tar::EntryType::Directory, b"").kind, "directory");
+        assert_eq!(stat(tar::EntryType::Symlink, b"").kind, "symlink");
+        assert_eq!(stat(tar::EntryType::Fifo, b"").kind, "other");
+        // Only the header is needed: the API's stream of a folder is cut after it.
+        let big = archive("tests/", tar::EntryType::Regular, &[b'x'; 4096]);
+        assert_eq!(tar_first_entry(&big[..512]).unwrap().size, 4096);
+        assert_eq!(tar_first_entry(&big[..100]), None);
+        assert_eq!(tar_first_entry(&[0u8; 1024]), None);
+    }
+
+    #[test]
+    fn a_long_name_comes_in_an_extended_header_first() {
+        let long = format!("app/{}/.env", "d".repeat(120));
+        // The engine (Go's archive/tar) writes a PAX header: records `<len> path=<name>\n`,
+        // where len counts the whole record, its own digits included.
+        let record = format!(" path={long}\n");
+        let len = (1..)
+            .map(|d| record.len() + d)
+            .find(|n| n.to_string().len() + record.len() == *n)
+            .unwrap();
+        let mut pax = tar::Header::new_ustar();
+        pax.set_entry_type(tar::EntryType::XHeader);
+        let record = format!("{len}{record}");
+        pax.set_size(record.len() as u64);
+        pax.set_path("PaxHeaders/env").unwrap();
+        pax.set_cksum();
+        let mut tar = pax.as_bytes().to_vec();
+        tar.extend(record.as_bytes());
+        tar.resize(1024, 0);
+        tar.extend(archive(".env", tar::EntryType::Regular, b"A=1\n"));
+        assert_eq!(tar_first_entry(&tar).unwrap().size, 4);
+        assert_eq!(tar_first_file(&tar).as_deref(), Some("A=1\n"));
+        // The tar crate's own builder writes a GNU long-name entry instead.
+        let gnu = archive(&long, tar::EntryType::Regular, b"A=1\n");
+        assert_eq!(tar_first_file(&gnu).as_deref(), Some("A=1\n"));
     }
 
     #[test]
     fn the_first_file_of_a_tar_is_read_to_its_size() {
         let body = b"root:x:0:0::/root:/bin/sh\napp:x:10001:10001::/:/bin/false\n";
-        let mut tar = header("passwd", body.len() as u64, b'0');
-        tar.extend_from_slice(body);
-        tar.resize(512 + 512 + 1024, 0); // padding and the end-of-archive blocks
+        let tar = archive("passwd", tar::EntryType::Regular, body);
         let text = tar_first_file(&tar).unwrap();
         assert_eq!(passwd_uid(&text, "app"), Some(10001));
         // cut short: no file

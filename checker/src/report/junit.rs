@@ -1,50 +1,19 @@
-//! `--format junit`: one testcase per check, `<failure>` and `<skipped>` elements.
+//! `--format junit`: one testcase per check, `<failure>` and `<skipped>` elements, written by
+//! quick-junit (which escapes the text and drops what XML cannot hold).
+
+use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 
 use super::{RenderOptions, Report, StackState, Status};
 
-pub fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\t' | '\r') => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn secs(d: std::time::Duration) -> String {
-    format!("{:.3}", d.as_secs_f64())
-}
-
-pub fn render(r: &Report, o: &RenderOptions) -> String {
+/// The report as a JUnit document: one suite named for the lab; the counts follow the cases.
+pub fn document(r: &Report, o: &RenderOptions) -> quick_junit::Report {
     let s = r.summary();
-    let absent = matches!(r.stack, StackState::Absent { .. });
-    let tests = s.total + usize::from(absent);
-    let failures = s.failed + usize::from(absent);
-    // Drills not run are <skipped/> test cases too.
-    let skipped = s.skipped + s.drills_not_run;
-    let e = xml_escape;
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    out.push_str(&format!(
-        "<testsuites name=\"labcheck\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{}\">\n",
-        secs(r.duration)
-    ));
-    out.push_str(&format!(
-        "  <testsuite name=\"{}\" tests=\"{tests}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{}\">\n",
-        e(&r.lab_id),
-        secs(r.duration)
-    ));
-    out.push_str("    <properties>\n");
     let project = match &r.stack {
         StackState::Found { project, .. } => project.clone().unwrap_or_default(),
         StackState::Absent { .. } => String::new(),
     };
+    let mut suite = TestSuite::new(r.lab_id.as_str());
+    suite.set_time(r.duration);
     for (k, v) in [
         ("lab.title", r.lab_title.as_str()),
         ("project", project.as_str()),
@@ -52,71 +21,80 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         ("engine.api_version", r.engine.api_version.as_str()),
         ("points", &format!("{}/{}", s.points, s.max_points)),
     ] {
-        out.push_str(&format!(
-            "      <property name=\"{k}\" value=\"{}\"/>\n",
-            e(v)
-        ));
+        suite.add_property(Property::new(k, v));
     }
-    out.push_str("    </properties>\n");
     if let StackState::Absent { message } = &r.stack {
-        out.push_str(&format!(
-            "    <testcase classname=\"{}\" name=\"stack\" time=\"0.000\">\n",
-            e(&r.lab_id)
-        ));
-        out.push_str(&format!(
-            "      <failure message=\"the stack is not up\">{}</failure>\n",
-            e(message)
-        ));
-        out.push_str("    </testcase>\n");
+        let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+        status
+            .set_message("the stack is not up")
+            .set_description(message.as_str());
+        suite.add_test_case(case(&r.lab_id, "stack", status, Default::default()));
     }
     for c in &r.results {
-        out.push_str(&format!(
-            "    <testcase classname=\"{}\" name=\"{}: {}\" time=\"{}\"",
-            e(&r.lab_id),
-            e(&c.id),
-            e(&c.title),
-            secs(c.duration)
-        ));
-        match c.status {
-            Status::Pass => out.push_str("/>\n"),
-            Status::Skip => {
-                let why = c.message.trim_start_matches("skipped: ");
-                out.push_str(&format!(
-                    ">\n      <skipped message=\"{}\"/>\n    </testcase>\n",
-                    e(why)
-                ));
-            }
-            Status::Fail | Status::Warn => {
-                let mut body = String::new();
-                for ev in &c.evidence {
-                    body.push_str(&format!("{ev}\n"));
-                }
-                if let Some(h) = &c.hint {
-                    body.push_str(&format!("hint: {h}\n"));
-                }
-                if let Some(see) = &c.see {
-                    body.push_str(&format!("see it yourself: {see}\n"));
-                }
-                if let Some(b) = &c.book {
-                    body.push_str(&format!("read: {}\n", o.book_link(b)));
-                }
-                if c.status == Status::Fail {
-                    out.push_str(&format!(
-                        ">\n      <failure message=\"{}\" type=\"{}\">{}</failure>\n    </testcase>\n",
-                        e(&c.message),
-                        e(&c.kind),
-                        e(&body)
-                    ));
-                } else {
-                    out.push_str(&format!(
-                        ">\n      <system-out>warning: {}\n{}</system-out>\n    </testcase>\n",
-                        e(&c.message),
-                        e(&body)
-                    ));
-                }
-            }
+        let name = format!("{}: {}", c.id, c.title);
+        let mut body = String::new();
+        for ev in &c.evidence {
+            body.push_str(&format!("{ev}\n"));
         }
+        if let Some(h) = &c.hint {
+            body.push_str(&format!("hint: {h}\n"));
+        }
+        if let Some(see) = &c.see {
+            body.push_str(&format!("see it yourself: {see}\n"));
+        }
+        if let Some(b) = &c.book {
+            body.push_str(&format!("read: {}\n", o.book_link(b)));
+        }
+        let mut out = None;
+        let status = match c.status {
+            Status::Pass => TestCaseStatus::success(),
+            // Drills not run are skipped cases too.
+            Status::Skip => {
+                let mut st = TestCaseStatus::skipped();
+                st.set_message(c.skip.as_ref().map(|s| s.reason()).unwrap_or_default());
+                st
+            }
+            Status::Fail => {
+                let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                st.set_message(c.message.as_str())
+                    .set_type(c.kind.as_str())
+                    .set_description(body);
+                st
+            }
+            // A warning passes; what it found goes to the case's output.
+            Status::Warn => {
+                out = Some(format!("warning: {}\n{body}", c.message));
+                TestCaseStatus::success()
+            }
+        };
+        let mut tc = case(&r.lab_id, &name, status, c.duration);
+        if let Some(out) = out {
+            tc.set_system_out(out);
+        }
+        suite.add_test_case(tc);
     }
-    out.push_str("  </testsuite>\n</testsuites>\n");
-    out
+    let mut doc = quick_junit::Report::new("labcheck");
+    doc.set_time(r.duration).add_test_suite(suite);
+    doc
+}
+
+fn case(
+    classname: &str,
+    name: &str,
+    status: TestCaseStatus,
+    time: std::time::Duration,
+) -> TestCase {
+    let mut tc = TestCase::new(name, status);
+    tc.set_classname(classname).set_time(time);
+    tc
+}
+
+/// A JUnit document as text.
+pub fn to_xml(doc: &quick_junit::Report) -> String {
+    doc.to_string()
+        .expect("a JUnit document of plain strings serialises")
+}
+
+pub fn render(r: &Report, o: &RenderOptions) -> String {
+    to_xml(&document(r, o))
 }

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
-"""Lab author's live verification for phase-1 and phase-2, with the docker CLI only.
+"""The docker-CLI cross-check of phase-1 and phase-2 (the labs whose check kinds it implements).
 
 It brings up a lab's solution (and each fault), evaluates every check of lab.toml with one
 docker command or so per check, applies the `needs` ladder, and compares what fails with the
-fault's `fails` and `first_broken`. It is the measurement behind those expectations and the
-docker-CLI baseline for labcheck's timings (labcheck implements every kind: docs/CONTRACTS.md).
+fault's `fails` and `first_broken`. It is an implementation of those checks independent of
+labcheck, the measurement behind the faults' expectations, and the docker-CLI baseline for
+labcheck's timings on these labs (labcheck implements every kind: docs/CONTRACTS.md).
 
-    python3 labs/phase-1/verify.py labs/phase-1            # solution, then every fault
-    python3 labs/phase-1/verify.py labs/phase-2 --only db-published
-    python3 labs/phase-1/verify.py labs/phase-1 --only solution --keep
+    python3 bench/verify-docker-cli.py labs/phase-1            # solution, then every fault
+    python3 bench/verify-docker-cli.py labs/phase-2 --only db-published
+    python3 bench/verify-docker-cli.py labs/phase-1 --only solution --keep
 
 Exit code 0 when the solution passes everything and every fault fails exactly as declared.
 """

@@ -1,1 +1,0 @@
-../phase-1/verify.py
