@@ -198,6 +198,28 @@ def check_interview_practice() -> list[str]:
     return problems
 
 
+def check_fault_table() -> list[str]:
+    """The instructors' appendix lists every lab's faults in a table (`| phase-N | `a`, `b` |`);
+    it must name exactly the [[faults]] of each labs/*/lab.toml, so a drill never misses one."""
+    import tomllib
+    page = SRC / "appendix" / "instructors.md"
+    rows: dict[str, set[str]] = {}
+    for line in page.read_text(encoding="utf-8").splitlines():
+        m = re.match(r"^\|\s*(phase-\d+)\s*\|(.*)\|\s*$", line)
+        if m:
+            rows[m.group(1)] = set(re.findall(r"`([^`]+)`", m.group(2)))
+    problems: list[str] = []
+    for lab in sorted((ROOT / "labs").glob("*/lab.toml")):
+        data = tomllib.loads(lab.read_text(encoding="utf-8"))
+        want = {Path(f["file"]).stem for f in data.get("faults", [])}
+        have = rows.get(lab.parent.name, set())
+        if want != have:
+            problems.append(f"{page.relative_to(ROOT)}: faults of {lab.parent.name}: missing "
+                            f"{sorted(want - have)}, not in lab.toml {sorted(have - want)}")
+    say(f"fault table: {len(rows)} lab row(s) in {page.relative_to(ROOT)}, {len(problems)} wrong")
+    return problems
+
+
 # ---------------------------------------------------------------- 4. runnable blocks
 @dataclass
 class Block:
@@ -462,6 +484,7 @@ def main() -> int:
     problems += link_problems
     problems += check_lab_links()
     problems += check_interview_practice()
+    problems += check_fault_table()
     say(f"runnable blocks in the sources: {len(blocks)}")
     if not args.no_run:
         run_problems, _ = run_blocks(blocks, set(args.only) if args.only else None, args.keep)

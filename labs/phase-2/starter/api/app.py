@@ -4,8 +4,10 @@ Standard library only, so the image builds without a package index.
 """
 import json
 import os
+import signal
 import socket
 import struct
+import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 DB_HOST = os.environ.get("DB_HOST", "db")
@@ -65,6 +67,15 @@ class Handler(BaseHTTPRequestHandler):
         print(f"{self.address_string()} {fmt % args}", flush=True)
 
 
+def stop(signum, frame):
+    """`docker stop` sends SIGTERM to PID 1. Python installs no SIGTERM handler, and the kernel
+    does not apply a signal's default action to PID 1, so without this the signal is ignored
+    and Docker kills the process after its 10 s grace period."""
+    print(f"api: signal {signum}, stopping", flush=True)
+    sys.exit(0)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, stop)
     print(f"api listening on :{PORT}, database at {DB_HOST}:{DB_PORT}", flush=True)
     ThreadingHTTPServer(("0.0.0.0", PORT), Handler).serve_forever()
