@@ -1,12 +1,18 @@
 //! labcheck: checks a learner's live Docker stack against a Compose Lab `lab.toml`.
 //!
-//! - [`lab`]: the spec (versioned lab.toml, errors with file:line:column) and its linter.
-//! - [`target`]: the Docker endpoint and compose-project discovery by labels.
+//! The modules, from the bottom layer up (each uses only those before it; a test checks it):
+//! - [`limits`], [`verdict`], [`error`]: time limits; a kind's verdict; the errors that stop a run.
+//! - [`target`]: the Docker engine (socket, DOCKER_HOST, TLS, contexts, ssh) and listing a
+//!   compose project's containers by their labels.
 //! - [`probe`]: read-only observations, each with a timeout; they return plain facts.
-//! - [`check`]: pure verdicts on those facts.
-//! - [`ladder`]: `needs` ordering and skip propagation.
-//! - [`run`]: one run ([`run::run_lab`]) or re-runs until green ([`run::run_until`]).
+//! - [`drill`]: what changes a learner's stack, run only with `--drill`.
+//! - [`see`]: what a "see it yourself" command is built from.
+//! - [`kinds`]: one home per check kind: its fields, probe call, verdict and command.
+//! - [`lab`]: the spec (versioned lab.toml, errors with file:line:column), its ladder and lint.
+//! - [`result`]: a check's result and the one scoring rule.
 //! - [`report`]: human, json, junit and tap renderings.
+//! - [`run`]: discovery of the lab's stack, the scheduler, one run ([`run::run_lab`]) or re-runs
+//!   until green ([`run::run_until`]).
 //! - [`grade`]: `labcheck grade`, a class roster graded concurrently into a gradebook.
 
 pub mod check;
@@ -16,13 +22,14 @@ pub mod grade;
 pub mod kinds;
 pub mod lab;
 pub mod labs_dir;
-pub mod ladder;
+pub mod limits;
 pub mod probe;
 pub mod report;
 pub mod result;
 pub mod run;
 pub mod see;
 pub mod target;
+pub mod verdict;
 
 pub use error::ToolError;
 pub use report::{Report, Status};

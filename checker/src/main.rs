@@ -176,7 +176,7 @@ fn explain(lab: &Lab, book: &str) -> String {
         out.push_str(&format!("needs Docker Engine API {api} or newer\n"));
     }
     out.push_str("\nThe ladder (each step runs only when the steps it needs pass):\n");
-    let depths = labcheck::ladder::depths(&lab.checks);
+    let depths = labcheck::lab::ladder::depths(&lab.checks);
     let total: u32 = lab.checks.iter().map(|c| c.points).sum();
     for (i, c) in lab.checks.iter().enumerate() {
         let indent = "  ".repeat(depths[&c.id]);
@@ -242,7 +242,7 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
         // An ssh tunnel forwards the lab's localhost HTTP ports, unless LABCHECK_HTTP_HOST says
         // where they are.
         let ports = match opts.http_host {
-            None => target::connect::local_http_ports(&lab),
+            None => lab.host_ports(),
             Some(_) => vec![],
         };
         let conn = target::connect_cli(&asked, Timeouts::default(), &ports).await?;

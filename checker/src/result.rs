@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::kinds::Verdict;
 use crate::lab::Severity;
+use crate::verdict::Verdict;
 
 /// The status of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

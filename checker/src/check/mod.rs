@@ -8,7 +8,7 @@ mod tests;
 use crate::lab::Kind;
 use crate::probe::facts::*;
 
-pub use crate::kinds::verdict::{excerpt, fail, pass, Judgement, Verdict};
+pub use crate::verdict::{excerpt, fail, pass, Judgement, Verdict};
 
 const USER_NETWORKS_EXCLUDED: &[&str] = &["bridge", "host", "none"];
 

@@ -18,12 +18,12 @@ use bollard::query_parameters::{
 use bollard::Docker;
 
 use crate::lab::ext::{ExtKind, HealAction};
-use crate::probe::compose::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::probe::exec::{exec, helper_image};
 use crate::probe::ext::{bind_ro, glob_parts, working_dir, Env, Scratch, LIST_SCRIPT};
 use crate::probe::ext_facts::{ExtFacts, Step};
 use crate::probe::facts::{ContainerFacts, Observed};
 use crate::probe::{bounded, container, postgres, Timeouts};
+use crate::target::labels::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use recreate::{recreate, Down};
 
 /// Longest a recreated container may take to be healthy again.

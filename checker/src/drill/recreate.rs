@@ -22,8 +22,8 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 
-use crate::probe::compose::LABEL_PROJECT;
-use crate::probe::{bounded, Timeouts};
+use crate::limits::{bounded, Timeouts};
+use crate::target::labels::LABEL_PROJECT;
 
 /// Which `down`: a plain one keeps named volumes, `down -v` removes the project's.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime};
 use futures_util::StreamExt;
 
 use crate::lab::Lab;
-use crate::probe::Timeouts;
+use crate::limits::Timeouts;
 use crate::report::Report;
 use crate::run::{run_lab, RunOptions};
 
@@ -213,7 +213,7 @@ pub async fn grade(
 ) -> Gradebook {
     let started_at = SystemTime::now();
     let started = Instant::now();
-    let http_ports = crate::target::connect::local_http_ports(lab);
+    let http_ports = lab.host_ports();
     let jobs = opts.jobs.max(1);
     let mut rows: Vec<Option<LearnerGrade>> = vec![None; roster.learners.len()];
     let mut stream = futures_util::stream::iter(roster.learners.iter().enumerate())

@@ -4,10 +4,9 @@
 //! below; the scheduler, the loader, `explain`, `lint` and the reports need no change.
 
 pub mod decode;
-pub mod verdict;
 
+pub use crate::verdict::{excerpt, fail, pass, unknown, Judgement, Verdict};
 pub use decode::{decode, Invalid, OneOrMany, Port, PortKey};
-pub use verdict::{excerpt, fail, pass, unknown, Judgement, Verdict};
 
 use std::future::Future;
 

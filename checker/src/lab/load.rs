@@ -1,45 +1,13 @@
 use std::collections::HashMap;
-use std::fmt;
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Check, Fault, IsolationVia, Kind, Lab, PortKey, Severity, Target, FORMAT_VERSION};
 
-/// A problem in a lab.toml, located at `file:line:column` (1-based).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SpecError {
-    pub file: PathBuf,
-    pub line: usize,
-    pub column: usize,
-    pub message: String,
-}
-
-impl fmt::Display for SpecError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}:{}: {}",
-            self.file.display(),
-            self.line,
-            self.column,
-            self.message
-        )
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error("cannot read {}: {source}", path.display())]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
-    Spec(Vec<SpecError>),
-}
+pub use crate::error::{LoadError, SpecError};
 
 /// 1-based line and column of a byte offset.
 pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
@@ -533,7 +501,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         return Err(LoadError::Spec(cx.errors));
     }
 
-    let checks = match crate::ladder::order(&checks) {
+    let checks = match super::ladder::order(&checks) {
         Ok(order) => order.into_iter().map(|i| checks[i].clone()).collect(),
         Err(cycle) => {
             let first = &checks
@@ -564,10 +532,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
 }
 
 /// "1.44" -> (1, 44)
-pub fn parse_api(v: &str) -> Option<(u32, u32)> {
-    let (a, b) = v.trim().split_once('.')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
+pub use crate::target::endpoint::parse_api;
 
 fn is_kebab(s: &str) -> bool {
     !s.is_empty()

@@ -21,6 +21,7 @@ macro_rules! required {
 
 pub mod ext;
 pub mod image;
+pub mod ladder;
 pub mod lint;
 pub(crate) mod load;
 
@@ -51,6 +52,21 @@ pub struct Lab {
     pub dir: PathBuf,
     /// The lab.toml path, for messages.
     pub file: PathBuf,
+}
+
+impl Lab {
+    /// The host ports the lab's checks connect to on the learner's localhost (what an ssh
+    /// tunnel forwards): every kind says which.
+    pub fn host_ports(&self) -> Vec<u16> {
+        let mut ports: Vec<u16> = self
+            .checks
+            .iter()
+            .flat_map(|c| c.kind.host_ports())
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
 }
 
 /// How to find the lab's containers.
@@ -200,14 +216,7 @@ pub enum Kind {
     Image(image::ImageKind),
 }
 
-/// What an `isolated` check tries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IsolationVia {
-    /// Look the name up; pass when none of the service's addresses comes back.
-    Name,
-    /// Connect to each of the service's addresses; pass when every attempt fails.
-    Ip,
-}
+pub use crate::probe::net::IsolationVia;
 
 impl Kind {
     /// The kind's name as written in lab.toml.

@@ -3,12 +3,7 @@
 
 use super::facts::{ContainerFacts, DependsEntry, DependsFacts};
 
-pub const LABEL_PROJECT: &str = "com.docker.compose.project";
-pub const LABEL_SERVICE: &str = "com.docker.compose.service";
-pub const LABEL_WORKING_DIR: &str = "com.docker.compose.project.working_dir";
-pub const LABEL_CONFIG_FILES: &str = "com.docker.compose.project.config_files";
-pub const LABEL_DEPENDS_ON: &str = "com.docker.compose.depends_on";
-pub const LABEL_ONEOFF: &str = "com.docker.compose.oneoff";
+pub use crate::target::labels::*;
 
 /// Parse the v2 label: `db:service_healthy:false,redis:service_started:true`.
 pub fn parse_depends_label(label: &str) -> Vec<DependsEntry> {

@@ -7,15 +7,13 @@ use std::collections::HashMap;
 use bollard::Docker;
 
 use super::facts::{ConnectFacts, ContainerFacts, ResolveFacts, UnitFacts};
-use super::net::Batches;
+use super::net::{Batches, NetRequest};
 use super::{http, net, Timeouts};
-use crate::kinds::{fail, Judgement};
-use crate::lab::{Lab, Target};
 use crate::target::{Engine, Stack};
+use crate::verdict::{fail, Judgement};
 
 pub struct ProbeCx<'a> {
     pub engine: &'a Engine,
-    pub lab: &'a Lab,
     pub stack: &'a Stack,
     /// One container per unit (a running one first), inspected once per run.
     pub facts: &'a UnitFacts,
@@ -28,15 +26,16 @@ pub struct ProbeCx<'a> {
 }
 
 impl<'a> ProbeCx<'a> {
+    /// `requests`: every lookup and connect the run's checks make from inside containers, to
+    /// batch them.
     pub fn new(
         engine: &'a Engine,
-        lab: &'a Lab,
         stack: &'a Stack,
         facts: &'a UnitFacts,
         replicas: &'a HashMap<String, Vec<ContainerFacts>>,
         http_host: Option<&'a str>,
+        requests: Vec<NetRequest>,
     ) -> ProbeCx<'a> {
-        let requests = lab.checks.iter().filter_map(|c| c.kind.net_request());
         let batches = Batches::plan(
             &engine.docker,
             &engine.timeouts,
@@ -48,7 +47,6 @@ impl<'a> ProbeCx<'a> {
         );
         ProbeCx {
             engine,
-            lab,
             stack,
             facts,
             replicas,
@@ -107,9 +105,10 @@ impl<'a> ProbeCx<'a> {
 
     /// The verdict on a unit with no container, with the command that creates it.
     pub fn missing(&self, unit: &str) -> Judgement {
-        let how = match &self.lab.target {
-            Target::Compose { .. } => format!("start it: docker compose up -d {unit}"),
-            Target::Containers { .. } => format!(
+        // a compose project's service, or a plain container (the labs before Compose)
+        let how = match self.project() {
+            Some(_) => format!("start it: docker compose up -d {unit}"),
+            None => format!(
                 "create it with `docker run --name {unit} ...` as the lab's walk-through shows"
             ),
         };

@@ -10,7 +10,15 @@ use super::bounded;
 use super::exec::{exec, in_helper, ExecOutput, Helper};
 use super::facts::{Attempt, ConnectFacts, IsolationFacts, NetFacts, ResolveFacts, Via};
 use super::Timeouts;
-use crate::lab::IsolationVia;
+
+/// What an `isolated` check tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IsolationVia {
+    /// Look the name up; pass when none of the service's addresses comes back.
+    Name,
+    /// Connect to each of the service's addresses; pass when every attempt fails.
+    Ip,
+}
 
 /// Exit code of [`TCP_SCRIPT`] when the image has none of its tools.
 const NO_TOOL: i64 = 97;

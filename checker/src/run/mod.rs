@@ -2,6 +2,7 @@
 //! scheduler ([`schedule`]) with the probe context as its observer, and report. `run_until`
 //! re-runs on Docker events until green.
 
+pub mod discover;
 pub mod schedule;
 
 use std::collections::HashMap;
@@ -12,7 +13,6 @@ use futures_util::future::{BoxFuture, FutureExt};
 use futures_util::StreamExt;
 
 use crate::error::ToolError;
-use crate::kinds::Judgement;
 use crate::lab::{Check, Lab};
 use crate::probe::cx::ProbeCx;
 use crate::probe::facts::UnitFacts;
@@ -20,7 +20,9 @@ use crate::probe::{compose, container};
 use crate::report::{EngineInfo, Report, StackState};
 use crate::result::{CheckResult, Scoring};
 use crate::see::SeeCx;
-use crate::target::{api_at_least, discover, Discovery, Engine};
+use crate::target::{api_at_least, Engine};
+use crate::verdict::Judgement;
+use discover::{discover, Discovery};
 use schedule::Observer;
 
 /// What a run needs besides the lab and the engine.
@@ -112,13 +114,18 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
     let replicas =
         crate::probe::ext::replicas(&engine.docker, &engine.timeouts, &stack.replicas, &facts)
             .await;
+    let requests = lab
+        .checks
+        .iter()
+        .filter_map(|c| c.kind.net_request())
+        .collect();
     let cx = ProbeCx::new(
         engine,
-        lab,
         &stack,
         &facts,
         &replicas,
         opts.http_host.as_deref(),
+        requests,
     );
     let scoring = Scoring {
         warnings_cost_points: lab.warnings_cost_points,

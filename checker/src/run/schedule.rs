@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::{BoxFuture, Either, FutureExt, Shared};
 
-use crate::kinds::Judgement;
 use crate::lab::{Check, Lab};
 use crate::result::{earned, CheckResult, Scoring, Skip, Status};
+use crate::verdict::Judgement;
 
 /// Where verdicts come from: the real probes ([`crate::probe::cx::ProbeCx`]) or, in tests,
 /// canned ones.
@@ -32,7 +32,7 @@ pub async fn schedule(
     drill: bool,
     scoring: Scoring,
 ) -> Vec<CheckResult> {
-    let depths = crate::ladder::depths(&lab.checks);
+    let depths = crate::lab::ladder::depths(&lab.checks);
     let one = |check| Step {
         check,
         depth: depths[&check.id],
@@ -112,7 +112,7 @@ pub async fn schedule(
 
 /// Every check skipped, when nothing of the lab's stack is there.
 pub fn absent(lab: &Lab) -> Vec<CheckResult> {
-    let depths = crate::ladder::depths(&lab.checks);
+    let depths = crate::lab::ladder::depths(&lab.checks);
     lab.checks
         .iter()
         .map(|c| skipped(c, depths[&c.id], Skip::StackAbsent, None))
@@ -121,8 +121,11 @@ pub fn absent(lab: &Lab) -> Vec<CheckResult> {
 
 /// The ids of the needs that did not pass (a warning lets the ladder through).
 fn blocked_by(needs: &[CheckResult]) -> Vec<String> {
-    let statuses: Vec<(&str, Status)> = needs.iter().map(|r| (r.id.as_str(), r.status)).collect();
-    crate::ladder::blocked_by(&statuses)
+    needs
+        .iter()
+        .filter(|r| !r.status.lets_through())
+        .map(|r| r.id.clone())
+        .collect()
 }
 
 /// One check on its way through the scheduler.
@@ -208,7 +211,7 @@ mod tests {
     use std::sync::Mutex;
 
     use super::*;
-    use crate::kinds::{fail, pass, Verdict};
+    use crate::verdict::{fail, pass, Verdict};
 
     /// Canned verdicts with delays; records which probes started and which finished.
     #[derive(Default)]
@@ -251,7 +254,7 @@ mod tests {
                 match v {
                     Verdict::Pass => pass("ok"),
                     Verdict::Fail => fail("broken"),
-                    Verdict::Unknown => crate::kinds::unknown("cannot tell"),
+                    Verdict::Unknown => crate::verdict::unknown("cannot tell"),
                 }
             }
             .boxed()

@@ -15,8 +15,7 @@ use tokio::io::AsyncReadExt;
 use super::context::{self, Asked};
 use super::endpoint::{bracket, Endpoint};
 use crate::error::ToolError;
-use crate::lab::Lab;
-use crate::probe::{bounded, error_chain, Timeouts};
+use crate::limits::{bounded, error_chain, Timeouts};
 
 /// Most bytes of ssh's stderr kept for an error message.
 const SSH_STDERR_CAP: usize = 4096;
@@ -173,7 +172,7 @@ pub async fn connect_to(
 fn client_version() -> ClientVersion {
     std::env::var("LABCHECK_MAX_API")
         .ok()
-        .and_then(|v| crate::lab::parse_api_version(&v))
+        .and_then(|v| super::endpoint::parse_api(&v))
         .map(|(major, minor)| ClientVersion {
             major_version: major as usize,
             minor_version: minor as usize,
@@ -220,19 +219,6 @@ async fn handshake(
         timeouts,
         _tunnel: tunnel,
     })
-}
-
-/// The host ports the lab's checks connect to on the learner's localhost (what an ssh tunnel
-/// forwards): every kind says which through `host_ports`.
-pub fn local_http_ports(lab: &Lab) -> Vec<u16> {
-    let mut ports: Vec<u16> = lab
-        .checks
-        .iter()
-        .flat_map(|c| c.kind.host_ports())
-        .collect();
-    ports.sort_unstable();
-    ports.dedup();
-    ports
 }
 
 /// The loopback address where slot `n`'s forwarded HTTP ports listen: 127.77.x.y, offset by

@@ -223,11 +223,14 @@ fn host_port(s: &str) -> Result<(String, Option<u16>), String> {
 }
 
 /// Whether `have` ("1.45") is at least `need` ("1.44").
+/// "1.44" -> (1, 44)
+pub fn parse_api(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.trim().split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
 pub fn api_at_least(have: &str, need: &str) -> bool {
-    match (
-        crate::lab::parse_api_version(have),
-        crate::lab::parse_api_version(need),
-    ) {
+    match (parse_api(have), parse_api(need)) {
         (Some(h), Some(n)) => h >= n,
         _ => true,
     }

@@ -4,13 +4,15 @@
 //! - [`context`]: which engine the command line means (flags, DOCKER_HOST, contexts).
 //! - [`mod@connect`]: connecting and checking it answers, through an ssh tunnel if need be.
 //! - [`discover`]: the lab's compose project and every container of each service.
+//! - [`labels`]: the Compose labels discovery goes by.
 
 pub mod connect;
 pub mod context;
-mod discover;
+pub mod discover;
 pub mod endpoint;
+pub mod labels;
 
 pub use connect::{connect, connect_cli, connect_to, ConnectError, Connected, Engine};
 pub use context::Asked;
-pub use discover::{choose_project, discover, list_services, ContainerRef, Discovery, Stack};
+pub use discover::{choose_project, list_services, ContainerRef, Stack};
 pub use endpoint::{api_at_least, Endpoint, TlsFiles};

@@ -1,7 +1,6 @@
-//! The debugging ladder: `needs` ordering and skip propagation.
+//! The debugging ladder: the order of the checks by their `needs`, and each one's depth.
 
-use crate::lab::Check;
-use crate::result::Status;
+use super::Check;
 use std::collections::HashMap;
 
 /// A stable topological order of the checks by `needs`: file order, except that a check comes
@@ -54,16 +53,6 @@ pub fn order(checks: &[Check]) -> Result<Vec<usize>, Vec<String>> {
         visit(i, checks, &index, &mut state, &mut stack, &mut out)?;
     }
     Ok(out)
-}
-
-/// Why a check is skipped: the ids of its needs that did not pass, in the order declared.
-/// A warning counts as passed: it does not block the ladder.
-pub fn blocked_by(needs: &[(&str, Status)]) -> Vec<String> {
-    needs
-        .iter()
-        .filter(|(_, status)| !status.lets_through())
-        .map(|(id, _)| id.to_string())
-        .collect()
 }
 
 /// The depth of each check on the ladder (0 for checks with no needs), for indentation.
@@ -125,18 +114,6 @@ mod tests {
         let c = vec![check("a", &["c"]), check("b", &["a"]), check("c", &["b"])];
         let cycle = order(&c).unwrap_err();
         assert_eq!(cycle, ["a", "c", "b", "a"]);
-    }
-
-    #[test]
-    fn blocked_by_lists_needs_that_failed_or_were_skipped_but_not_warnings() {
-        let done = [
-            ("a", Status::Pass),
-            ("b", Status::Fail),
-            ("c", Status::Warn),
-            ("d", Status::Skip),
-        ];
-        assert_eq!(blocked_by(&done), ["b", "d"]);
-        assert!(blocked_by(&done[..1]).is_empty());
     }
 
     #[test]
