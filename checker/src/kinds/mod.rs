@@ -146,11 +146,13 @@ mod legacy;
 #[cfg(test)]
 mod testing;
 
+pub mod depends_on;
 pub mod running;
 
 kinds! {
     Running(running::Running),
     Healthy(running::Healthy),
+    DependsOn(depends_on::DependsOn),
 }
 
 #[cfg(test)]
