@@ -147,12 +147,15 @@ mod legacy;
 mod testing;
 
 pub mod depends_on;
+pub mod ports;
 pub mod running;
 
 kinds! {
     Running(running::Running),
     Healthy(running::Healthy),
     DependsOn(depends_on::DependsOn),
+    Published(ports::Published),
+    NotPublished(ports::NotPublished),
 }
 
 #[cfg(test)]
