@@ -149,6 +149,7 @@ mod testing;
 pub mod depends_on;
 pub mod ports;
 pub mod running;
+pub mod volume;
 
 kinds! {
     Running(running::Running),
@@ -156,6 +157,7 @@ kinds! {
     DependsOn(depends_on::DependsOn),
     Published(ports::Published),
     NotPublished(ports::NotPublished),
+    Volume(volume::Volume),
 }
 
 #[cfg(test)]
