@@ -147,6 +147,7 @@ mod legacy;
 mod testing;
 
 pub mod depends_on;
+pub mod env;
 pub mod ports;
 pub mod running;
 pub mod volume;
@@ -158,6 +159,8 @@ kinds! {
     Published(ports::Published),
     NotPublished(ports::NotPublished),
     Volume(volume::Volume),
+    Env(env::Env),
+    EnvAbsent(env::EnvAbsent),
 }
 
 #[cfg(test)]

@@ -108,12 +108,12 @@ fn a_good_lab_loads_in_ladder_order_with_defaults() {
     );
     assert_eq!(
         lab.checks[4].kind,
-        Kind::Env {
+        crate::kinds::Kind::Env(crate::kinds::env::Env {
             service: "web".into(),
             var: "DB_HOST".into(),
             equals: None,
-            not: vec!["localhost".into()]
-        }
+            not: crate::kinds::OneOrMany(vec!["localhost".into()])
+        })
     );
     assert_eq!(lab.faults[0].first_broken, "web-up");
     assert_eq!(
