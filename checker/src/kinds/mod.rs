@@ -148,6 +148,7 @@ mod testing;
 
 pub mod depends_on;
 pub mod env;
+pub mod http;
 pub mod ports;
 pub mod running;
 pub mod volume;
@@ -161,6 +162,8 @@ kinds! {
     Volume(volume::Volume),
     Env(env::Env),
     EnvAbsent(env::EnvAbsent),
+    Http(http::Http),
+    HttpBodyExcludes(http::HttpBodyExcludes),
 }
 
 #[cfg(test)]
