@@ -150,6 +150,7 @@ pub mod depends_on;
 pub mod env;
 pub mod http;
 pub mod ports;
+pub mod postgres;
 pub mod running;
 pub mod volume;
 
@@ -164,6 +165,7 @@ kinds! {
     EnvAbsent(env::EnvAbsent),
     Http(http::Http),
     HttpBodyExcludes(http::HttpBodyExcludes),
+    Postgres(postgres::Postgres),
 }
 
 #[cfg(test)]
