@@ -99,7 +99,7 @@ impl CheckKind for DependsOn {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::testing::{invalid, kind};
+    use crate::kinds::testing::{invalid, kind, see_cx};
     use crate::kinds::Verdict;
     use crate::probe::facts::DependsEntry;
 
@@ -162,11 +162,7 @@ mod tests {
 
     #[test]
     fn see_shows_the_compose_config() {
-        let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = see_cx(Some("p"));
         let k: DependsOn = kind("service = 'web'\non = 'db'");
         assert_eq!(k.see(&cx), "docker compose -p p config   # see depends_on");
     }

@@ -140,7 +140,7 @@ fn shown_value(var: &str, value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::testing::{container, invalid, kind};
+    use crate::kinds::testing::{container, invalid, kind, see_cx};
     use crate::kinds::Verdict;
 
     fn with_env(env: &[&str]) -> ContainerFacts {
@@ -233,18 +233,11 @@ mod tests {
         assert_eq!(k.describe(), "APP_SECRET is set in app and is none of ``");
         let k: Env = kind("service = 'api'\nvar = 'X'\nequals = 'db'");
         assert_eq!(k.describe(), "X is set in api to `db`");
-        let name = |u: &str| format!("p-{u}-1");
-        let plain = SeeCx {
-            project: None,
-            name: &name,
-        };
+        let plain = see_cx(None);
         assert_eq!(k.see(&plain), "docker exec p-api-1 printenv X");
         let k: EnvAbsent = kind("service = 'api'\nvars = ['A', 'B']");
         assert_eq!(k.describe(), "none of A, B is set in api");
-        let compose = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let compose = see_cx(Some("p"));
         assert_eq!(
             k.see(&compose),
             "docker compose -p p exec api sh -c 'env | cut -d= -f1 | grep -x -e A -e B'"

@@ -225,7 +225,7 @@ impl HttpBodyExcludes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::testing::{invalid, kind};
+    use crate::kinds::testing::{invalid, kind, see_cx};
     use crate::kinds::Verdict;
 
     fn h(status: Option<u16>, body: &str) -> HttpFacts {
@@ -333,11 +333,7 @@ mod tests {
             k.describe(),
             "GET http://localhost:8080/a b from the host returns 200 with `ok` in the body"
         );
-        let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: None,
-            name: &name,
-        };
+        let cx = see_cx(None);
         assert_eq!(k.see(&cx), "curl -i 'http://localhost:8080/a b'");
         let k: HttpBodyExcludes =
             kind("url = 'http://127.0.0.1:8050/app.js'\nexcludes = ['localhost:5000', 'a b']");

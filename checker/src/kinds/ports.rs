@@ -176,7 +176,7 @@ fn show_all(b: &[&PortFacts]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::testing::{container, invalid, kind, port};
+    use crate::kinds::testing::{container, invalid, kind, port, see_cx};
     use crate::kinds::Verdict;
 
     fn with(ports: Vec<PortFacts>) -> ContainerFacts {
@@ -292,15 +292,8 @@ mod tests {
 
     #[test]
     fn see_uses_compose_port_or_docker_port() {
-        let name = |u: &str| format!("p-{u}-1");
-        let compose = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
-        let plain = SeeCx {
-            project: None,
-            name: &name,
-        };
+        let compose = see_cx(Some("p"));
+        let plain = see_cx(None);
         let k: Published = kind("service = 'web'\ncontainer_port = 5000");
         assert_eq!(k.see(&compose), "docker compose -p p port web 5000");
         assert_eq!(k.see(&plain), "docker port p-web-1 5000/tcp");

@@ -99,7 +99,7 @@ impl CheckKind for Postgres {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::testing::{invalid, kind};
+    use crate::kinds::testing::{invalid, kind, see_cx};
     use crate::kinds::Verdict;
 
     fn rows(r: Vec<Vec<Option<&str>>>) -> PgFacts {
@@ -175,11 +175,7 @@ mod tests {
         );
         let k: Postgres = kind("service = 'db'\nquery = 'SELECT 1'\nexpect = '1'");
         assert_eq!(k.describe(), "`SELECT 1` on db's PostgreSQL returns `1`");
-        let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = see_cx(Some("p"));
         assert_eq!(
             k.see(&cx),
             r#"docker compose -p p exec db sh -c 'psql -U "$POSTGRES_USER" -d "${POSTGRES_DB:-$POSTGRES_USER}" -c '"SELECT 1"''"#

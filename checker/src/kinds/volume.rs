@@ -88,7 +88,7 @@ fn looks_anonymous(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kinds::testing::{container, invalid, kind};
+    use crate::kinds::testing::{container, invalid, kind, see_cx};
     use crate::kinds::Verdict;
     use crate::probe::facts::MountFacts;
 
@@ -149,11 +149,7 @@ mod tests {
             k.describe(),
             "something is mounted at /var/lib/postgresql/data in db"
         );
-        let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = see_cx(Some("p"));
         assert_eq!(
             k.see(&cx),
             "docker inspect --format '{{json .Mounts}}' p-db-1"
