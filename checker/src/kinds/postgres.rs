@@ -87,12 +87,13 @@ impl CheckKind for Postgres {
             .with(format!("on {}", p.endpoint))
     }
     fn see(&self, cx: &SeeCx<'_>) -> String {
-        // the official image's own user and database, as the probe's psql fallback uses
-        let sql = cx.quote(&format!("\"{}\"", self.query.replace('"', "\\\"")));
-        cx.exec(
-            &self.service,
-            &format!("sh -c 'psql -U \"$POSTGRES_USER\" -d \"${{POSTGRES_DB:-$POSTGRES_USER}}\" -c {sql}'"),
-        )
+        // the official image's own user and database, as the probe's psql fallback uses; the
+        // query quoted twice (for the host's shell, then for the container's `sh -c`)
+        let psql = format!(
+            "psql -U \"$POSTGRES_USER\" -d \"${{POSTGRES_DB:-$POSTGRES_USER}}\" -c {}",
+            cx.quote(&self.query)
+        );
+        cx.exec(&self.service, &format!("sh -c {}", cx.quote(&psql)))
     }
 }
 
@@ -175,11 +176,37 @@ mod tests {
         );
         let k: Postgres = kind("service = 'db'\nquery = 'SELECT 1'\nexpect = '1'");
         assert_eq!(k.describe(), "`SELECT 1` on db's PostgreSQL returns `1`");
-        let cx = see_cx(Some("p"));
         assert_eq!(
-            k.see(&cx),
-            r#"docker compose -p p exec db sh -c 'psql -U "$POSTGRES_USER" -d "${POSTGRES_DB:-$POSTGRES_USER}" -c '"SELECT 1"''"#
+            k.see(&see_cx(Some("p"))),
+            r#"docker compose -p p exec db sh -c 'psql -U "$POSTGRES_USER" -d "${POSTGRES_DB:-$POSTGRES_USER}" -c '\''SELECT 1'\'''"#
         );
+    }
+
+    /// The see command, run by a real shell with a `psql` that prints its arguments, hands
+    /// psql the query as one argument, quotes and all.
+    #[test]
+    fn see_passes_the_query_whole_through_both_shells() {
+        let query = r#"SELECT 'a b' AS "x", $1"#;
+        let k: Postgres = kind(&format!(
+            "service = 'db'\nquery = {}",
+            toml::Value::from(query)
+        ));
+        let see = k.see(&see_cx(None));
+        let in_container = see
+            .strip_prefix("docker exec p-db-1 ")
+            .expect("runs in the container");
+        // the host's shell splits `sh -c '...'`; the container's runs the script
+        let script = format!(
+            r#"psql() {{ printf '%s\n' "$@"; }}; set -- {in_container}; shift 2; eval "$1""#
+        );
+        let out = std::process::Command::new("sh")
+            .args(["-c", &script])
+            .env("POSTGRES_USER", "app")
+            .env_remove("POSTGRES_DB")
+            .output()
+            .expect("sh runs");
+        let args = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(args, format!("-U\napp\n-d\napp\n-c\n{query}\n"), "{see}");
     }
 
     #[test]
