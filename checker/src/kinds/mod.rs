@@ -145,11 +145,26 @@ mod legacy;
 #[cfg(test)]
 mod testing;
 
+pub mod depends_on;
+pub mod env;
+pub mod http;
+pub mod ports;
+pub mod postgres;
 pub mod running;
+pub mod volume;
 
 kinds! {
     Running(running::Running),
     Healthy(running::Healthy),
+    DependsOn(depends_on::DependsOn),
+    Published(ports::Published),
+    NotPublished(ports::NotPublished),
+    Volume(volume::Volume),
+    Env(env::Env),
+    EnvAbsent(env::EnvAbsent),
+    Http(http::Http),
+    HttpBodyExcludes(http::HttpBodyExcludes),
+    Postgres(postgres::Postgres),
 }
 
 #[cfg(test)]

@@ -51,3 +51,15 @@ pub fn invalid<T: super::CheckKind>(fields: &str) -> Vec<super::Invalid> {
         Err(problems) => problems,
     }
 }
+
+/// The "see it yourself" context of the compose project `p` (`Some("p")`) or of plain
+/// containers (`None`); unit `u`'s container is `p-u-1`.
+pub fn see_cx(project: Option<&'static str>) -> crate::see::SeeCx<'static> {
+    fn name(unit: &str) -> String {
+        format!("p-{unit}-1")
+    }
+    crate::see::SeeCx {
+        project,
+        name: &name,
+    }
+}

@@ -83,36 +83,37 @@ fn a_good_lab_loads_in_ladder_order_with_defaults() {
         (lab.checks[1].points, lab.checks[1].severity),
         (1, Severity::Fail)
     );
+    use crate::kinds::{ports, Port, PortKey};
     assert_eq!(
         lab.checks[2].kind,
-        Kind::Published {
+        crate::kinds::Kind::Published(ports::Published {
             service: "web".into(),
             container_port: PortKey {
                 port: 5000,
                 proto: "tcp".into()
             },
-            host_port: Some(8080),
+            host_port: Some(Port(8080)),
             host_ip: None
-        }
+        })
     );
     assert_eq!(
         lab.checks[3].kind,
-        Kind::NotPublished {
+        crate::kinds::Kind::NotPublished(ports::NotPublished {
             service: "db".into(),
             container_port: Some(PortKey {
                 port: 5432,
                 proto: "tcp".into()
             })
-        }
+        })
     );
     assert_eq!(
         lab.checks[4].kind,
-        Kind::Env {
+        crate::kinds::Kind::Env(crate::kinds::env::Env {
             service: "web".into(),
             var: "DB_HOST".into(),
             equals: None,
-            not: vec!["localhost".into()]
-        }
+            not: crate::kinds::OneOrMany(vec!["localhost".into()])
+        })
     );
     assert_eq!(lab.faults[0].first_broken, "web-up");
     assert_eq!(
