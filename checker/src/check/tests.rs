@@ -153,61 +153,6 @@ fn shared_network_ignores_the_default_bridge() {
 }
 
 #[test]
-fn resolves_passes_with_an_address_and_says_when_a_helper_was_used() {
-    let k = Kind::Resolves {
-        from: "web".into(),
-        name: "db".into(),
-    };
-    let r = ResolveFacts {
-        addresses: vec!["172.20.0.2".into()],
-        via: Via::Helper("busybox".into()),
-        detail: String::new(),
-    };
-    let j = judge(&k, &Observed::Resolve(r));
-    assert_eq!(j.verdict, Verdict::Pass);
-    assert!(
-        j.evidence
-            .iter()
-            .any(|e| e.contains("helper container (busybox)")),
-        "{:?}",
-        j.evidence
-    );
-    let r = ResolveFacts {
-        addresses: vec![],
-        via: Via::Exec("getent hosts".into()),
-        detail: String::new(),
-    };
-    assert_eq!(v(&k, Observed::Resolve(r)), Verdict::Fail);
-}
-
-#[test]
-fn tcp_reports_the_tool_error() {
-    let k = Kind::Tcp {
-        from: "web".into(),
-        host: "db".into(),
-        port: 5432,
-    };
-    let ok = ConnectFacts {
-        connected: true,
-        via: Via::Exec("python3".into()),
-        detail: String::new(),
-    };
-    assert_eq!(v(&k, Observed::Connect(ok)), Verdict::Pass);
-    let bad = ConnectFacts {
-        connected: false,
-        via: Via::Exec("python3".into()),
-        detail: "ConnectionRefusedError: [Errno 111] Connection refused".into(),
-    };
-    let j = judge(&k, &Observed::Connect(bad));
-    assert_eq!(j.verdict, Verdict::Fail);
-    assert!(j.message.contains("Connection refused"), "{}", j.message);
-    assert_eq!(
-        v(&k, Observed::ProbeError("exec timed out".into())),
-        Verdict::Fail
-    );
-}
-
-#[test]
 fn depends_on_compares_the_condition_and_unknown_is_its_own_verdict() {
     let k = Kind::DependsOn {
         service: "web".into(),

@@ -146,11 +146,14 @@ mod legacy;
 #[cfg(test)]
 mod testing;
 
+pub mod reach;
 pub mod running;
 
 kinds! {
     Running(running::Running),
     Healthy(running::Healthy),
+    Resolves(reach::Resolves),
+    Tcp(reach::Tcp),
 }
 
 #[cfg(test)]
