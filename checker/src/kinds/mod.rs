@@ -154,6 +154,7 @@ kinds! {
     Healthy(running::Healthy),
     Resolves(reach::Resolves),
     Tcp(reach::Tcp),
+    TcpBlocked(reach::TcpBlocked),
 }
 
 #[cfg(test)]
