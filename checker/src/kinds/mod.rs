@@ -146,6 +146,7 @@ mod legacy;
 #[cfg(test)]
 mod testing;
 
+pub mod networks;
 pub mod reach;
 pub mod running;
 
@@ -155,6 +156,11 @@ kinds! {
     Resolves(reach::Resolves),
     Tcp(reach::Tcp),
     TcpBlocked(reach::TcpBlocked),
+    Network(networks::Network),
+    Attached(networks::Attached),
+    NetworkExcludes(networks::NetworkExcludes),
+    SharedNetwork(networks::SharedNetwork),
+    NoSharedNetwork(networks::NoSharedNetwork),
 }
 
 #[cfg(test)]
