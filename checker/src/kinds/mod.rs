@@ -146,6 +146,7 @@ mod legacy;
 #[cfg(test)]
 mod testing;
 
+pub mod isolated;
 pub mod networks;
 pub mod reach;
 pub mod running;
@@ -161,6 +162,7 @@ kinds! {
     NetworkExcludes(networks::NetworkExcludes),
     SharedNetwork(networks::SharedNetwork),
     NoSharedNetwork(networks::NoSharedNetwork),
+    Isolated(isolated::Isolated),
 }
 
 #[cfg(test)]
