@@ -148,8 +148,11 @@ mod testing;
 pub mod depends_on;
 pub mod env;
 pub mod http;
+pub mod isolated;
+pub mod networks;
 pub mod ports;
 pub mod postgres;
+pub mod reach;
 pub mod running;
 pub mod volume;
 
@@ -165,6 +168,15 @@ kinds! {
     Http(http::Http),
     HttpBodyExcludes(http::HttpBodyExcludes),
     Postgres(postgres::Postgres),
+    Resolves(reach::Resolves),
+    Tcp(reach::Tcp),
+    TcpBlocked(reach::TcpBlocked),
+    Network(networks::Network),
+    Attached(networks::Attached),
+    NetworkExcludes(networks::NetworkExcludes),
+    SharedNetwork(networks::SharedNetwork),
+    NoSharedNetwork(networks::NoSharedNetwork),
+    Isolated(isolated::Isolated),
 }
 
 #[cfg(test)]

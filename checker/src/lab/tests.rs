@@ -291,52 +291,6 @@ fn lint_finds_missing_fault_files_and_book_anchors() {
 }
 
 #[test]
-fn phase_2_kinds_parse_with_defaults_and_errors() {
-    let base = "format_version = 1\nid = \"n\"\ntitle = \"n\"\n[target]\nkind = \"containers\"\ncontainers = [\"web\", \"db\"]\n";
-    let src = format!(
-        "{base}[[checks]]\nid = \"net\"\ntitle = \"t\"\nkind = \"network\"\nnetwork = \"frontend\"\n\n\
-         [[checks]]\nid = \"att\"\ntitle = \"t\"\nkind = \"attached\"\nservice = \"db\"\nnetworks = [\"backend\"]\nonly = true\n\n\
-         [[checks]]\nid = \"exc\"\ntitle = \"t\"\nkind = \"network_excludes\"\nnetwork = \"bridge\"\nservices = [\"web\", \"db\"]\n\n\
-         [[checks]]\nid = \"iso\"\ntitle = \"t\"\nkind = \"isolated\"\nnetwork = \"frontend\"\nservice = \"db\"\nvia = \"ip\"\nport = 5432\n"
-    );
-    let lab = load(&src).unwrap();
-    assert_eq!(
-        lab.checks[0].kind,
-        Kind::Network {
-            network: "frontend".into(),
-            driver: "bridge".into()
-        }
-    );
-    assert_eq!(
-        lab.checks[1].kind,
-        Kind::Attached {
-            service: "db".into(),
-            networks: vec!["backend".into()],
-            only: true
-        }
-    );
-    assert_eq!(
-        lab.checks[3].kind,
-        Kind::Isolated {
-            network: "frontend".into(),
-            service: "db".into(),
-            via: IsolationVia::Ip,
-            name: "db".into(),
-            port: Some(5432),
-            timeout_secs: 2
-        }
-    );
-    let e = one_error(&src.replace("port = 5432\n", ""));
-    assert!(
-        e.message
-            .contains("check `iso` (kind isolated) is missing `port`"),
-        "{e}"
-    );
-    let e = one_error(&src.replace("via = \"ip\"", "via = \"dns\""));
-    assert!(e.message.contains("via `dns`"), "{e}");
-}
-
-#[test]
 fn the_contract_lists_exactly_the_kinds_labcheck_implements() {
     // The book includes this table as the labcheck reference: one source, never stale.
     let doc = include_str!("../../../docs/CONTRACTS.md");

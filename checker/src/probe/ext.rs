@@ -11,8 +11,8 @@ use bollard::Docker;
 use super::compose::LABEL_WORKING_DIR;
 use super::exec::{exec, helper_image, helper_labels, ExecOutput, Helper, HelperGuard};
 use super::ext_facts::{ExtFacts, MountDetail};
-use super::facts::{Attempt, ContainerFacts, Observed};
-use super::{bounded, container, http, net, Timeouts};
+use super::facts::{ContainerFacts, Observed};
+use super::{bounded, container, http, Timeouts};
 use crate::lab::ext::ExtKind;
 use crate::target::ContainerRef;
 
@@ -134,8 +134,15 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
                 Ok(h) => h.networks.iter().filter_map(|n| n.ip.clone()).collect(),
                 Err(_) => vec![],
             };
-            match tcp_blocked(docker, t, &c.id, host, &addresses, *port, *timeout_secs).await {
-                Ok(f) => ext(f),
+            let to = (host.as_str(), *port);
+            match crate::kinds::reach::blocked(docker, t, &c.id, to, &addresses, *timeout_secs)
+                .await
+            {
+                Ok(b) => ext(ExtFacts::Blocked {
+                    resolved: b.resolved,
+                    attempts: b.attempts,
+                    image: b.image,
+                }),
                 Err(e) => Observed::ProbeError(e),
             }
         }
@@ -445,62 +452,6 @@ async fn tarball(docker: &Docker, t: &Timeouts, wd: &str, path: &str) -> ExtFact
             entries: None,
         },
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn tcp_blocked(
-    docker: &Docker,
-    t: &Timeouts,
-    id: &str,
-    host: &str,
-    addresses: &[String],
-    port: u16,
-    secs: u64,
-) -> Result<ExtFacts, String> {
-    let helper = Helper::start(docker, t, &format!("container:{id}")).await?;
-    let looked = helper.exec(&["nslookup", host]).await;
-    let resolved = looked
-        .as_ref()
-        .map(|o| net::parse_nslookup(&o.stdout))
-        .unwrap_or_default();
-    let mut targets: Vec<String> = resolved.clone();
-    for a in addresses {
-        if !targets.contains(a) {
-            targets.push(a.clone());
-        }
-    }
-    let (port_s, secs_s) = (port.to_string(), secs.to_string());
-    let tries = targets.iter().map(|ip| {
-        let (helper, port_s, secs_s) = (&helper, &port_s, &secs_s);
-        async move {
-            let target = format!("{ip}:{port_s}");
-            match helper
-                .exec(&["nc", "-w", secs_s, ip, port_s, "-e", "true"])
-                .await
-            {
-                Ok(o) => Attempt {
-                    target,
-                    reached: o.exit_code == Some(0),
-                    detail: o.diagnostic(),
-                },
-                Err(e) => Attempt {
-                    target,
-                    reached: false,
-                    detail: e,
-                },
-            }
-        }
-    });
-    let attempts = futures_util::future::join_all(tries).await;
-    helper.remove().await;
-    if let Err(e) = looked {
-        return Err(format!("looking up {host}: {e}"));
-    }
-    Ok(ExtFacts::Blocked {
-        resolved,
-        attempts,
-        image: helper.image.to_string(),
-    })
 }
 
 async fn mounts(docker: &Docker, t: &Timeouts, id: &str) -> Result<Vec<MountDetail>, String> {
