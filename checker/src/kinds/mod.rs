@@ -146,11 +146,14 @@ mod legacy;
 #[cfg(test)]
 mod testing;
 
+pub mod cache;
 pub mod running;
 
 kinds! {
     Running(running::Running),
     Healthy(running::Healthy),
+    HttpCached(cache::HttpCached),
+    RedisKey(cache::RedisKey),
 }
 
 #[cfg(test)]

@@ -197,7 +197,9 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
         }
         ExtKind::HttpCached { url, header, .. } => {
             let url = http::effective_url(url, env.http_host);
-            ext(http_cached(env.http, &url, header).await)
+            ext(ExtFacts::Cached {
+                responses: crate::kinds::cache::http_cached(env.http, &url, header).await,
+            })
         }
         ExtKind::HttpDistinct {
             url,
@@ -218,8 +220,12 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             .await)
         }
         ExtKind::RedisKey { service, key } => match env.running(service) {
-            Ok(c) => match redis_key(docker, t, &c.id, key).await {
-                Ok(f) => ext(f),
+            Ok(c) => match crate::kinds::cache::redis_key(docker, t, &c.id, key).await {
+                Ok(f) => ext(ExtFacts::Redis {
+                    exists: f.exists,
+                    ttl: f.ttl,
+                    via: f.via,
+                }),
                 Err(e) => Observed::ProbeError(e),
             },
             Err(o) => o,
@@ -297,7 +303,7 @@ pub fn parse_stat(out: &str) -> Option<(u32, String)> {
         .then(|| (uid, mode.to_string()))
 }
 
-fn exec_err(out: &ExecOutput, what: &str) -> String {
+pub(crate) fn exec_err(out: &ExecOutput, what: &str) -> String {
     let d = out.diagnostic();
     format!(
         "{what} exited {}{}",
@@ -565,31 +571,6 @@ async fn mounts(docker: &Docker, t: &Timeouts, id: &str) -> Result<Vec<MountDeta
         .collect())
 }
 
-async fn http_cached(client: &reqwest::Client, url: &str, header: &str) -> ExtFacts {
-    let mut responses = Vec::new();
-    for _ in 0..2 {
-        let r = match client.get(url).send().await {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let value = resp
-                    .headers()
-                    .get(header)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-                // read the body so the connection is reused for the second request
-                let _ = resp.bytes().await;
-                Ok((status, value))
-            }
-            Err(e) => Err(super::error_chain(&e)),
-        };
-        let failed = r.is_err();
-        responses.push(r);
-        if failed {
-            break;
-        }
-    }
-    ExtFacts::Cached { responses }
-}
-
 /// The value of a top-level JSON field as text (strings without quotes).
 pub fn json_field(body: &str, field: &str) -> Option<String> {
     let v: serde_json::Value = serde_json::from_str(body).ok()?;
@@ -659,58 +640,6 @@ async fn http_distinct(
     }
 }
 
-/// `redis-cli` integer replies ("1", "(integer) 1").
-pub fn parse_redis_int(out: &str) -> Option<i64> {
-    let t = out.trim();
-    let t = t.strip_prefix("(integer)").map(str::trim).unwrap_or(t);
-    let t = t.strip_prefix(':').unwrap_or(t);
-    t.lines().next()?.trim().parse().ok()
-}
-
-/// RESP for one command (for images without redis-cli, sent with nc from a helper).
-pub fn resp(args: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", args.len());
-    for a in args {
-        s.push_str(&format!("${}\r\n{a}\r\n", a.len()));
-    }
-    s
-}
-
-async fn redis_key(docker: &Docker, t: &Timeouts, id: &str, key: &str) -> Result<ExtFacts, String> {
-    let out = exec(docker, t, id, &["redis-cli", "EXISTS", key]).await?;
-    if !out.tool_missing() {
-        let exists = match parse_redis_int(&out.stdout) {
-            Some(n) if out.exit_code == Some(0) => Ok(n),
-            _ => Err(exec_err(&out, "redis-cli EXISTS")),
-        };
-        let ttl = exec(docker, t, id, &["redis-cli", "TTL", key])
-            .await
-            .ok()
-            .and_then(|o| parse_redis_int(&o.stdout));
-        return Ok(ExtFacts::Redis {
-            exists,
-            ttl,
-            via: "exec `redis-cli` in the container".into(),
-        });
-    }
-    let helper = Helper::start(docker, t, &format!("container:{id}")).await?;
-    let script = r#"printf '%s' "$1" | nc -w 2 127.0.0.1 6379"#;
-    let ex = helper
-        .exec(&["sh", "-c", script, "sh", &resp(&["EXISTS", key])])
-        .await;
-    let ttl = helper
-        .exec(&["sh", "-c", script, "sh", &resp(&["TTL", key])])
-        .await;
-    helper.remove().await;
-    let ex = ex?;
-    let exists = parse_redis_int(&ex.stdout).ok_or_else(|| exec_err(&ex, "EXISTS over nc"));
-    Ok(ExtFacts::Redis {
-        exists,
-        ttl: ttl.ok().and_then(|o| parse_redis_int(&o.stdout)),
-        via: format!("RESP over nc from a helper container ({})", helper.image),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -728,18 +657,6 @@ mod tests {
             ("/w/lab/backups".into(), "pgdata-*.tar.gz".into())
         );
         assert_eq!(glob_parts("/w", "x.tgz"), ("/w".into(), "x.tgz".into()));
-    }
-
-    #[test]
-    fn redis_replies_and_requests() {
-        assert_eq!(parse_redis_int("1\n"), Some(1));
-        assert_eq!(parse_redis_int("(integer) -2"), Some(-2));
-        assert_eq!(parse_redis_int(":0\r\n"), Some(0));
-        assert_eq!(parse_redis_int("ERR"), None);
-        assert_eq!(
-            resp(&["EXISTS", "tasks:all"]),
-            "*2\r\n$6\r\nEXISTS\r\n$9\r\ntasks:all\r\n"
-        );
     }
 
     #[test]
