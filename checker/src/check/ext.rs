@@ -838,28 +838,6 @@ mod tests {
     }
 
     #[test]
-    fn replicas_counts_the_good_ones() {
-        let cs = vec![
-            c("b-1", "running", Some("healthy")),
-            c("b-2", "running", Some("starting")),
-            c("b-3", "created", None),
-        ];
-        assert_eq!(replicas("backend", 1, true, &cs).verdict, Verdict::Pass);
-        let j = replicas("backend", 3, true, &cs);
-        assert!(
-            j.verdict == Verdict::Fail && j.message.starts_with("1 of 3"),
-            "{}",
-            j.message
-        );
-        assert!(
-            j.message.contains("b-2 starting") && j.message.contains("b-3 created"),
-            "{}",
-            j.message
-        );
-        assert_eq!(replicas("backend", 2, false, &cs).verdict, Verdict::Pass);
-    }
-
-    #[test]
     fn networks_must_be_disjoint() {
         let mut a = c("nginx", "running", None);
         a.networks = vec![NetworkFacts {
@@ -1024,59 +1002,6 @@ mod tests {
     }
 
     #[test]
-    fn tarball_takes_the_newest_and_wants_every_entry() {
-        let files = Ok(vec![
-            "pgdata-20260101T000000Z.tar.gz".to_string(),
-            "pgdata-20260102T000000Z.tar.gz".to_string(),
-        ]);
-        let entries = Ok(vec![
-            ".".to_string(),
-            "PG_VERSION".into(),
-            "global".into(),
-            "global/pg_control".into(),
-        ]);
-        let want = ["PG_VERSION".to_string(), "./global/pg_control".into()];
-        let j = tarball(
-            "backups/pgdata-*.tar.gz",
-            &want,
-            "/w/backups",
-            &files,
-            Some(&entries),
-        );
-        assert!(
-            j.verdict == Verdict::Pass && j.message.contains("20260102"),
-            "{}",
-            j.message
-        );
-        let j = tarball(
-            "b/*.gz",
-            &want,
-            "/w/b",
-            &files,
-            Some(&Ok(vec!["PG_VERSION".into()])),
-        );
-        assert!(
-            j.message.contains("lacks ./global/pg_control"),
-            "{}",
-            j.message
-        );
-        assert!(tarball("b/*.gz", &want, "/w/b", &Ok(vec![]), None)
-            .message
-            .contains("no file matches"));
-        assert_eq!(
-            tarball(
-                "b/*.gz",
-                &want,
-                "/w/b",
-                &files,
-                Some(&Err("gzip: invalid magic".into()))
-            )
-            .verdict,
-            Verdict::Fail
-        );
-    }
-
-    #[test]
     fn tcp_blocked_fails_on_a_name_or_a_connection() {
         let no = Attempt {
             target: "172.20.0.2:5432".into(),
@@ -1162,109 +1087,6 @@ mod tests {
             bind_mount("manager", "/run/docker.sock", "/var/run/docker.sock", &m)
                 .message
                 .contains("bound from")
-        );
-    }
-
-    #[test]
-    fn redis_and_distinct() {
-        assert_eq!(
-            redis_key("k", &Ok(1), Some(42), "exec").verdict,
-            Verdict::Pass
-        );
-        assert!(redis_key("k", &Ok(0), Some(-2), "exec")
-            .message
-            .contains("TTL -2"));
-        let mut counts = BTreeMap::new();
-        counts.insert("b4af63c1ecb9".to_string(), 132);
-        let j = http_distinct("u", "instance", 2, &counts, 132, 11, &[], 10.2);
-        assert!(
-            j.verdict == Verdict::Fail && j.message.contains("{\"b4af63c1ecb9\": 132}"),
-            "{}",
-            j.message
-        );
-        counts.insert("c".into(), 1);
-        assert_eq!(
-            http_distinct("u", "instance", 2, &counts, 12, 1, &[], 0.1).verdict,
-            Verdict::Pass
-        );
-    }
-
-    #[test]
-    fn persistence_needs_both_halves() {
-        let f = |a: &str, b: &str, err: Option<&str>| ExtFacts::Persistence {
-            steps: vec![],
-            marker_after_down: Some(Ok(a.into())),
-            table_gone_after_down_v: Some(Ok(b.into())),
-            query_after: Some(Ok("1".into())),
-            volumes_removed: vec!["p_pgdata".into()],
-            error: err.map(String::from),
-        };
-        let ok = persistence("m", Some("q"), Some("1"), &f("1", "true", None));
-        assert_eq!(ok.verdict, Verdict::Pass);
-        assert!(ok
-            .evidence
-            .iter()
-            .any(|e| e.starts_with("the drill deleted p_pgdata:")));
-        assert!(persistence("m", None, None, &f("0", "true", None))
-            .message
-            .contains("marker row is gone"));
-        assert!(persistence("m", None, None, &f("1", "false", None))
-            .message
-            .contains("still there"));
-        assert!(persistence(
-            "m",
-            None,
-            None,
-            &f("1", "true", Some("`docker compose down` failed"))
-        )
-        .message
-        .starts_with("the drill stopped"));
-    }
-
-    #[test]
-    fn self_heal_needs_down_then_healthy() {
-        assert_eq!(
-            self_heal(
-                "backend",
-                HealAction::Kill,
-                20,
-                "b-1",
-                Some(0.3),
-                Some(2.7),
-                "running, healthy",
-                None
-            )
-            .verdict,
-            Verdict::Pass
-        );
-        let j = self_heal(
-            "backend",
-            HealAction::Kill,
-            20,
-            "b-1",
-            Some(0.3),
-            None,
-            "exited (137)",
-            None,
-        );
-        assert!(
-            j.verdict == Verdict::Fail && j.message.contains("exited (137)"),
-            "{}",
-            j.message
-        );
-        assert_eq!(
-            self_heal(
-                "backend",
-                HealAction::Unhealthy,
-                30,
-                "b-1",
-                None,
-                None,
-                "running, healthy",
-                None
-            )
-            .verdict,
-            Verdict::Fail
         );
     }
 }

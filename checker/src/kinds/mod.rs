@@ -146,7 +146,10 @@ mod legacy;
 #[cfg(test)]
 mod testing;
 
+pub mod backup;
 pub mod cache;
+pub mod drills;
+pub mod replicas;
 pub mod running;
 
 kinds! {
@@ -154,6 +157,12 @@ kinds! {
     Healthy(running::Healthy),
     HttpCached(cache::HttpCached),
     RedisKey(cache::RedisKey),
+    Replicas(replicas::Replicas),
+    HttpDistinct(replicas::HttpDistinct),
+    Tarball(backup::Tarball),
+    RestoreDrill(backup::RestoreDrill),
+    Persistence(drills::Persistence),
+    SelfHeal(drills::SelfHeal),
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! the drills (probe/drill.rs), which run only with `--drill`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
 use bollard::query_parameters::{
@@ -11,7 +11,7 @@ use bollard::query_parameters::{
 use bollard::Docker;
 
 use super::compose::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, LABEL_WORKING_DIR};
-use super::exec::{exec, helper_image, helper_labels, ExecOutput, Helper, HelperGuard};
+use super::exec::{exec, helper_labels, ExecOutput, Helper, HelperGuard};
 use super::ext_facts::{ExtFacts, MountDetail};
 use super::facts::{Attempt, ContainerFacts, Observed};
 use super::{bounded, container, http, net, Timeouts};
@@ -157,7 +157,14 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
         },
         ExtKind::Tarball { service, path, .. } => match env.container(service) {
             Ok(c) => match working_dir(c) {
-                Ok(wd) => ext(tarball(docker, t, &wd, path).await),
+                Ok(wd) => {
+                    let f = crate::kinds::backup::tarball(docker, t, &wd, path).await;
+                    ext(ExtFacts::Tarball {
+                        dir: f.dir,
+                        files: f.files,
+                        entries: f.entries,
+                    })
+                }
                 Err(e) => Observed::ProbeError(e),
             },
             Err(o) => o,
@@ -209,7 +216,7 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             within_secs,
         } => {
             let url = http::effective_url(url, env.http_host);
-            ext(http_distinct(
+            let f = crate::kinds::replicas::http_distinct(
                 t.http,
                 &url,
                 field,
@@ -217,7 +224,14 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
                 *min_distinct,
                 Duration::from_secs(*within_secs),
             )
-            .await)
+            .await;
+            ext(ExtFacts::Distinct {
+                counts: f.counts,
+                requests: f.requests,
+                batches: f.batches,
+                failures: f.failures,
+                secs: f.secs,
+            })
         }
         ExtKind::RedisKey { service, key } => match env.running(service) {
             Ok(c) => match crate::kinds::cache::redis_key(docker, t, &c.id, key).await {
@@ -411,91 +425,6 @@ pub fn glob_parts(working_dir: &str, path: &str) -> (String, String) {
 pub(crate) const LIST_SCRIPT: &str =
     r#"for f in /b/$1; do [ -f "$f" ] && echo "${f#/b/}"; done; exit 0"#;
 
-async fn tarball(docker: &Docker, t: &Timeouts, wd: &str, path: &str) -> ExtFacts {
-    let (dir, pattern) = glob_parts(wd, path);
-    let run = async {
-        let image = helper_image(docker, t).await?;
-        let host = HostConfig {
-            network_mode: Some("none".into()),
-            mounts: Some(vec![bind_ro(&dir)]),
-            auto_remove: Some(true),
-            ..Default::default()
-        };
-        let helper = Scratch::start(
-            docker,
-            t,
-            image,
-            Some(vec!["sleep".into(), "60".into()]),
-            vec![],
-            host,
-        )
-        .await?;
-        let listed = exec(
-            docker,
-            t,
-            &helper.id,
-            &["sh", "-c", LIST_SCRIPT, "sh", &pattern],
-        )
-        .await;
-        let files = listed.map(|o| {
-            let mut v: Vec<String> = o
-                .stdout
-                .lines()
-                .map(str::to_string)
-                .filter(|l| !l.is_empty())
-                .collect();
-            v.sort();
-            v
-        });
-        let entries = match &files {
-            Ok(v) if !v.is_empty() => {
-                let newest = format!("/b/{}", v[v.len() - 1]);
-                Some(
-                    exec(docker, t, &helper.id, &["tar", "-tzf", &newest])
-                        .await
-                        .and_then(|o| {
-                            if o.exit_code == Some(0) {
-                                Ok(o.stdout
-                                    .lines()
-                                    .map(|l| {
-                                        l.trim_start_matches("./").trim_end_matches('/').to_string()
-                                    })
-                                    .filter(|l| !l.is_empty())
-                                    .collect())
-                            } else {
-                                Err(exec_err(&o, "tar -tzf"))
-                            }
-                        }),
-                )
-            }
-            _ => None,
-        };
-        helper.remove().await;
-        Ok::<_, String>((files, entries))
-    };
-    match run.await {
-        Ok((files, entries)) => ExtFacts::Tarball {
-            dir,
-            files,
-            entries,
-        },
-        Err(e) if e.contains("bind source path does not exist") || e.contains("no such file") => {
-            ExtFacts::Tarball {
-                dir: dir.clone(),
-                files: Err(format!(
-                    "the folder {dir} does not exist on the Docker host"
-                )),
-                entries: None,
-            }
-        }
-        Err(e) => ExtFacts::Tarball {
-            dir,
-            files: Err(e),
-            entries: None,
-        },
-    }
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn tcp_blocked(
     docker: &Docker,
@@ -571,75 +500,6 @@ async fn mounts(docker: &Docker, t: &Timeouts, id: &str) -> Result<Vec<MountDeta
         .collect())
 }
 
-/// The value of a top-level JSON field as text (strings without quotes).
-pub fn json_field(body: &str, field: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(body).ok()?;
-    match v.get(field)? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Null => None,
-        other => Some(other.to_string()),
-    }
-}
-
-async fn http_distinct(
-    limit: Duration,
-    url: &str,
-    field: &str,
-    requests: u32,
-    min_distinct: u32,
-    within: Duration,
-) -> ExtFacts {
-    // a new connection per request, as independent clients would make
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(limit)
-        .connect_timeout(limit)
-        .pool_max_idle_per_host(0)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a reqwest client builds");
-    let started = Instant::now();
-    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
-    let mut failures = Vec::new();
-    let (mut sent, mut batches) = (0u32, 0u32);
-    loop {
-        batches += 1;
-        let mut batch: BTreeMap<String, u32> = BTreeMap::new(); // this batch's values
-        for _ in 0..requests {
-            sent += 1;
-            match client.get(url).send().await {
-                Ok(resp) if resp.status().as_u16() == 200 => {
-                    let body = resp.text().await.unwrap_or_default();
-                    match json_field(&body, field) {
-                        Some(v) => *batch.entry(v).or_default() += 1,
-                        None => failures.push(format!(
-                            "200 without a `{field}` field: {}",
-                            crate::check::excerpt(&body, 80)
-                        )),
-                    }
-                }
-                Ok(resp) => failures.push(format!("status {}", resp.status().as_u16())),
-                Err(e) => failures.push(super::error_chain(&e)),
-            }
-        }
-        for (k, n) in &batch {
-            *counts.entry(k.clone()).or_default() += n;
-        }
-        if counts.len() as u32 >= min_distinct || started.elapsed() >= within {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    failures.truncate(5);
-    ExtFacts::Distinct {
-        counts,
-        requests: sent,
-        batches,
-        failures,
-        secs: started.elapsed().as_secs_f64(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -657,18 +517,5 @@ mod tests {
             ("/w/lab/backups".into(), "pgdata-*.tar.gz".into())
         );
         assert_eq!(glob_parts("/w", "x.tgz"), ("/w".into(), "x.tgz".into()));
-    }
-
-    #[test]
-    fn json_fields_as_text() {
-        assert_eq!(
-            json_field(r#"{"instance":"b4af63c1ecb9","n":3}"#, "instance").as_deref(),
-            Some("b4af63c1ecb9")
-        );
-        assert_eq!(
-            json_field(r#"{"instance":"b","n":3}"#, "n").as_deref(),
-            Some("3")
-        );
-        assert_eq!(json_field("<html>", "instance"), None);
     }
 }
