@@ -17,7 +17,11 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 
-use crate::lab::ext::{ExtKind, HealAction};
+use crate::kinds::backup::RestoreFacts;
+use crate::kinds::drills::{HealAction, HealFacts, PersistenceFacts};
+use crate::kinds::{fail, Judgement};
+use crate::lab::ext::ExtKind;
+use crate::probe::cx::ProbeCx;
 use crate::probe::exec::{exec, helper_image};
 use crate::probe::ext::{bind_ro, glob_parts, working_dir, Env, Scratch, LIST_SCRIPT};
 use crate::probe::ext_facts::{ExtFacts, Step};
@@ -31,18 +35,63 @@ const UP_LIMIT: Duration = Duration::from_secs(120);
 /// Longest the scratch server of the restore drill may take to accept connections.
 const READY_LIMIT: Duration = Duration::from_secs(30);
 
+/// What a drill works on: the engine and the compose project.
+#[derive(Clone, Copy)]
+pub struct Drill<'a> {
+    pub docker: &'a Docker,
+    pub t: &'a Timeouts,
+    /// Where the engine is (container IPs are reachable from here only on a local engine).
+    pub endpoint: &'a str,
+    pub project: &'a str,
+}
+
+impl<'a> Drill<'a> {
+    /// The drill of this run's stack; drills need a compose project.
+    pub fn of(cx: &'a ProbeCx<'_>) -> Result<Drill<'a>, Judgement> {
+        let project = cx
+            .project()
+            .ok_or_else(|| fail("drills need a compose project"))?;
+        Ok(Drill {
+            docker: cx.docker(),
+            t: cx.timeouts(),
+            endpoint: cx.endpoint(),
+            project,
+        })
+    }
+
+    /// The running container of `service`, inspected now: an earlier drill may have replaced
+    /// the one seen at the start.
+    pub async fn container(&self, service: &str) -> Result<ContainerFacts, Judgement> {
+        find(self.docker, self.t, self.project, service)
+            .await
+            .map_err(fail)
+    }
+
+    /// Every container of `service`, inspected now.
+    pub async fn containers(&self, service: &str) -> Vec<ContainerFacts> {
+        let listed = crate::target::list_services(
+            self.docker,
+            self.t,
+            self.project,
+            std::slice::from_ref(&service.to_string()),
+        )
+        .await;
+        let mut fresh =
+            crate::probe::ext::replicas(self.docker, self.t, &listed, &HashMap::new()).await;
+        fresh.remove(service).unwrap_or_default()
+    }
+}
+
+/// The drills of the legacy dispatch (`probe::ext::observe`), until it goes.
 pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
     let Some(project) = env.project else {
         return Observed::ProbeError("drills need a compose project".into());
     };
-    // Fresh facts: an earlier drill may have replaced the containers seen at the start.
-    let c = |unit: &str| {
-        let unit = unit.to_string();
-        async move {
-            find(env.docker, env.t, project, &unit)
-                .await
-                .map_err(Observed::ProbeError)
-        }
+    let d = Drill {
+        docker: env.docker,
+        t: env.t,
+        endpoint: env.endpoint,
+        project,
     };
     let f = match kind {
         ExtKind::Persistence {
@@ -50,18 +99,35 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             marker_table,
             query,
             ..
-        } => match c(service).await {
-            Ok(c) => persistence(env, &c, service, marker_table, query.as_deref()).await,
-            Err(o) => return o,
+        } => match d.container(service).await {
+            Ok(c) => {
+                let f = persistence(&d, &c, service, marker_table, query.as_deref()).await;
+                ExtFacts::Persistence {
+                    steps: f.steps,
+                    marker_after_down: f.marker_after_down,
+                    table_gone_after_down_v: f.table_gone_after_down_v,
+                    query_after: f.query_after,
+                    volumes_removed: f.volumes_removed,
+                    error: f.error,
+                }
+            }
+            Err(j) => return Observed::ProbeError(j.message),
         },
         ExtKind::RestoreDrill {
             service,
             path,
             query,
             ..
-        } => match c(service).await {
-            Ok(c) => restore(env.docker, env.t, &c, path, query).await,
-            Err(o) => return o,
+        } => match d.container(service).await {
+            Ok(c) => {
+                let f = restore(&d, &c, path, query).await;
+                ExtFacts::Restore {
+                    file: f.file,
+                    steps: f.steps,
+                    result: f.result,
+                }
+            }
+            Err(j) => return Observed::ProbeError(j.message),
         },
         ExtKind::SelfHeal {
             service,
@@ -69,26 +135,20 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             chaos_file,
             within_secs,
         } => {
-            let listed = crate::target::list_services(
-                env.docker,
-                env.t,
-                project,
-                std::slice::from_ref(service),
-            )
-            .await;
-            let fresh =
-                crate::probe::ext::replicas(env.docker, env.t, &listed, &HashMap::new()).await;
-            let all = fresh.get(service).cloned().unwrap_or_default();
-            self_heal(
-                env.docker,
-                env.t,
-                service,
-                &all,
-                *action,
-                chaos_file.as_deref(),
-                Duration::from_secs(*within_secs),
-            )
-            .await
+            let all = d.containers(service).await;
+            let action = match action {
+                crate::lab::ext::HealAction::Kill => HealAction::Kill,
+                crate::lab::ext::HealAction::Unhealthy => HealAction::Unhealthy,
+            };
+            let within = Duration::from_secs(*within_secs);
+            let f = self_heal(&d, service, &all, action, chaos_file.as_deref(), within).await;
+            ExtFacts::Heal {
+                container: f.container,
+                down_after: f.down_after,
+                healthy_after: f.healthy_after,
+                last_state: f.last_state,
+                error: f.error,
+            }
         }
         _ => {
             return Observed::ProbeError(format!("internal error: {} is not a drill", kind.name()))
@@ -107,8 +167,8 @@ fn token() -> String {
 
 /// The first value of the first row, or the error. Over the container's IP where the host can
 /// reach it, else with `psql` inside the container (a remote engine).
-async fn scalar(env: &Env<'_>, c: &ContainerFacts, sql: &str) -> Result<String, String> {
-    let r = postgres::query_anywhere(env.docker, env.t, env.endpoint, c, sql).await;
+async fn scalar(d: &Drill<'_>, c: &ContainerFacts, sql: &str) -> Result<String, String> {
+    let r = postgres::query_anywhere(d.docker, d.t, d.endpoint, c, sql).await;
     r.rows.map(|rows| {
         rows.first()
             .and_then(|r| r.first())
@@ -158,16 +218,11 @@ async fn find(
 }
 
 /// A query on a server that has just come up: retried for a few seconds.
-async fn settle_scalar(
-    env: &Env<'_>,
-    project: &str,
-    service: &str,
-    sql: &str,
-) -> Result<String, String> {
+async fn settle_scalar(d: &Drill<'_>, service: &str, sql: &str) -> Result<String, String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let r = match find(env.docker, env.t, project, service).await {
-            Ok(c) => scalar(env, &c, sql).await,
+        let r = match find(d.docker, d.t, d.project, service).await {
+            Ok(c) => scalar(d, &c, sql).await,
             Err(e) => Err(e),
         };
         match r {
@@ -179,36 +234,30 @@ async fn settle_scalar(
     }
 }
 
-async fn persistence(
-    env: &Env<'_>,
+/// The persistence drill on `c`, a container of `service`: a marker row in `table`, then
+/// `down`/`up` (the row must survive) and `down -v`/`up` (the table must be gone; `query`, when
+/// given, is asked afterwards).
+pub async fn persistence(
+    d: &Drill<'_>,
     c: &ContainerFacts,
     service: &str,
     table: &str,
     query: Option<&str>,
-) -> ExtFacts {
+) -> PersistenceFacts {
     let mut steps = Vec::new();
-    let facts = |steps: Vec<Step>, a, b, q, error: Option<String>| ExtFacts::Persistence {
+    let facts = |steps: Vec<Step>, a, error: Option<String>| PersistenceFacts {
         steps,
         marker_after_down: a,
-        table_gone_after_down_v: b,
-        query_after: q,
+        table_gone_after_down_v: None,
+        query_after: None,
         volumes_removed: Vec::new(),
         error,
     };
-    let Some(project) = c.labels.get(LABEL_PROJECT).cloned() else {
-        return facts(
-            steps,
-            None,
-            None,
-            None,
-            Some(format!("{} has no compose project label", c.name)),
-        );
-    };
-    let (docker, t) = (env.docker, env.t);
+    let (docker, t) = (d.docker, d.t);
     let mark = token();
     let clock = Instant::now();
-    if let Err(e) = scalar(env, c, &format!("CREATE TABLE IF NOT EXISTS {table}(v text); INSERT INTO {table} VALUES ('{mark}'); SELECT 1")).await {
-        return facts(steps, None, None, None, Some(format!("writing the marker row failed: {e}")));
+    if let Err(e) = scalar(d, c, &format!("CREATE TABLE IF NOT EXISTS {table}(v text); INSERT INTO {table} VALUES ('{mark}'); SELECT 1")).await {
+        return facts(steps, None, Some(format!("writing the marker row failed: {e}")));
     }
     steps.push(Step {
         what: format!("wrote the marker row into {table}"),
@@ -216,35 +265,32 @@ async fn persistence(
     });
 
     // The container is found afresh for each cycle: the first one replaces it.
-    let cycle = |down: Down| {
-        let project = project.clone();
-        async move {
-            let clock = Instant::now();
-            let c = find(docker, t, &project, service).await?;
-            let removed = recreate(docker, t, &c.id, down, UP_LIMIT).await?;
-            let what = match down {
+    let cycle = |down: Down| async move {
+        let clock = Instant::now();
+        let c = find(docker, t, d.project, service).await?;
+        let removed = recreate(docker, t, &c.id, down, UP_LIMIT).await?;
+        let what = match down {
                 Down::KeepVolumes => format!("removed {} and created it again, keeping its volumes (compose down, then up)", c.name),
                 Down::RemoveVolumes if removed.is_empty() => format!("removed {} and created it again; it mounts no volume of the project (compose down -v, then up)", c.name),
                 Down::RemoveVolumes => format!("removed {} and the volume {}, then created both again (compose down -v, then up)", c.name, removed.join(", ")),
             };
-            let step = Step {
-                what,
-                secs: clock.elapsed().as_secs_f64(),
-            };
-            Ok::<_, String>((step, removed))
-        }
+        let step = Step {
+            what,
+            secs: clock.elapsed().as_secs_f64(),
+        };
+        Ok::<_, String>((step, removed))
     };
     match cycle(Down::KeepVolumes).await {
         Ok((s, _)) => steps.push(s),
-        Err(e) => return facts(steps, None, None, None, Some(e)),
+        Err(e) => return facts(steps, None, Some(e)),
     }
     // A new, empty cluster has no marker table at all: that is "0 rows", not a query error.
     let exists = format!("SELECT (to_regclass('{table}') IS NOT NULL)::text");
-    let after_down = match settle_scalar(env, &project, service, &exists).await {
+    let after_down = match settle_scalar(d, service, &exists).await {
         Ok(e) if e == "false" => Ok("0".to_string()),
         Ok(_) => {
             let count = format!("SELECT count(*)::text FROM {table} WHERE v = '{mark}'");
-            settle_scalar(env, &project, service, &count).await
+            settle_scalar(d, service, &count).await
         }
         Err(e) => Err(e),
     };
@@ -253,20 +299,19 @@ async fn persistence(
             steps.push(s);
             removed
         }
-        Err(e) => return facts(steps, Some(after_down), None, None, Some(e)),
+        Err(e) => return facts(steps, Some(after_down), Some(e)),
     };
     let gone = settle_scalar(
-        env,
-        &project,
+        d,
         service,
         &format!("SELECT (to_regclass('{table}') IS NULL)::text"),
     )
     .await;
     let q = match query {
-        Some(q) => Some(settle_scalar(env, &project, service, q).await),
+        Some(q) => Some(settle_scalar(d, service, q).await),
         None => None,
     };
-    ExtFacts::Persistence {
+    PersistenceFacts {
         steps,
         marker_after_down: Some(after_down),
         table_gone_after_down_v: Some(gone),
@@ -276,18 +321,16 @@ async fn persistence(
     }
 }
 
-async fn restore(
-    docker: &Docker,
-    t: &Timeouts,
-    c: &ContainerFacts,
-    path: &str,
-    query: &str,
-) -> ExtFacts {
+/// The restore drill: the newest backup matching `path` (next to the compose file of `c`)
+/// unpacked into a scratch volume, a scratch server from `c`'s image on it, and `query` asked
+/// there. Both are removed; the stack is not touched.
+pub async fn restore(d: &Drill<'_>, c: &ContainerFacts, path: &str, query: &str) -> RestoreFacts {
+    let (docker, t) = (d.docker, d.t);
     let mut steps = Vec::new();
     let wd = match working_dir(c) {
         Ok(w) => w,
         Err(e) => {
-            return ExtFacts::Restore {
+            return RestoreFacts {
                 file: None,
                 steps,
                 result: Err(e),
@@ -304,7 +347,7 @@ async fn restore(
     {
         Ok(r) => r.config.and_then(|c| c.image).unwrap_or_default(),
         Err(e) => {
-            return ExtFacts::Restore {
+            return RestoreFacts {
                 file: None,
                 steps,
                 result: Err(e),
@@ -325,7 +368,7 @@ async fn restore(
     )
     .await
     {
-        return ExtFacts::Restore {
+        return RestoreFacts {
             file: None,
             steps,
             result: Err(e),
@@ -342,7 +385,7 @@ async fn restore(
         docker.remove_volume(&volume, Some(RemoveVolumeOptions { force: true })),
     )
     .await;
-    ExtFacts::Restore {
+    RestoreFacts {
         file,
         steps,
         result,
@@ -518,17 +561,18 @@ async fn state(
     ))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn self_heal(
-    docker: &Docker,
-    t: &Timeouts,
+/// The self-heal drill: `action` on the first running, healthy container of `service` (of
+/// `all`), then watch it for `within` until it is running and healthy again.
+pub async fn self_heal(
+    d: &Drill<'_>,
     service: &str,
     all: &[ContainerFacts],
     action: HealAction,
     chaos_file: Option<&str>,
     within: Duration,
-) -> ExtFacts {
-    let heal = |container: String, error: Option<String>| ExtFacts::Heal {
+) -> HealFacts {
+    let (docker, t) = (d.docker, d.t);
+    let heal = |container: String, error: Option<String>| HealFacts {
         container,
         down_after: None,
         healthy_after: None,
@@ -605,7 +649,7 @@ async fn self_heal(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    ExtFacts::Heal {
+    HealFacts {
         container: victim.name.clone(),
         down_after,
         healthy_after,

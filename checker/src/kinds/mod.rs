@@ -145,7 +145,10 @@ mod legacy;
 #[cfg(test)]
 mod testing;
 
+pub mod backup;
+pub mod cache;
 pub mod depends_on;
+pub mod drills;
 pub mod env;
 pub mod http;
 pub mod isolated;
@@ -153,6 +156,7 @@ pub mod networks;
 pub mod ports;
 pub mod postgres;
 pub mod reach;
+pub mod replicas;
 pub mod running;
 pub mod volume;
 
@@ -177,6 +181,14 @@ kinds! {
     SharedNetwork(networks::SharedNetwork),
     NoSharedNetwork(networks::NoSharedNetwork),
     Isolated(isolated::Isolated),
+    HttpCached(cache::HttpCached),
+    RedisKey(cache::RedisKey),
+    Replicas(replicas::Replicas),
+    HttpDistinct(replicas::HttpDistinct),
+    Tarball(backup::Tarball),
+    RestoreDrill(backup::RestoreDrill),
+    Persistence(drills::Persistence),
+    SelfHeal(drills::SelfHeal),
 }
 
 #[cfg(test)]

@@ -178,7 +178,7 @@ mod tests {
         assert_eq!(k.describe(), "`SELECT 1` on db's PostgreSQL returns `1`");
         assert_eq!(
             k.see(&see_cx(Some("p"))),
-            r#"docker compose -p p exec db sh -c 'psql -U "$POSTGRES_USER" -d "${POSTGRES_DB:-$POSTGRES_USER}" -c '\''SELECT 1'\'''"#
+            r#"docker compose -p p exec db sh -c 'psql -U "$POSTGRES_USER" -d "${POSTGRES_DB:-$POSTGRES_USER}" -c '"'SELECT 1'""#
         );
     }
 

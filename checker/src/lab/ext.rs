@@ -666,26 +666,6 @@ within_s = 30
     }
 
     #[test]
-    fn errors_name_the_file_line_and_check() {
-        let e = load("[[checks]]\nid = \"r\"\ntitle = \"r\"\nkind = \"replicas\"\nservice = \"backend\"\nmin = 0\n", "").unwrap_err();
-        assert!(
-            e.starts_with("lab.toml:7:1: check `r`: min = 0 must be 1 to 1000"),
-            "{e}"
-        );
-        let e = load(
-            "[[checks]]\nid = \"r\"\ntitle = \"r\"\nkind = \"replicas\"\nservice = \"backend\"\n",
-            "",
-        )
-        .unwrap_err();
-        assert!(
-            e.contains("check `r` (kind replicas) is missing `min`"),
-            "{e}"
-        );
-        let e = load("[[checks]]\nid = \"r\"\ntitle = \"r\"\nkind = \"replicas\"\nservice = \"backend\"\nmin = 2\nwithin = 3\n", "").unwrap_err();
-        assert!(e.contains("unknown field `within`"), "{e}");
-    }
-
-    #[test]
     fn only_drills_may_need_drills_and_faults_must_say_drill() {
         let drill = "[[checks]]\nid = \"heal\"\ntitle = \"h\"\nkind = \"self_heal\"\nservice = \"backend\"\naction = \"kill\"\nwithin_s = 5\n";
         let after = "[[checks]]\nid = \"after\"\ntitle = \"a\"\nkind = \"running\"\nservice = \"db\"\nneeds = [\"heal\"]\n";

@@ -2,14 +2,14 @@
 //! the drills (probe/drill.rs), which run only with `--drill`.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
 use bollard::query_parameters::{CreateContainerOptions, InspectContainerOptions};
 use bollard::Docker;
 
 use super::compose::LABEL_WORKING_DIR;
-use super::exec::{exec, helper_image, helper_labels, ExecOutput, Helper, HelperGuard};
+use super::exec::{exec, helper_labels, ExecOutput, HelperGuard};
 use super::ext_facts::{ExtFacts, MountDetail};
 use super::facts::{ContainerFacts, Observed};
 use super::{bounded, container, http, Timeouts};
@@ -114,7 +114,14 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
         },
         ExtKind::Tarball { service, path, .. } => match env.container(service) {
             Ok(c) => match working_dir(c) {
-                Ok(wd) => ext(tarball(docker, t, &wd, path).await),
+                Ok(wd) => {
+                    let f = crate::kinds::backup::tarball(docker, t, &wd, path).await;
+                    ext(ExtFacts::Tarball {
+                        dir: f.dir,
+                        files: f.files,
+                        entries: f.entries,
+                    })
+                }
                 Err(e) => Observed::ProbeError(e),
             },
             Err(o) => o,
@@ -161,7 +168,9 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
         }
         ExtKind::HttpCached { url, header, .. } => {
             let url = http::effective_url(url, env.http_host);
-            ext(http_cached(env.http, &url, header).await)
+            ext(ExtFacts::Cached {
+                responses: crate::kinds::cache::http_cached(env.http, &url, header).await,
+            })
         }
         ExtKind::HttpDistinct {
             url,
@@ -171,7 +180,7 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
             within_secs,
         } => {
             let url = http::effective_url(url, env.http_host);
-            ext(http_distinct(
+            let f = crate::kinds::replicas::http_distinct(
                 t.http,
                 &url,
                 field,
@@ -179,11 +188,22 @@ pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
                 *min_distinct,
                 Duration::from_secs(*within_secs),
             )
-            .await)
+            .await;
+            ext(ExtFacts::Distinct {
+                counts: f.counts,
+                requests: f.requests,
+                batches: f.batches,
+                failures: f.failures,
+                secs: f.secs,
+            })
         }
         ExtKind::RedisKey { service, key } => match env.running(service) {
-            Ok(c) => match redis_key(docker, t, &c.id, key).await {
-                Ok(f) => ext(f),
+            Ok(c) => match crate::kinds::cache::redis_key(docker, t, &c.id, key).await {
+                Ok(f) => ext(ExtFacts::Redis {
+                    exists: f.exists,
+                    ttl: f.ttl,
+                    via: f.via,
+                }),
                 Err(e) => Observed::ProbeError(e),
             },
             Err(o) => o,
@@ -261,7 +281,7 @@ pub fn parse_stat(out: &str) -> Option<(u32, String)> {
         .then(|| (uid, mode.to_string()))
 }
 
-fn exec_err(out: &ExecOutput, what: &str) -> String {
+pub(crate) fn exec_err(out: &ExecOutput, what: &str) -> String {
     let d = out.diagnostic();
     format!(
         "{what} exited {}{}",
@@ -369,91 +389,6 @@ pub fn glob_parts(working_dir: &str, path: &str) -> (String, String) {
 pub(crate) const LIST_SCRIPT: &str =
     r#"for f in /b/$1; do [ -f "$f" ] && echo "${f#/b/}"; done; exit 0"#;
 
-async fn tarball(docker: &Docker, t: &Timeouts, wd: &str, path: &str) -> ExtFacts {
-    let (dir, pattern) = glob_parts(wd, path);
-    let run = async {
-        let image = helper_image(docker, t).await?;
-        let host = HostConfig {
-            network_mode: Some("none".into()),
-            mounts: Some(vec![bind_ro(&dir)]),
-            auto_remove: Some(true),
-            ..Default::default()
-        };
-        let helper = Scratch::start(
-            docker,
-            t,
-            image,
-            Some(vec!["sleep".into(), "60".into()]),
-            vec![],
-            host,
-        )
-        .await?;
-        let listed = exec(
-            docker,
-            t,
-            &helper.id,
-            &["sh", "-c", LIST_SCRIPT, "sh", &pattern],
-        )
-        .await;
-        let files = listed.map(|o| {
-            let mut v: Vec<String> = o
-                .stdout
-                .lines()
-                .map(str::to_string)
-                .filter(|l| !l.is_empty())
-                .collect();
-            v.sort();
-            v
-        });
-        let entries = match &files {
-            Ok(v) if !v.is_empty() => {
-                let newest = format!("/b/{}", v[v.len() - 1]);
-                Some(
-                    exec(docker, t, &helper.id, &["tar", "-tzf", &newest])
-                        .await
-                        .and_then(|o| {
-                            if o.exit_code == Some(0) {
-                                Ok(o.stdout
-                                    .lines()
-                                    .map(|l| {
-                                        l.trim_start_matches("./").trim_end_matches('/').to_string()
-                                    })
-                                    .filter(|l| !l.is_empty())
-                                    .collect())
-                            } else {
-                                Err(exec_err(&o, "tar -tzf"))
-                            }
-                        }),
-                )
-            }
-            _ => None,
-        };
-        helper.remove().await;
-        Ok::<_, String>((files, entries))
-    };
-    match run.await {
-        Ok((files, entries)) => ExtFacts::Tarball {
-            dir,
-            files,
-            entries,
-        },
-        Err(e) if e.contains("bind source path does not exist") || e.contains("no such file") => {
-            ExtFacts::Tarball {
-                dir: dir.clone(),
-                files: Err(format!(
-                    "the folder {dir} does not exist on the Docker host"
-                )),
-                entries: None,
-            }
-        }
-        Err(e) => ExtFacts::Tarball {
-            dir,
-            files: Err(e),
-            entries: None,
-        },
-    }
-}
-
 async fn mounts(docker: &Docker, t: &Timeouts, id: &str) -> Result<Vec<MountDetail>, String> {
     let r = bounded(
         t.api,
@@ -473,152 +408,6 @@ async fn mounts(docker: &Docker, t: &Timeouts, id: &str) -> Result<Vec<MountDeta
         .collect())
 }
 
-async fn http_cached(client: &reqwest::Client, url: &str, header: &str) -> ExtFacts {
-    let mut responses = Vec::new();
-    for _ in 0..2 {
-        let r = match client.get(url).send().await {
-            Ok(resp) => {
-                let status = resp.status().as_u16();
-                let value = resp
-                    .headers()
-                    .get(header)
-                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned());
-                // read the body so the connection is reused for the second request
-                let _ = resp.bytes().await;
-                Ok((status, value))
-            }
-            Err(e) => Err(super::error_chain(&e)),
-        };
-        let failed = r.is_err();
-        responses.push(r);
-        if failed {
-            break;
-        }
-    }
-    ExtFacts::Cached { responses }
-}
-
-/// The value of a top-level JSON field as text (strings without quotes).
-pub fn json_field(body: &str, field: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(body).ok()?;
-    match v.get(field)? {
-        serde_json::Value::String(s) => Some(s.clone()),
-        serde_json::Value::Null => None,
-        other => Some(other.to_string()),
-    }
-}
-
-async fn http_distinct(
-    limit: Duration,
-    url: &str,
-    field: &str,
-    requests: u32,
-    min_distinct: u32,
-    within: Duration,
-) -> ExtFacts {
-    // a new connection per request, as independent clients would make
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(limit)
-        .connect_timeout(limit)
-        .pool_max_idle_per_host(0)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .expect("a reqwest client builds");
-    let started = Instant::now();
-    let mut counts: BTreeMap<String, u32> = BTreeMap::new();
-    let mut failures = Vec::new();
-    let (mut sent, mut batches) = (0u32, 0u32);
-    loop {
-        batches += 1;
-        let mut batch: BTreeMap<String, u32> = BTreeMap::new(); // this batch's values
-        for _ in 0..requests {
-            sent += 1;
-            match client.get(url).send().await {
-                Ok(resp) if resp.status().as_u16() == 200 => {
-                    let body = resp.text().await.unwrap_or_default();
-                    match json_field(&body, field) {
-                        Some(v) => *batch.entry(v).or_default() += 1,
-                        None => failures.push(format!(
-                            "200 without a `{field}` field: {}",
-                            crate::check::excerpt(&body, 80)
-                        )),
-                    }
-                }
-                Ok(resp) => failures.push(format!("status {}", resp.status().as_u16())),
-                Err(e) => failures.push(super::error_chain(&e)),
-            }
-        }
-        for (k, n) in &batch {
-            *counts.entry(k.clone()).or_default() += n;
-        }
-        if counts.len() as u32 >= min_distinct || started.elapsed() >= within {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-    failures.truncate(5);
-    ExtFacts::Distinct {
-        counts,
-        requests: sent,
-        batches,
-        failures,
-        secs: started.elapsed().as_secs_f64(),
-    }
-}
-
-/// `redis-cli` integer replies ("1", "(integer) 1").
-pub fn parse_redis_int(out: &str) -> Option<i64> {
-    let t = out.trim();
-    let t = t.strip_prefix("(integer)").map(str::trim).unwrap_or(t);
-    let t = t.strip_prefix(':').unwrap_or(t);
-    t.lines().next()?.trim().parse().ok()
-}
-
-/// RESP for one command (for images without redis-cli, sent with nc from a helper).
-pub fn resp(args: &[&str]) -> String {
-    let mut s = format!("*{}\r\n", args.len());
-    for a in args {
-        s.push_str(&format!("${}\r\n{a}\r\n", a.len()));
-    }
-    s
-}
-
-async fn redis_key(docker: &Docker, t: &Timeouts, id: &str, key: &str) -> Result<ExtFacts, String> {
-    let out = exec(docker, t, id, &["redis-cli", "EXISTS", key]).await?;
-    if !out.tool_missing() {
-        let exists = match parse_redis_int(&out.stdout) {
-            Some(n) if out.exit_code == Some(0) => Ok(n),
-            _ => Err(exec_err(&out, "redis-cli EXISTS")),
-        };
-        let ttl = exec(docker, t, id, &["redis-cli", "TTL", key])
-            .await
-            .ok()
-            .and_then(|o| parse_redis_int(&o.stdout));
-        return Ok(ExtFacts::Redis {
-            exists,
-            ttl,
-            via: "exec `redis-cli` in the container".into(),
-        });
-    }
-    let helper = Helper::start(docker, t, &format!("container:{id}")).await?;
-    let script = r#"printf '%s' "$1" | nc -w 2 127.0.0.1 6379"#;
-    let ex = helper
-        .exec(&["sh", "-c", script, "sh", &resp(&["EXISTS", key])])
-        .await;
-    let ttl = helper
-        .exec(&["sh", "-c", script, "sh", &resp(&["TTL", key])])
-        .await;
-    helper.remove().await;
-    let ex = ex?;
-    let exists = parse_redis_int(&ex.stdout).ok_or_else(|| exec_err(&ex, "EXISTS over nc"));
-    Ok(ExtFacts::Redis {
-        exists,
-        ttl: ttl.ok().and_then(|o| parse_redis_int(&o.stdout)),
-        via: format!("RESP over nc from a helper container ({})", helper.image),
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -636,30 +425,5 @@ mod tests {
             ("/w/lab/backups".into(), "pgdata-*.tar.gz".into())
         );
         assert_eq!(glob_parts("/w", "x.tgz"), ("/w".into(), "x.tgz".into()));
-    }
-
-    #[test]
-    fn redis_replies_and_requests() {
-        assert_eq!(parse_redis_int("1\n"), Some(1));
-        assert_eq!(parse_redis_int("(integer) -2"), Some(-2));
-        assert_eq!(parse_redis_int(":0\r\n"), Some(0));
-        assert_eq!(parse_redis_int("ERR"), None);
-        assert_eq!(
-            resp(&["EXISTS", "tasks:all"]),
-            "*2\r\n$6\r\nEXISTS\r\n$9\r\ntasks:all\r\n"
-        );
-    }
-
-    #[test]
-    fn json_fields_as_text() {
-        assert_eq!(
-            json_field(r#"{"instance":"b4af63c1ecb9","n":3}"#, "instance").as_deref(),
-            Some("b4af63c1ecb9")
-        );
-        assert_eq!(
-            json_field(r#"{"instance":"b","n":3}"#, "n").as_deref(),
-            Some("3")
-        );
-        assert_eq!(json_field("<html>", "instance"), None);
     }
 }

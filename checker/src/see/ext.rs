@@ -65,33 +65,3 @@ pub fn command(kind: &ExtKind, project: Option<&str>, name: &dyn Fn(&str) -> Str
         },
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_drills_are_shown_as_what_to_do_by_hand() {
-        let name = |u: &str| format!("p-{u}-1");
-        let k = ExtKind::Persistence {
-            service: "db".into(),
-            marker_table: "m".into(),
-            query: None,
-            expect: None,
-        };
-        assert_eq!(
-            command(&k, Some("p"), &name),
-            "docker compose -p p down && docker compose -p p up -d --wait   # is your data still in db? (`down -v` deletes it)"
-        );
-        let k = ExtKind::RestoreDrill {
-            service: "db".into(),
-            path: "backups/pgdata-*.tar.gz".into(),
-            query: "SELECT 1".into(),
-            expect: "1".into(),
-        };
-        assert_eq!(
-            command(&k, Some("p"), &name),
-            "ls backups/pgdata-*.tar.gz | sort | tail -n 1   # the newest backup: unpack it into an empty volume and start a db server on it"
-        );
-    }
-}
