@@ -146,11 +146,19 @@ mod legacy;
 #[cfg(test)]
 mod testing;
 
+pub mod absent_paths;
+pub mod deps_before_code;
+pub mod image_config;
 pub mod running;
 
 kinds! {
     Running(running::Running),
     Healthy(running::Healthy),
+    ImageLabel(image_config::ImageLabel),
+    NonRoot(image_config::NonRoot),
+    ImageHealthcheck(image_config::ImageHealthcheck),
+    AbsentPaths(absent_paths::AbsentPaths),
+    DepsBeforeCode(deps_before_code::DepsBeforeCode),
 }
 
 #[cfg(test)]

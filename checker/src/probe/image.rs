@@ -44,7 +44,15 @@ pub async fn observe(
                 futures_util::future::join_all(probes).await,
             ))
         }
-        ImageKind::DepsBeforeCode { .. } => history(docker, t, &c.image).await,
+        ImageKind::DepsBeforeCode { .. } => {
+            history(docker, t, &c.image)
+                .await
+                .map(|h| ImageFacts::History {
+                    id: h.id,
+                    tags: h.tags,
+                    layers: h.layers,
+                })
+        }
     };
     match facts {
         Ok(f) => Observed::Image(Box::new(f)),
@@ -82,7 +90,7 @@ pub async fn image_config(
 }
 
 /// `GET /images/{id}/history`, oldest first.
-async fn history(docker: &Docker, t: &Timeouts, image: &str) -> Result<ImageFacts, String> {
+pub async fn history(docker: &Docker, t: &Timeouts, image: &str) -> Result<HistoryFacts, String> {
     if image.is_empty() {
         return Err("the container's inspect names no image".into());
     }
@@ -101,7 +109,7 @@ async fn history(docker: &Docker, t: &Timeouts, image: &str) -> Result<ImageFact
             created_by: i.created_by,
         })
         .collect();
-    Ok(ImageFacts::History {
+    Ok(HistoryFacts {
         id: image.to_string(),
         tags,
         layers,
@@ -109,7 +117,7 @@ async fn history(docker: &Docker, t: &Timeouts, image: &str) -> Result<ImageFact
 }
 
 /// The uid behind `Config.User` when it is a name: the container's /etc/passwd, else `id -u`.
-async fn uid_of(docker: &Docker, t: &Timeouts, c: &ContainerFacts) -> UidLookup {
+pub async fn uid_of(docker: &Docker, t: &Timeouts, c: &ContainerFacts) -> UidLookup {
     let UserSpec::Name(name) = user_spec(&c.user) else {
         return UidLookup::NotNeeded;
     };
@@ -186,7 +194,7 @@ async fn read_file(
 
 /// Whether `path` exists in the container: the archive API answers 404 for a missing path.
 /// Only the first tar header is read; the rest of the stream (a whole folder) is dropped.
-async fn stat_path(
+pub async fn stat_path(
     docker: &Docker,
     t: &Timeouts,
     container: &str,
