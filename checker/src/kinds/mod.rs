@@ -148,7 +148,9 @@ mod testing;
 
 pub mod absent_paths;
 pub mod deps_before_code;
+pub mod file_owner;
 pub mod image_config;
+pub mod mounts;
 pub mod running;
 
 kinds! {
@@ -159,6 +161,10 @@ kinds! {
     ImageHealthcheck(image_config::ImageHealthcheck),
     AbsentPaths(absent_paths::AbsentPaths),
     DepsBeforeCode(deps_before_code::DepsBeforeCode),
+    ComposeVolume(mounts::ComposeVolume),
+    FileOwner(file_owner::FileOwner),
+    SecretFile(mounts::SecretFile),
+    BindMount(mounts::BindMount),
 }
 
 #[cfg(test)]

@@ -297,7 +297,7 @@ pub fn parse_stat(out: &str) -> Option<(u32, String)> {
         .then(|| (uid, mode.to_string()))
 }
 
-fn exec_err(out: &ExecOutput, what: &str) -> String {
+pub(crate) fn exec_err(out: &ExecOutput, what: &str) -> String {
     let d = out.diagnostic();
     format!(
         "{what} exited {}{}",
