@@ -789,7 +789,7 @@ pub fn self_heal(
 mod tests {
     use super::*;
     use crate::check::Verdict;
-    use crate::probe::facts::{Attempt, HealthFacts, MountFacts, NetworkFacts};
+    use crate::probe::facts::{Attempt, HealthFacts, NetworkFacts};
     use std::collections::BTreeMap;
 
     fn c(name: &str, status: &str, health: Option<&str>) -> ContainerFacts {
@@ -919,82 +919,52 @@ mod tests {
     }
 
     #[test]
-    fn compose_volume_needs_the_project_label() {
-        let m = MountFacts {
-            kind: "volume".into(),
-            name: Some("p_pgdata".into()),
-            source: None,
-            destination: "/d".into(),
-        };
-        let mut l = BTreeMap::new();
-        l.insert(PROJECT_LABEL.to_string(), "p".to_string());
-        assert_eq!(
-            compose_volume("db", "/d", "p", Some(&m), Some(&Ok(l.clone()))).verdict,
-            Verdict::Pass
+    fn tarball_takes_the_newest_and_wants_every_entry() {
+        let files = Ok(vec![
+            "pgdata-20260101T000000Z.tar.gz".to_string(),
+            "pgdata-20260102T000000Z.tar.gz".to_string(),
+        ]);
+        let entries = Ok(vec![
+            ".".to_string(),
+            "PG_VERSION".into(),
+            "global".into(),
+            "global/pg_control".into(),
+        ]);
+        let want = ["PG_VERSION".to_string(), "./global/pg_control".into()];
+        let j = tarball(
+            "backups/pgdata-*.tar.gz",
+            &want,
+            "/w/backups",
+            &files,
+            Some(&entries),
         );
-        assert_eq!(
-            compose_volume("db", "/d", "q", Some(&m), Some(&Ok(l))).verdict,
-            Verdict::Fail
-        );
-        let j = compose_volume("db", "/d", "p", Some(&m), Some(&Ok(BTreeMap::new())));
         assert!(
-            j.verdict == Verdict::Fail && j.message.contains("external"),
+            j.verdict == Verdict::Pass && j.message.contains("20260102"),
             "{}",
             j.message
         );
-        let tmpfs = MountFacts {
-            kind: "tmpfs".into(),
-            ..m.clone()
-        };
-        assert!(compose_volume("db", "/d", "p", Some(&tmpfs), None)
+        let j = tarball(
+            "b/*.gz",
+            &want,
+            "/w/b",
+            &files,
+            Some(&Ok(vec!["PG_VERSION".into()])),
+        );
+        assert!(
+            j.message.contains("lacks ./global/pg_control"),
+            "{}",
+            j.message
+        );
+        assert!(tarball("b/*.gz", &want, "/w/b", &Ok(vec![]), None)
             .message
-            .contains("tmpfs"));
+            .contains("no file matches"));
         assert_eq!(
-            compose_volume("db", "/d", "p", None, None).verdict,
-            Verdict::Fail
-        );
-    }
-
-    #[test]
-    fn owner_compares_uids_and_mode() {
-        assert_eq!(
-            file_owner(
-                "/d",
-                "postgres",
-                Some("0700"),
-                &Ok((70, "700".into())),
-                &Ok(70)
-            )
-            .verdict,
-            Verdict::Pass
-        );
-        let j = file_owner(
-            "/d",
-            "postgres",
-            Some("0700"),
-            &Ok((0, "755".into())),
-            &Ok(70),
-        );
-        assert_eq!(
-            j.message,
-            "/d is owned by uid 0 (root), mode 755; postgres is uid 70"
-        );
-        assert!(file_owner(
-            "/d",
-            "postgres",
-            Some("0700"),
-            &Ok((70, "755".into())),
-            &Ok(70)
-        )
-        .message
-        .contains("mode 755"));
-        assert_eq!(
-            file_owner(
-                "/d",
-                "nobody-here",
-                None,
-                &Ok((70, "700".into())),
-                &Err("id: unknown user".into())
+            tarball(
+                "b/*.gz",
+                &want,
+                "/w/b",
+                &files,
+                Some(&Err("gzip: invalid magic".into()))
             )
             .verdict,
             Verdict::Fail
@@ -1041,52 +1011,128 @@ mod tests {
     }
 
     #[test]
-    fn secrets_and_binds() {
-        let m = vec![
-            MountDetail {
-                kind: "bind".into(),
-                source: "/w/secrets/db.txt".into(),
-                destination: "/run/secrets/db_password".into(),
-                rw: false,
-            },
-            MountDetail {
-                kind: "bind".into(),
-                source: "/var/run/docker.sock".into(),
-                destination: "/var/run/docker.sock".into(),
-                rw: true,
-            },
-        ];
-        assert_eq!(secret_file("pg", "db_password", &m).verdict, Verdict::Pass);
-        assert!(secret_file("pg", "other", &m).message.contains("no mount"));
-        let rw = vec![MountDetail {
-            rw: true,
-            ..m[0].clone()
-        }];
-        assert!(secret_file("pg", "db_password", &rw)
-            .message
-            .contains("read-write"));
+    fn cache_needs_a_hit_on_the_second_request() {
+        let hit = |s: &str| Ok((200u16, Some(s.to_string())));
         assert_eq!(
-            bind_mount(
-                "manager",
-                "/var/run/docker.sock",
-                "/var/run/docker.sock",
-                &m
+            http_cached("u", "X-Cache", "HIT", &[hit("MISS"), hit("HIT")]).verdict,
+            Verdict::Pass
+        );
+        assert_eq!(
+            http_cached("u", "X-Cache", "HIT", &[hit("HIT"), hit("HIT")]).verdict,
+            Verdict::Pass
+        );
+        let j = http_cached("u", "X-Cache", "HIT", &[hit("MISS"), hit("MISS")]);
+        assert!(
+            j.verdict == Verdict::Fail && j.message.starts_with("X-Cache: MISS, MISS"),
+            "{}",
+            j.message
+        );
+        assert_eq!(
+            http_cached("u", "X-Cache", "HIT", &[Err("refused".into())]).verdict,
+            Verdict::Fail
+        );
+    }
+
+    #[test]
+    fn redis_and_distinct() {
+        assert_eq!(
+            redis_key("k", &Ok(1), Some(42), "exec").verdict,
+            Verdict::Pass
+        );
+        assert!(redis_key("k", &Ok(0), Some(-2), "exec")
+            .message
+            .contains("TTL -2"));
+        let mut counts = BTreeMap::new();
+        counts.insert("b4af63c1ecb9".to_string(), 132);
+        let j = http_distinct("u", "instance", 2, &counts, 132, 11, &[], 10.2);
+        assert!(
+            j.verdict == Verdict::Fail && j.message.contains("{\"b4af63c1ecb9\": 132}"),
+            "{}",
+            j.message
+        );
+        counts.insert("c".into(), 1);
+        assert_eq!(
+            http_distinct("u", "instance", 2, &counts, 12, 1, &[], 0.1).verdict,
+            Verdict::Pass
+        );
+    }
+
+    #[test]
+    fn persistence_needs_both_halves() {
+        let f = |a: &str, b: &str, err: Option<&str>| ExtFacts::Persistence {
+            steps: vec![],
+            marker_after_down: Some(Ok(a.into())),
+            table_gone_after_down_v: Some(Ok(b.into())),
+            query_after: Some(Ok("1".into())),
+            volumes_removed: vec!["p_pgdata".into()],
+            error: err.map(String::from),
+        };
+        let ok = persistence("m", Some("q"), Some("1"), &f("1", "true", None));
+        assert_eq!(ok.verdict, Verdict::Pass);
+        assert!(ok
+            .evidence
+            .iter()
+            .any(|e| e.starts_with("the drill deleted p_pgdata:")));
+        assert!(persistence("m", None, None, &f("0", "true", None))
+            .message
+            .contains("marker row is gone"));
+        assert!(persistence("m", None, None, &f("1", "false", None))
+            .message
+            .contains("still there"));
+        assert!(persistence(
+            "m",
+            None,
+            None,
+            &f("1", "true", Some("`docker compose down` failed"))
+        )
+        .message
+        .starts_with("the drill stopped"));
+    }
+
+    #[test]
+    fn self_heal_needs_down_then_healthy() {
+        assert_eq!(
+            self_heal(
+                "backend",
+                HealAction::Kill,
+                20,
+                "b-1",
+                Some(0.3),
+                Some(2.7),
+                "running, healthy",
+                None
             )
             .verdict,
             Verdict::Pass
         );
-        assert!(bind_mount(
-            "manager",
-            "/var/run/docker.sock",
-            "/var/run/docker.sock",
-            &[]
-        )
-        .message
-        .contains("cannot see or restart"));
+        let j = self_heal(
+            "backend",
+            HealAction::Kill,
+            20,
+            "b-1",
+            Some(0.3),
+            None,
+            "exited (137)",
+            None,
+        );
         assert!(
-            bind_mount("manager", "/run/docker.sock", "/var/run/docker.sock", &m)
-                .message
-                .contains("bound from")
+            j.verdict == Verdict::Fail && j.message.contains("exited (137)"),
+            "{}",
+            j.message
+        );
+        assert_eq!(
+            self_heal(
+                "backend",
+                HealAction::Unhealthy,
+                30,
+                "b-1",
+                None,
+                None,
+                "running, healthy",
+                None
+            )
+            .verdict,
+            Verdict::Fail
         );
     }
 }

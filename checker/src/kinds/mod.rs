@@ -145,13 +145,18 @@ mod legacy;
 #[cfg(test)]
 mod testing;
 
+pub mod absent_paths;
 pub mod backup;
 pub mod cache;
 pub mod depends_on;
+pub mod deps_before_code;
 pub mod drills;
 pub mod env;
+pub mod file_owner;
 pub mod http;
+pub mod image_config;
 pub mod isolated;
+pub mod mounts;
 pub mod networks;
 pub mod ports;
 pub mod postgres;
@@ -189,6 +194,15 @@ kinds! {
     RestoreDrill(backup::RestoreDrill),
     Persistence(drills::Persistence),
     SelfHeal(drills::SelfHeal),
+    ImageLabel(image_config::ImageLabel),
+    NonRoot(image_config::NonRoot),
+    ImageHealthcheck(image_config::ImageHealthcheck),
+    AbsentPaths(absent_paths::AbsentPaths),
+    DepsBeforeCode(deps_before_code::DepsBeforeCode),
+    ComposeVolume(mounts::ComposeVolume),
+    FileOwner(file_owner::FileOwner),
+    SecretFile(mounts::SecretFile),
+    BindMount(mounts::BindMount),
 }
 
 #[cfg(test)]

@@ -654,7 +654,7 @@ within_s = 30
         .unwrap();
         assert_eq!(
             lab.checks[0].kind,
-            crate::lab::Kind::Ext(ExtKind::FileOwner {
+            crate::kinds::Kind::FileOwner(crate::kinds::file_owner::FileOwner {
                 service: "db".into(),
                 path: "/var/lib/postgresql/data".into(),
                 user: "postgres".into(),

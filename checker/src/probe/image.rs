@@ -46,7 +46,15 @@ pub async fn observe(
                 futures_util::future::join_all(probes).await,
             ))
         }
-        ImageKind::DepsBeforeCode { .. } => history(docker, t, &c.image).await,
+        ImageKind::DepsBeforeCode { .. } => {
+            history(docker, t, &c.image)
+                .await
+                .map(|h| ImageFacts::History {
+                    id: h.id,
+                    tags: h.tags,
+                    layers: h.layers,
+                })
+        }
     };
     match facts {
         Ok(f) => Observed::Image(Box::new(f)),
@@ -84,7 +92,7 @@ pub async fn image_config(
 }
 
 /// `GET /images/{id}/history`, oldest first.
-async fn history(docker: &Docker, t: &Timeouts, image: &str) -> Result<ImageFacts, String> {
+pub async fn history(docker: &Docker, t: &Timeouts, image: &str) -> Result<HistoryFacts, String> {
     if image.is_empty() {
         return Err("the container's inspect names no image".into());
     }
@@ -103,7 +111,7 @@ async fn history(docker: &Docker, t: &Timeouts, image: &str) -> Result<ImageFact
             created_by: i.created_by,
         })
         .collect();
-    Ok(ImageFacts::History {
+    Ok(HistoryFacts {
         id: image.to_string(),
         tags,
         layers,
@@ -111,7 +119,7 @@ async fn history(docker: &Docker, t: &Timeouts, image: &str) -> Result<ImageFact
 }
 
 /// The uid behind `Config.User` when it is a name: the container's /etc/passwd, else `id -u`.
-async fn uid_of(docker: &Docker, t: &Timeouts, c: &ContainerFacts) -> UidLookup {
+pub async fn uid_of(docker: &Docker, t: &Timeouts, c: &ContainerFacts) -> UidLookup {
     let UserSpec::Name(name) = user_spec(&c.user) else {
         return UidLookup::NotNeeded;
     };
@@ -187,8 +195,8 @@ async fn read_file(
 }
 
 /// Whether `path` exists in the container: the archive API answers 404 for a missing path.
-/// Only the first entry's header is read; the rest of the stream (a whole folder) is dropped.
-async fn stat_path(
+/// Only the first tar header is read; the rest of the stream (a whole folder) is dropped.
+pub async fn stat_path(
     docker: &Docker,
     t: &Timeouts,
     container: &str,

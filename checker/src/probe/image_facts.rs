@@ -54,6 +54,16 @@ pub struct Layer {
     pub created_by: String,
 }
 
+/// The image's history, oldest first (`deps_before_code`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryFacts {
+    /// The image ID.
+    pub id: String,
+    /// The newest entry's tags: the image's.
+    pub tags: Vec<String>,
+    pub layers: Vec<Layer>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum ImageFacts {
     /// The container's image config (`image_label`, `image_healthcheck`).
