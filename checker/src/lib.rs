@@ -15,7 +15,6 @@
 //!   until green ([`run::run_until`]).
 //! - [`grade`]: `labcheck grade`, a class roster graded concurrently into a gradebook.
 
-pub mod check;
 pub mod drill;
 pub mod error;
 pub mod grade;

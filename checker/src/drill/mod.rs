@@ -16,24 +16,66 @@ use bollard::query_parameters::{
     InspectContainerOptions, KillContainerOptions, ListContainersOptions, RemoveVolumeOptions,
 };
 use bollard::Docker;
+use serde::Deserialize;
 
-use crate::kinds::backup::RestoreFacts;
-use crate::kinds::drills::{HealAction, HealFacts, PersistenceFacts};
-use crate::kinds::{fail, Judgement};
-use crate::lab::ext::ExtKind;
 use crate::probe::cx::ProbeCx;
 use crate::probe::exec::{exec, helper_image};
-use crate::probe::ext::{bind_ro, glob_parts, working_dir, Env, Scratch, LIST_SCRIPT};
-use crate::probe::ext_facts::{ExtFacts, Step};
-use crate::probe::facts::{ContainerFacts, Observed};
+use crate::probe::ext::{bind_ro, glob_parts, working_dir, Scratch, LIST_SCRIPT};
+use crate::probe::ext_facts::Step;
+use crate::probe::facts::ContainerFacts;
 use crate::probe::{bounded, container, postgres, Timeouts};
 use crate::target::labels::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
+use crate::verdict::{fail, Judgement};
 use recreate::{recreate, Down};
 
 /// Longest a recreated container may take to be healthy again.
 const UP_LIMIT: Duration = Duration::from_secs(120);
 /// Longest the scratch server of the restore drill may take to accept connections.
 const READY_LIMIT: Duration = Duration::from_secs(30);
+
+/// The restore drill: the tarball used, its steps, and the query's answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestoreFacts {
+    pub file: Option<String>,
+    pub steps: Vec<Step>,
+    pub result: Result<String, String>,
+}
+
+/// What a `self_heal` drill does to one container of the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealAction {
+    /// SIGKILL through the Engine API, as `docker kill` does.
+    Kill,
+    /// Create `chaos_file` in the container, which makes its healthcheck fail.
+    Unhealthy,
+}
+
+/// The persistence drill: the marker after `down`/`up`, the table after `down -v`/`up`, and
+/// the extra query after it. `error` stops the drill at a step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersistenceFacts {
+    pub steps: Vec<Step>,
+    pub marker_after_down: Option<Result<String, String>>,
+    pub table_gone_after_down_v: Option<Result<String, String>>,
+    pub query_after: Option<Result<String, String>>,
+    /// The volumes the `down -v` half deleted (and created again, empty).
+    pub volumes_removed: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// The self-heal drill on one container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealFacts {
+    pub container: String,
+    /// Seconds after the action when the container was first seen down or not healthy.
+    pub down_after: Option<f64>,
+    /// Seconds after the action when it was running and healthy again (after being down).
+    pub healthy_after: Option<f64>,
+    /// The last state seen (`exited (137)`, `running, unhealthy`, ...).
+    pub last_state: String,
+    pub error: Option<String>,
+}
 
 /// What a drill works on: the engine and the compose project.
 #[derive(Clone, Copy)]
@@ -80,81 +122,6 @@ impl<'a> Drill<'a> {
             crate::probe::ext::replicas(self.docker, self.t, &listed, &HashMap::new()).await;
         fresh.remove(service).unwrap_or_default()
     }
-}
-
-/// The drills of the legacy dispatch (`probe::ext::observe`), until it goes.
-pub async fn observe(env: &Env<'_>, kind: &ExtKind) -> Observed {
-    let Some(project) = env.project else {
-        return Observed::ProbeError("drills need a compose project".into());
-    };
-    let d = Drill {
-        docker: env.docker,
-        t: env.t,
-        endpoint: env.endpoint,
-        project,
-    };
-    let f = match kind {
-        ExtKind::Persistence {
-            service,
-            marker_table,
-            query,
-            ..
-        } => match d.container(service).await {
-            Ok(c) => {
-                let f = persistence(&d, &c, service, marker_table, query.as_deref()).await;
-                ExtFacts::Persistence {
-                    steps: f.steps,
-                    marker_after_down: f.marker_after_down,
-                    table_gone_after_down_v: f.table_gone_after_down_v,
-                    query_after: f.query_after,
-                    volumes_removed: f.volumes_removed,
-                    error: f.error,
-                }
-            }
-            Err(j) => return Observed::ProbeError(j.message),
-        },
-        ExtKind::RestoreDrill {
-            service,
-            path,
-            query,
-            ..
-        } => match d.container(service).await {
-            Ok(c) => {
-                let f = restore(&d, &c, path, query).await;
-                ExtFacts::Restore {
-                    file: f.file,
-                    steps: f.steps,
-                    result: f.result,
-                }
-            }
-            Err(j) => return Observed::ProbeError(j.message),
-        },
-        ExtKind::SelfHeal {
-            service,
-            action,
-            chaos_file,
-            within_secs,
-        } => {
-            let all = d.containers(service).await;
-            let action = match action {
-                crate::lab::ext::HealAction::Kill => HealAction::Kill,
-                crate::lab::ext::HealAction::Unhealthy => HealAction::Unhealthy,
-            };
-            let within = Duration::from_secs(*within_secs);
-            let f = self_heal(&d, service, &all, action, chaos_file.as_deref(), within).await;
-            ExtFacts::Heal {
-                container: f.container,
-                down_after: f.down_after,
-                healthy_after: f.healthy_after,
-                last_state: f.last_state,
-                error: f.error,
-            }
-        }
-        _ => {
-            return Observed::ProbeError(format!("internal error: {} is not a drill", kind.name()))
-        }
-    };
-    Observed::Ext(Box::new(f))
 }
 
 fn token() -> String {

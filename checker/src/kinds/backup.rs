@@ -6,11 +6,10 @@ use bollard::Docker;
 use serde::Deserialize;
 
 use super::{fail, pass, CheckKind, Invalid, Judgement};
-use crate::drill::{self, Drill};
+use crate::drill::{self, Drill, RestoreFacts};
 use crate::probe::cx::ProbeCx;
 use crate::probe::exec::{exec, helper_image};
 use crate::probe::ext::{bind_ro, exec_err, glob_parts, working_dir, Scratch, LIST_SCRIPT};
-use crate::probe::ext_facts::Step;
 use crate::probe::Timeouts;
 use crate::see::SeeCx;
 
@@ -42,14 +41,6 @@ pub struct TarballFacts {
     pub dir: String,
     pub files: Result<Vec<String>, String>,
     pub entries: Option<Result<Vec<String>, String>>,
-}
-
-/// The restore drill: the tarball used, its steps, and the query's answer.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RestoreFacts {
-    pub file: Option<String>,
-    pub steps: Vec<Step>,
-    pub result: Result<String, String>,
 }
 
 /// `path` is a glob of files under the compose file's folder.
@@ -285,6 +276,7 @@ mod tests {
     use super::*;
     use crate::kinds::testing::{invalid, kind};
     use crate::kinds::Verdict;
+    use crate::probe::ext_facts::Step;
 
     const TARBALL: &str = "service = 'db'\npath = 'backups/pgdata-*.tar.gz'\ncontains = ['PG_VERSION', './global/pg_control']";
     const RESTORE: &str =

@@ -5,9 +5,8 @@ use serde::Deserialize;
 
 use super::replicas::out_of_range;
 use super::{fail, pass, CheckKind, Invalid, Judgement};
-use crate::drill::{self, Drill};
+use crate::drill::{self, Drill, HealAction, HealFacts, PersistenceFacts};
 use crate::probe::cx::ProbeCx;
-use crate::probe::ext_facts::Step;
 use crate::see::{sh_quote, SeeCx};
 
 /// Drill: a marker row survives `down`/`up` and is gone after `down -v`/`up`.
@@ -21,16 +20,6 @@ pub struct Persistence {
     pub expect: Option<String>,
 }
 
-/// What a `self_heal` drill does to one container of the service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum HealAction {
-    /// SIGKILL through the Engine API, as `docker kill` does.
-    Kill,
-    /// Create `chaos_file` in the container, which makes its healthcheck fail.
-    Unhealthy,
-}
-
 /// Drill: break one container of the service; it must be running and healthy again in time.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -40,32 +29,6 @@ pub struct SelfHeal {
     pub chaos_file: Option<String>,
     #[serde(rename = "within_s")]
     pub within_secs: u64,
-}
-
-/// The persistence drill: the marker after `down`/`up`, the table after `down -v`/`up`, and
-/// the extra query after it. `error` stops the drill at a step.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PersistenceFacts {
-    pub steps: Vec<Step>,
-    pub marker_after_down: Option<Result<String, String>>,
-    pub table_gone_after_down_v: Option<Result<String, String>>,
-    pub query_after: Option<Result<String, String>>,
-    /// The volumes the `down -v` half deleted (and created again, empty).
-    pub volumes_removed: Vec<String>,
-    pub error: Option<String>,
-}
-
-/// The self-heal drill on one container.
-#[derive(Debug, Clone, PartialEq)]
-pub struct HealFacts {
-    pub container: String,
-    /// Seconds after the action when the container was first seen down or not healthy.
-    pub down_after: Option<f64>,
-    /// Seconds after the action when it was running and healthy again (after being down).
-    pub healthy_after: Option<f64>,
-    /// The last state seen (`exited (137)`, `running, unhealthy`, ...).
-    pub last_state: String,
-    pub error: Option<String>,
 }
 
 /// The compose project for a command the learner types (a placeholder for plain containers).

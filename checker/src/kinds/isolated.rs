@@ -5,10 +5,10 @@ use serde::{Deserialize, Deserializer};
 
 use super::reach::Secs;
 use super::{excerpt, fail, pass, CheckKind, Invalid, Judgement, Port};
-use crate::lab::IsolationVia;
 use crate::probe::cx::ProbeCx;
 use crate::probe::facts::{Attempt, IsolationFacts};
 use crate::probe::net;
+use crate::probe::net::IsolationVia;
 use crate::see::SeeCx;
 
 /// A fresh container on `network` alone cannot resolve / reach `service`.

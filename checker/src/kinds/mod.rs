@@ -76,20 +76,11 @@ macro_rules! kinds {
         #[derive(Debug, Clone, PartialEq)]
         pub enum Kind {
             $($variant($ty),)*
-            /// A kind not yet moved into its own file (removed when the last one has moved).
-            Legacy(Box<crate::lab::Kind>),
         }
 
         impl Kind {
             /// Every kind's lab.toml name, in registry order.
             pub const NAMES: &'static [&'static str] = &[$(<$ty as CheckKind>::NAME),*];
-
-            /// Every kind this labcheck implements (moved and legacy).
-            pub fn all_names() -> Vec<&'static str> {
-                let mut all = Self::NAMES.to_vec();
-                all.extend(crate::lab::load::legacy_kinds().into_iter().filter(|n| !Self::NAMES.contains(n)));
-                all
-            }
 
             /// The kind named `name` from its fields (the check's table without the common
             /// fields); `None` when no kind has that name.
@@ -101,31 +92,31 @@ macro_rules! kinds {
             }
 
             pub fn name(&self) -> &'static str {
-                match self { $(Kind::$variant(_) => <$ty as CheckKind>::NAME,)* Kind::Legacy(k) => k.name(), }
+                match self { $(Kind::$variant(_) => <$ty as CheckKind>::NAME,)* }
             }
             pub fn describe(&self) -> String {
-                match self { $(Kind::$variant(k) => k.describe(),)* Kind::Legacy(k) => legacy::describe(k), }
+                match self { $(Kind::$variant(k) => k.describe(),)* }
             }
             pub fn units(&self) -> Vec<&str> {
-                match self { $(Kind::$variant(k) => k.units(),)* Kind::Legacy(k) => legacy::units(k), }
+                match self { $(Kind::$variant(k) => k.units(),)* }
             }
             pub fn judges_missing_units(&self) -> bool {
-                match self { $(Kind::$variant(k) => k.judges_missing_units(),)* Kind::Legacy(k) => legacy::judges_missing_units(k), }
+                match self { $(Kind::$variant(k) => k.judges_missing_units(),)* }
             }
             pub fn is_drill(&self) -> bool {
-                match self { $(Kind::$variant(k) => k.is_drill(),)* Kind::Legacy(k) => legacy::is_drill(k), }
+                match self { $(Kind::$variant(k) => k.is_drill(),)* }
             }
             pub fn leaves_state(&self) -> bool {
-                match self { $(Kind::$variant(k) => k.leaves_state(),)* Kind::Legacy(k) => legacy::leaves_state(k), }
+                match self { $(Kind::$variant(k) => k.leaves_state(),)* }
             }
             pub fn host_ports(&self) -> Vec<u16> {
-                match self { $(Kind::$variant(k) => k.host_ports(),)* Kind::Legacy(k) => legacy::host_ports(k), }
+                match self { $(Kind::$variant(k) => k.host_ports(),)* }
             }
             pub fn net_request(&self) -> Option<NetRequest> {
-                match self { $(Kind::$variant(k) => k.net_request(),)* Kind::Legacy(k) => legacy::net_request(k), }
+                match self { $(Kind::$variant(k) => k.net_request(),)* }
             }
             pub fn see(&self, cx: &SeeCx<'_>) -> String {
-                match self { $(Kind::$variant(k) => k.see(cx),)* Kind::Legacy(k) => legacy::see(k, cx), }
+                match self { $(Kind::$variant(k) => k.see(cx),)* }
             }
             /// Observe, then judge.
             pub async fn evaluate(&self, cx: &ProbeCx<'_>) -> Judgement {
@@ -134,14 +125,12 @@ macro_rules! kinds {
                         Ok(facts) => k.judge(&facts),
                         Err(judgement) => judgement,
                     },)*
-                    Kind::Legacy(k) => legacy::evaluate(k, cx).await,
                 }
             }
         }
     };
 }
 
-mod legacy;
 #[cfg(test)]
 mod testing;
 

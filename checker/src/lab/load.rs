@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Check, Fault, IsolationVia, Kind, Lab, PortKey, Severity, Target, FORMAT_VERSION};
+use super::{Check, Fault, Lab, Severity, Target, FORMAT_VERSION};
 
 pub use crate::error::{LoadError, SpecError};
 
@@ -70,34 +70,9 @@ struct LenientLab {
     checks: Vec<Spanned<toml::Table>>,
 }
 
-/// The core check kinds (this file); phases 4-6 and phase 1 add theirs in ext.rs and image.rs.
-pub const CORE_KINDS: &[&str] = &[
-    "running",
-    "healthy",
-    "shared_network",
-    "resolves",
-    "tcp",
-    "depends_on",
-    "published",
-    "not_published",
-    "volume",
-    "env",
-    "http",
-    "postgres",
-    "network",
-    "attached",
-    "network_excludes",
-    "isolated",
-];
-
-/// The kinds still built here rather than in `kinds/` (shrinks as kinds move).
-pub fn legacy_kinds() -> Vec<&'static str> {
-    [CORE_KINDS, super::ext::KINDS, super::image::KINDS].concat()
-}
-
 /// Every check kind this labcheck implements.
-pub fn kinds() -> Vec<&'static str> {
-    crate::kinds::Kind::all_names()
+pub fn kinds() -> &'static [&'static str] {
+    crate::kinds::Kind::NAMES
 }
 
 /// Each check as a table whose values keep their spans, for the kinds in `kinds/`.
@@ -157,22 +132,9 @@ struct RawTarget {
     networks: Vec<String>,
 }
 
+/// A check's common fields. The rest of its table belongs to its kind, which refuses fields it
+/// does not know (so unknown fields are not refused here).
 #[derive(Deserialize)]
-#[serde(untagged)]
-enum RawPort {
-    Number(i64),
-    Text(String),
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum OneOrMany {
-    One(String),
-    Many(Vec<String>),
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawCheck {
     id: Spanned<String>,
     title: String,
@@ -183,62 +145,6 @@ struct RawCheck {
     needs: Vec<Spanned<String>>,
     hint: Option<String>,
     book: Option<String>,
-    // kind-specific fields
-    service: Option<String>,
-    peer: Option<String>,
-    from: Option<String>,
-    name: Option<String>,
-    host: Option<String>,
-    port: Option<Spanned<i64>>,
-    on: Option<String>,
-    condition: Option<Spanned<String>>,
-    container_port: Option<Spanned<RawPort>>,
-    host_port: Option<Spanned<i64>>,
-    host_ip: Option<String>,
-    path: Option<String>,
-    named: Option<bool>,
-    var: Option<String>,
-    equals: Option<String>,
-    not: Option<OneOrMany>,
-    url: Option<String>,
-    status: Option<Spanned<i64>>,
-    body_contains: Option<String>,
-    query: Option<String>,
-    expect: Option<String>,
-    min_rows: Option<u64>,
-    network: Option<String>,
-    driver: Option<String>,
-    networks: Option<Vec<String>>,
-    only: Option<bool>,
-    services: Option<Vec<String>>,
-    via: Option<Spanned<String>>,
-    timeout: Option<Spanned<i64>>,
-    // fields of the phase 4-6 kinds (lab/ext.rs)
-    user: Option<String>,
-    mode: Option<String>,
-    contains: Option<Vec<String>>,
-    marker_table: Option<String>,
-    secret: Option<String>,
-    vars: Option<Vec<String>>,
-    excludes: Option<Vec<String>>,
-    header: Option<String>,
-    hit: Option<String>,
-    key: Option<String>,
-    source: Option<String>,
-    target: Option<String>,
-    min: Option<i64>,
-    healthy: Option<bool>,
-    field: Option<String>,
-    requests: Option<i64>,
-    min_distinct: Option<i64>,
-    within_s: Option<i64>,
-    action: Option<String>,
-    chaos_file: Option<String>,
-    // fields of the phase 1 kinds (lab/image.rs)
-    label: Option<String>,
-    paths: Option<Vec<String>>,
-    install: Option<OneOrMany>,
-    manifest: Option<OneOrMany>,
 }
 
 #[derive(Deserialize)]
@@ -261,12 +167,6 @@ pub fn load_lab(dir: &Path) -> Result<Lab, LoadError> {
     })?;
     load_str(&src, &file, dir)
 }
-
-const CONDITIONS: &[&str] = &[
-    "service_started",
-    "service_healthy",
-    "service_completed_successfully",
-];
 
 /// Parse and validate lab.toml text; `file` is only used for messages, `dir` is the lab folder.
 pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
@@ -550,10 +450,8 @@ fn build_check(
 ) -> Option<Check> {
     let id = rc.id.get_ref().clone();
     let kind_name = rc.kind.get_ref().clone();
-    let kind = match decode_kind(cx, &span, &id, &kind_name, table) {
-        Some(kind) => kind?,
-        None => crate::kinds::Kind::Legacy(Box::new(build_legacy_kind(cx, &span, &rc)?)),
-    };
+    // an unknown kind was reported before the strict parse
+    let kind = decode_kind(cx, &span, &id, &kind_name, table)??;
     let severity = match rc
         .severity
         .as_ref()
@@ -580,340 +478,4 @@ fn build_check(
         kind,
         line: line_col(cx.src, span.start).0,
     })
-}
-
-/// A kind not yet moved into `kinds/`.
-fn build_legacy_kind(cx: &mut Ctx, span: &Range<usize>, rc: &RawCheck) -> Option<Kind> {
-    let span = span.clone();
-    let id = rc.id.get_ref().clone();
-    let kind_name = rc.kind.get_ref().clone();
-    let mut missing: Vec<&str> = Vec::new();
-    macro_rules! req {
-        ($field:ident) => {
-            required!(rc, missing, $field)
-        };
-    }
-    let port_u16 = |cx: &mut Ctx, v: &Spanned<i64>, what: &str| -> u16 {
-        match u16::try_from(*v.get_ref()) {
-            Ok(p) if p > 0 => p,
-            _ => {
-                cx.err(
-                    v.span(),
-                    format!("{what} = {} is not a port (1-65535)", v.get_ref()),
-                );
-                0
-            }
-        }
-    };
-    let kind = match kind_name.as_str() {
-        "running" => Kind::Running {
-            service: req!(service),
-        },
-        "healthy" => Kind::Healthy {
-            service: req!(service),
-        },
-        "shared_network" => Kind::SharedNetwork {
-            service: req!(service),
-            peer: req!(peer),
-        },
-        "resolves" => Kind::Resolves {
-            from: req!(from),
-            name: req!(name),
-        },
-        "tcp" => {
-            let from = req!(from);
-            let host = req!(host);
-            let port = match &rc.port {
-                Some(p) => port_u16(cx, p, "port"),
-                None => {
-                    missing.push("port");
-                    0
-                }
-            };
-            Kind::Tcp { from, host, port }
-        }
-        "depends_on" => {
-            let condition = match &rc.condition {
-                Some(c) => {
-                    if !CONDITIONS.contains(&c.get_ref().as_str()) {
-                        cx.err(
-                            c.span(),
-                            format!(
-                                "condition `{}` is not one of {}",
-                                c.get_ref(),
-                                CONDITIONS.join(", ")
-                            ),
-                        );
-                    }
-                    c.get_ref().clone()
-                }
-                None => "service_started".to_string(),
-            };
-            Kind::DependsOn {
-                service: req!(service),
-                on: req!(on),
-                condition,
-            }
-        }
-        "published" | "not_published" => {
-            let container_port = rc.container_port.as_ref().and_then(|p| parse_port(cx, p));
-            let service = req!(service);
-            if kind_name == "published" {
-                let Some(container_port) = container_port else {
-                    if rc.container_port.is_none() {
-                        missing.push("container_port");
-                    }
-                    finish(cx, span, &id, &kind_name, &missing);
-                    return None;
-                };
-                let host_port = rc.host_port.as_ref().map(|p| port_u16(cx, p, "host_port"));
-                Kind::Published {
-                    service,
-                    container_port,
-                    host_port,
-                    host_ip: rc.host_ip.clone(),
-                }
-            } else {
-                Kind::NotPublished {
-                    service,
-                    container_port,
-                }
-            }
-        }
-        "volume" => Kind::Volume {
-            service: req!(service),
-            path: req!(path),
-            named: rc.named.unwrap_or(true),
-        },
-        "env" => {
-            let not = match &rc.not {
-                None => vec![],
-                Some(OneOrMany::One(s)) => vec![s.clone()],
-                Some(OneOrMany::Many(v)) => v.clone(),
-            };
-            Kind::Env {
-                service: req!(service),
-                var: req!(var),
-                equals: rc.equals.clone(),
-                not,
-            }
-        }
-        "http" => {
-            let status = match &rc.status {
-                Some(s) => match u16::try_from(*s.get_ref()) {
-                    Ok(v) if (100..=599).contains(&v) => v,
-                    _ => {
-                        cx.err(
-                            s.span(),
-                            format!("status = {} is not an HTTP status", s.get_ref()),
-                        );
-                        200
-                    }
-                },
-                None => 200,
-            };
-            let url = req!(url);
-            if !(url.is_empty() || url.starts_with("http://") || url.starts_with("https://")) {
-                cx.err(
-                    span.clone(),
-                    format!("check `{id}`: url `{url}` must start with http:// or https://"),
-                );
-            }
-            Kind::Http {
-                url,
-                status,
-                body_contains: rc.body_contains.clone(),
-            }
-        }
-        "postgres" => {
-            if rc.expect.is_some() && rc.min_rows.is_some() {
-                cx.err(
-                    span.clone(),
-                    format!("check `{id}`: use either `expect` or `min_rows`, not both"),
-                );
-            }
-            Kind::Postgres {
-                service: req!(service),
-                query: req!(query),
-                expect: rc.expect.clone(),
-                min_rows: rc.min_rows,
-            }
-        }
-        "network" => Kind::Network {
-            network: req!(network),
-            driver: rc.driver.clone().unwrap_or_else(|| "bridge".into()),
-        },
-        "attached" => Kind::Attached {
-            service: req!(service),
-            networks: req!(networks),
-            only: rc.only.unwrap_or(false),
-        },
-        "network_excludes" => Kind::NetworkExcludes {
-            network: req!(network),
-            services: req!(services),
-        },
-        "isolated" => {
-            let service = req!(service);
-            let network = req!(network);
-            let via = match rc.via.as_ref().map(|v| (v.get_ref().as_str(), v.span())) {
-                Some(("name", _)) => IsolationVia::Name,
-                Some(("ip", _)) => IsolationVia::Ip,
-                Some((other, sp)) => {
-                    cx.err(sp, format!("via `{other}` must be \"name\" or \"ip\""));
-                    IsolationVia::Name
-                }
-                None => {
-                    missing.push("via");
-                    IsolationVia::Name
-                }
-            };
-            let port = match (&rc.port, via) {
-                (Some(p), _) => Some(port_u16(cx, p, "port")),
-                (None, IsolationVia::Ip) => {
-                    missing.push("port");
-                    None
-                }
-                (None, IsolationVia::Name) => None,
-            };
-            let timeout_secs = match &rc.timeout {
-                Some(t) if (1..=30).contains(t.get_ref()) => *t.get_ref() as u64,
-                Some(t) => {
-                    cx.err(
-                        t.span(),
-                        format!("timeout = {} must be 1 to 30 seconds", t.get_ref()),
-                    );
-                    2
-                }
-                None => 2,
-            };
-            let name = rc.name.clone().unwrap_or_else(|| service.clone());
-            Kind::Isolated {
-                network,
-                service,
-                via,
-                name,
-                port,
-                timeout_secs,
-            }
-        }
-        k if super::ext::KINDS.contains(&k) => {
-            let f = super::ext::Fields {
-                service: rc.service.clone(),
-                peer: rc.peer.clone(),
-                from: rc.from.clone(),
-                host: rc.host.clone(),
-                port: rc.port.as_ref().map(|p| *p.get_ref()),
-                path: rc.path.clone(),
-                url: rc.url.clone(),
-                status: rc.status.as_ref().map(|s| *s.get_ref()),
-                query: rc.query.clone(),
-                expect: rc.expect.clone(),
-                timeout: rc.timeout.as_ref().map(|t| *t.get_ref()),
-                user: rc.user.clone(),
-                mode: rc.mode.clone(),
-                contains: rc.contains.clone(),
-                marker_table: rc.marker_table.clone(),
-                secret: rc.secret.clone(),
-                vars: rc.vars.clone(),
-                excludes: rc.excludes.clone(),
-                header: rc.header.clone(),
-                hit: rc.hit.clone(),
-                key: rc.key.clone(),
-                source: rc.source.clone(),
-                target: rc.target.clone(),
-                min: rc.min,
-                healthy: rc.healthy,
-                field: rc.field.clone(),
-                requests: rc.requests,
-                min_distinct: rc.min_distinct,
-                within_s: rc.within_s,
-                action: rc.action.clone(),
-                chaos_file: rc.chaos_file.clone(),
-            };
-            let mut errs = Vec::new();
-            let built = super::ext::build(k, &f, &mut missing, &mut |m| errs.push(m));
-            for m in errs {
-                cx.err(span.clone(), format!("check `{id}`: {m}"));
-            }
-            Kind::Ext(built?)
-        }
-        k if super::image::KINDS.contains(&k) => {
-            let many = |v: &Option<OneOrMany>| match v {
-                None => None,
-                Some(OneOrMany::One(s)) => Some(vec![s.clone()]),
-                Some(OneOrMany::Many(v)) => Some(v.clone()),
-            };
-            let f = super::image::Fields {
-                service: rc.service.clone(),
-                label: rc.label.clone(),
-                equals: rc.equals.clone(),
-                paths: rc.paths.clone(),
-                install: many(&rc.install),
-                manifest: many(&rc.manifest),
-            };
-            let mut errs = Vec::new();
-            let built = super::image::build(k, &f, &mut missing, &mut |m| errs.push(m));
-            for m in errs {
-                cx.err(span.clone(), format!("check `{id}`: {m}"));
-            }
-            Kind::Image(built?)
-        }
-        other => {
-            cx.err(
-                rc.kind.span(),
-                format!(
-                    "unknown check kind `{other}`; this labcheck supports {}",
-                    kinds().join(", ")
-                ),
-            );
-            return None;
-        }
-    };
-    if missing.is_empty() {
-        Some(kind)
-    } else {
-        finish(cx, span, &id, &kind_name, &missing);
-        None
-    }
-}
-
-fn finish(cx: &mut Ctx, span: Range<usize>, id: &str, kind: &str, missing: &[&str]) {
-    let fields = missing
-        .iter()
-        .map(|m| format!("`{m}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    cx.err(
-        span,
-        format!("check `{id}` (kind {kind}) is missing {fields}"),
-    );
-}
-
-fn parse_port(cx: &mut Ctx, p: &Spanned<RawPort>) -> Option<PortKey> {
-    let bad = |cx: &mut Ctx| {
-        cx.err(
-            p.span(),
-            "container_port must be a port number or \"<port>/<tcp|udp|sctp>\"",
-        );
-        None
-    };
-    match p.get_ref() {
-        RawPort::Number(n) => match u16::try_from(*n) {
-            Ok(port) if port > 0 => Some(PortKey {
-                port,
-                proto: "tcp".into(),
-            }),
-            _ => bad(cx),
-        },
-        RawPort::Text(s) => {
-            let (num, proto) = s.split_once('/').unwrap_or((s.as_str(), "tcp"));
-            match (num.parse::<u16>(), proto) {
-                (Ok(port), "tcp" | "udp" | "sctp") if port > 0 => Some(PortKey {
-                    port,
-                    proto: proto.to_string(),
-                }),
-                _ => bad(cx),
-            }
-        }
-    }
 }

@@ -141,18 +141,4 @@ impl<'a> ProbeCx<'a> {
             .await
             .map_err(fail)
     }
-
-    /// The probe environment of the kinds not yet moved to `kinds/` (removed with them).
-    pub fn env(&self) -> super::ext::Env<'_> {
-        super::ext::Env {
-            docker: self.docker(),
-            t: self.timeouts(),
-            endpoint: self.endpoint(),
-            project: self.project(),
-            facts: self.facts,
-            replicas: self.replicas,
-            http: &self.http,
-            http_host: self.http_host,
-        }
-    }
 }

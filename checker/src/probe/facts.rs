@@ -162,55 +162,5 @@ pub struct IsolationFacts {
     pub attempts: Vec<Attempt>,
 }
 
-/// What a probe observed for one check.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum Observed {
-    Container(Box<ContainerFacts>),
-    Pair(Box<ContainerFacts>, Box<ContainerFacts>),
-    Resolve(ResolveFacts),
-    Connect(ConnectFacts),
-    DependsOn(DependsFacts),
-    Http(HttpFacts),
-    Postgres(PgFacts),
-    /// A network, or None when there is no such network.
-    Network(Option<NetFacts>),
-    /// Several containers by name (None: no such container).
-    Many(Vec<(String, Option<Box<ContainerFacts>>)>),
-    Isolation(IsolationFacts),
-    /// What a phase 4-6 probe saw (probe/ext_facts.rs).
-    Ext(Box<super::ext_facts::ExtFacts>),
-    /// What a phase 1 (image) probe saw (probe/image_facts.rs).
-    Image(Box<super::image_facts::ImageFacts>),
-    /// The service has no container in the project.
-    Missing(String),
-    /// The probe itself could not run (timeout, no helper image, API error).
-    ProbeError(String),
-}
-
 /// The facts of one unit (service or container) as gathered for a run, keyed by unit.
 pub type UnitFacts = std::collections::HashMap<String, Result<ContainerFacts, String>>;
-
-/// The unit's container, or what to report instead (missing, or why it could not be inspected).
-pub fn unit_container<'a>(
-    facts: &'a UnitFacts,
-    unit: &str,
-) -> Result<&'a ContainerFacts, Observed> {
-    match facts.get(unit) {
-        Some(Ok(f)) => Ok(f),
-        Some(Err(e)) => Err(Observed::ProbeError(e.clone())),
-        None => Err(Observed::Missing(unit.to_string())),
-    }
-}
-
-/// The unit's container if it is running (execs need one).
-pub fn unit_running<'a>(facts: &'a UnitFacts, unit: &str) -> Result<&'a ContainerFacts, Observed> {
-    let c = unit_container(facts, unit)?;
-    if c.running {
-        Ok(c)
-    } else {
-        Err(Observed::ProbeError(format!(
-            "{unit} is not running ({}), so nothing can run inside it",
-            c.status
-        )))
-    }
-}

@@ -8,59 +8,14 @@ use bollard::Docker;
 use futures_util::StreamExt;
 
 use super::exec::exec;
-use super::facts::{ContainerFacts, Observed};
+use super::facts::ContainerFacts;
 use super::image_facts::*;
 use super::{bounded, Timeouts};
-use crate::lab::image::ImageKind;
 
 /// Most of /etc/passwd read through the archive API.
 const PASSWD_CAP: usize = 1024 * 1024;
 /// Enough for the first entry of an archive with its extended (PAX) header.
 const HEADER_CAP: usize = 64 * 1024;
-
-/// Observe what `kind` needs about the container `c` (the service's container).
-pub async fn observe(
-    docker: &Docker,
-    t: &Timeouts,
-    kind: &ImageKind,
-    c: &ContainerFacts,
-) -> Observed {
-    let facts = match kind {
-        ImageKind::ImageLabel { .. } | ImageKind::ImageHealthcheck { .. } => {
-            image_config(docker, t, &c.image)
-                .await
-                .map(ImageFacts::Config)
-        }
-        ImageKind::NonRoot { .. } => Ok(ImageFacts::User {
-            config_user: c.user.clone(),
-            uid: uid_of(docker, t, c).await,
-        }),
-        ImageKind::AbsentPaths { paths, .. } => {
-            let probes = paths.iter().map(|p| async move {
-                PathProbe {
-                    path: p.clone(),
-                    state: stat_path(docker, t, &c.id, p).await,
-                }
-            });
-            Ok(ImageFacts::Paths(
-                futures_util::future::join_all(probes).await,
-            ))
-        }
-        ImageKind::DepsBeforeCode { .. } => {
-            history(docker, t, &c.image)
-                .await
-                .map(|h| ImageFacts::History {
-                    id: h.id,
-                    tags: h.tags,
-                    layers: h.layers,
-                })
-        }
-    };
-    match facts {
-        Ok(f) => Observed::Image(Box::new(f)),
-        Err(e) => Observed::ProbeError(e),
-    }
-}
 
 fn short(id: &str) -> &str {
     let hex = id.strip_prefix("sha256:").unwrap_or(id);

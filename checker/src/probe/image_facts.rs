@@ -64,22 +64,6 @@ pub struct HistoryFacts {
     pub layers: Vec<Layer>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub enum ImageFacts {
-    /// The container's image config (`image_label`, `image_healthcheck`).
-    Config(ImageConfigFacts),
-    /// The container's `Config.User` and, for a name, its uid (`non_root`).
-    User { config_user: String, uid: UidLookup },
-    /// Each path of `absent_paths`.
-    Paths(Vec<PathProbe>),
-    /// The image's history, oldest first (`deps_before_code`).
-    History {
-        id: String,
-        tags: Vec<String>,
-        layers: Vec<Layer>,
-    },
-}
-
 /// What `Config.User` names: the part before `:` (the group does not matter here).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UserSpec {
