@@ -152,6 +152,7 @@ pub mod postgres;
 pub mod reach;
 pub mod replicas;
 pub mod running;
+pub mod serves;
 pub mod volume;
 
 kinds! {
@@ -192,6 +193,7 @@ kinds! {
     FileOwner(file_owner::FileOwner),
     SecretFile(mounts::SecretFile),
     BindMount(mounts::BindMount),
+    Serves(serves::Serves),
 }
 
 #[cfg(test)]
