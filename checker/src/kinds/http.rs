@@ -63,6 +63,14 @@ fn url_problems(url: &str) -> Vec<Invalid> {
     )]
 }
 
+/// ` with `x` in the body`, for `describe`.
+pub(super) fn with_body(body_contains: &Option<String>) -> String {
+    body_contains
+        .as_ref()
+        .map(|b| format!(" with `{b}` in the body"))
+        .unwrap_or_default()
+}
+
 fn host_ports(url: &str) -> Vec<u16> {
     http::local_port(url).into_iter().collect()
 }
@@ -93,10 +101,7 @@ impl CheckKind for Http {
             "GET {} from the host returns {}{}",
             self.url,
             self.status.0,
-            self.body_contains
-                .as_ref()
-                .map(|b| format!(" with `{b}` in the body"))
-                .unwrap_or_default()
+            with_body(&self.body_contains)
         )
     }
     fn units(&self) -> Vec<&str> {

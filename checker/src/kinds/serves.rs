@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::http::{Http, Status};
+use super::http::{with_body, Http, Status};
 use super::{fail, CheckKind, Judgement, PortKey};
 use crate::probe::cx::ProbeCx;
 use crate::probe::facts::{HttpFacts, PortFacts};
@@ -76,10 +76,7 @@ impl CheckKind for Serves {
             self.service,
             self.container_port,
             self.status.0,
-            self.body_contains
-                .as_ref()
-                .map(|b| format!(" with `{b}` in the body"))
-                .unwrap_or_default()
+            with_body(&self.body_contains)
         )
     }
     fn units(&self) -> Vec<&str> {
