@@ -8,8 +8,10 @@
 //! - [`run`]: one run ([`run::run_lab`]) or re-runs until green ([`run::run_until`]).
 //! - [`report`]: human, json, junit and tap renderings.
 //! - [`grade`]: `labcheck grade`, a class roster graded concurrently into a gradebook.
+//! - [`doctor`]: `labcheck doctor`, the environment before the stack.
 
 pub mod check;
+pub mod doctor;
 pub mod drill;
 pub mod error;
 pub mod grade;
