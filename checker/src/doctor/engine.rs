@@ -43,7 +43,7 @@ pub fn unreachable(chosen: &Chosen, detail: &str) -> Finding {
         let unset = if chosen.because.starts_with("DOCKER_HOST (now: unset") {
             String::new()
         } else {
-            format!("; or check {} (it chose this socket)", chosen.because)
+            format!("; or check {}, which chose this socket", chosen.because)
         };
         (
             format!("no engine: nothing listens at {at} ({detail})"),

@@ -81,7 +81,13 @@ pub async fn examine(
         &chosen.endpoint,
     );
     d.findings.push(engine::kind(&facts));
-    let places = Places::of(&chosen.endpoint, facts.is_desktop(), in_container());
+    let engine_host = info.name.clone().unwrap_or_default();
+    let places = Places::of(
+        &chosen.endpoint,
+        facts.is_desktop(),
+        &engine_host,
+        &this_host(),
+    );
     if let Some(lab) = lab {
         d.findings.push(engine::api(
             &lab.id,
@@ -209,7 +215,9 @@ struct Places {
 }
 
 impl Places {
-    fn of(endpoint: &Endpoint, desktop: bool, in_container: bool) -> Places {
+    /// `engine_host`: the engine's host name (`/info` Name); `this_host`: this machine's. A
+    /// local socket on another host is doctor in a container, with the engine's socket mounted.
+    fn of(endpoint: &Endpoint, desktop: bool, engine_host: &str, this_host: &str) -> Places {
         if !matches!(endpoint, Endpoint::Unix(_)) {
             let why = Err(format!(
                 "the engine is at {}, on another machine",
@@ -220,24 +228,25 @@ impl Places {
                 disk: why,
             };
         }
-        if in_container {
-            let why = Err(
-                "doctor runs in a container: its ports and files are not the engine host's"
-                    .to_string(),
-            );
+        if desktop {
+            return Places {
+                // Docker Desktop forwards published ports to this machine's localhost.
+                ports: Ok(()),
+                disk: Err("Docker Desktop keeps it in its VM's disk image".into()),
+            };
+        }
+        if engine_host != this_host {
+            let why = Err(format!(
+                "the engine runs on the host {engine_host}, and doctor on {this_host} (in a container with the engine's socket?)"
+            ));
             return Places {
                 ports: why.clone(),
                 disk: why,
             };
         }
         Places {
-            // Docker Desktop forwards published ports to this machine's localhost.
             ports: Ok(()),
-            disk: if desktop {
-                Err("Docker Desktop keeps it in its VM's disk image".into())
-            } else {
-                Ok(())
-            },
+            disk: Ok(()),
         }
     }
 
@@ -253,9 +262,12 @@ impl Places {
     }
 }
 
-/// Docker and Podman mark their containers with these files.
-fn in_container() -> bool {
-    Path::new("/.dockerenv").exists() || Path::new("/run/.containerenv").exists()
+/// This machine's host name (as the engine's `/info` Name gives its own).
+fn this_host() -> String {
+    rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// The compose projects on the engine, each with the (container, Compose version) pairs of its
@@ -397,31 +409,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ports_and_disk_are_this_machines_only_for_a_local_socket() {
+    fn ports_and_disk_are_this_machines_only_for_a_local_socket_on_this_host() {
         let unix = Endpoint::default_socket();
         assert_eq!(
-            Places::of(&unix, false, false),
+            Places::of(&unix, false, "box", "box"),
             Places {
                 ports: Ok(()),
                 disk: Ok(())
             }
         );
-        let desktop = Places::of(&unix, true, false);
+        let desktop = Places::of(&unix, true, "docker-desktop", "laptop");
         assert!(desktop.ports.is_ok() && desktop.disk.is_err());
-        assert!(Places::of(&unix, false, true)
-            .ports
-            .unwrap_err()
-            .contains("in a container"));
+        let in_container = Places::of(&unix, false, "box", "3f2a9c");
+        assert!(in_container.ports.unwrap_err().contains("in a container"));
         let tcp = Endpoint::Tcp {
             host: "10.0.0.5".into(),
             port: 2376,
             tls: None,
         };
-        assert!(Places::of(&tcp, false, false)
+        assert!(Places::of(&tcp, false, "box", "box")
             .disk
             .unwrap_err()
             .contains("tcp://10.0.0.5:2376"));
-        let here = Places::of(&unix, false, false);
+        let here = Places::of(&unix, false, "box", "box");
         assert!(matches!(here.space("/"), disk::Space::Free(_)));
         assert!(matches!(
             here.space("/nonexistent-root"),
