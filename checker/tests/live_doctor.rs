@@ -168,6 +168,9 @@ fn a_compose_v1_project_of_the_lab_from_another_folder_warns() {
     let (_rt, _engine) = engine();
     let root = missing_image_lab();
     let labs = root.path().join("labs");
+    let elsewhere = root.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let elsewhere = elsewhere.to_str().unwrap();
     let pid = std::process::id();
     let names: Vec<String> = ["web", "db"]
         .iter()
@@ -185,7 +188,7 @@ fn a_compose_v1_project_of_the_lab_from_another_folder_warns() {
             "--label",
             &label("com.docker.compose.service", service),
             "--label",
-            &label("com.docker.compose.project.working_dir", "/elsewhere/lcdoc"),
+            &label("com.docker.compose.project.working_dir", elsewhere),
             "--label",
             &label("com.docker.compose.version", "1.29.2"),
             "busybox:latest",

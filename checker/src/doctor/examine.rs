@@ -253,9 +253,9 @@ impl Places {
     fn space(&self, root: &str) -> disk::Space {
         match &self.disk {
             Err(why) => disk::Space::Elsewhere(why.clone()),
-            Ok(()) if !Path::new(root).exists() => {
-                disk::Space::Elsewhere(format!("{root} is not on this machine"))
-            }
+            Ok(()) if !Path::new(root).exists() => disk::Space::Elsewhere(format!(
+                "{root} is not visible here (doctor in a container?)"
+            )),
             Ok(()) => disk::free_bytes(Path::new(root))
                 .map_or_else(disk::Space::Unreadable, disk::Space::Free),
         }

@@ -24,10 +24,13 @@ pub fn findings(looked: &[Looked], kit: Option<&str>) -> Vec<Finding> {
         match present {
             Ok(true) => {}
             Ok(false) => {
-                let fix = if kit.is_some_and(|k| in_kit(k, &n.image)) {
-                    "build the offline image kit: `bash scripts/images.sh` (in the Compose Lab folder; no registry needed)".to_string()
-                } else {
-                    format!("`docker pull {}` where a registry is reachable; the offline kit (`bash scripts/images.sh`) does not make this one", n.image)
+                let kit_cmd =
+                    "`bash scripts/images.sh` (in the Compose Lab folder; no registry needed)";
+                let fix = match kit.map(|k| in_kit(k, &n.image)) {
+                    Some(true) => format!("build the offline image kit: {kit_cmd}"),
+                    Some(false) => format!("`docker pull {}` where a registry is reachable; the offline kit (`bash scripts/images.sh`) does not make this one", n.image),
+                    // no kit script beside the labs (labcheck in a container): either may apply
+                    None => format!("build the offline image kit: {kit_cmd} if it makes this one, else `docker pull {}` where a registry is reachable", n.image),
                 };
                 out.push(Finding::new(
                     "image",

@@ -31,6 +31,12 @@ pub fn findings(labs: &[&Running], cwd: &Path) -> Vec<Finding> {
     }
     labs.iter()
         .map(|r| match &r.working_dir {
+            // a folder of another machine (a remote engine), or of the host when doctor runs
+            // in a container: nothing to compare with
+            Some(dir) if !Path::new(dir).is_dir() => Finding::ok(
+                "project",
+                format!("the project {} of this lab runs from {dir}, a folder not visible here", r.project),
+            ),
             Some(dir) if !same_dir(Path::new(dir), cwd) => Finding::new(
                 "project",
                 Level::Warn,
@@ -65,18 +71,23 @@ mod tests {
 
     #[test]
     fn a_project_from_another_folder_warns_with_where_it_is() {
-        let r = running("phase-3", Some("/home/ann/old/phase-3"));
-        let f = findings(&[&r], Path::new("/home/ann/labs/phase-3"));
+        let tmp = tempfile::tempdir().unwrap();
+        let (old, here) = (tmp.path().join("old"), tmp.path().join("here"));
+        std::fs::create_dir_all(&old).unwrap();
+        std::fs::create_dir_all(&here).unwrap();
+        let r = running("phase-3", Some(old.to_str().unwrap()));
+        let f = findings(&[&r], &here);
         assert_eq!(f[0].level, Level::Warn);
-        assert!(f[0]
-            .fix
-            .as_deref()
-            .unwrap()
-            .contains("cd /home/ann/old/phase-3"));
-        let here = running("phase-3", Some("/home/ann/labs/phase-3"));
-        assert_eq!(
-            findings(&[&here], Path::new("/home/ann/labs/phase-3"))[0].level,
-            Level::Ok
+        let fix = f[0].fix.as_deref().unwrap();
+        assert!(fix.contains(&format!("cd {}", old.display())), "{fix}");
+        assert_eq!(findings(&[&r], &old)[0].level, Level::Ok);
+        let remote = running("phase-3", Some("/nonexistent/ann/phase-3"));
+        let f = findings(&[&remote], &here);
+        assert_eq!(f[0].level, Level::Ok);
+        assert!(
+            f[0].what.ends_with("a folder not visible here"),
+            "{}",
+            f[0].what
         );
         assert_eq!(findings(&[], Path::new("/"))[0].level, Level::Ok);
     }
