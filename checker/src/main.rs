@@ -266,10 +266,7 @@ fn lint_cmd(dir: &std::path::Path) -> Result<u8, ToolError> {
 
 fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolError> {
     let lab = labs_dir::load(dir, id)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ToolError::Api(e.to_string()))?;
+    let rt = runtime()?;
     let mut opts = RunOptions {
         project: args.project.clone(),
         drill: args.drill,
@@ -315,6 +312,13 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
     Ok(report.exit_code())
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime, ToolError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ToolError::Api(e.to_string()))
+}
+
 fn doctor(lab_dir: Option<&std::path::Path>, args: &DoctorArgs) -> Result<u8, ToolError> {
     // Without a lab, the labs folder only tells which images the offline kit builds.
     let (lab, labs) = match &args.lab {
@@ -324,10 +328,7 @@ fn doctor(lab_dir: Option<&std::path::Path>, args: &DoctorArgs) -> Result<u8, To
         }
         None => (None, labs_dir::find(lab_dir).ok()),
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ToolError::Api(e.to_string()))?;
+    let rt = runtime()?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let d = rt.block_on(labcheck::doctor::examine(
         &args.engine.asked(),

@@ -105,6 +105,34 @@ fn a_container_on_a_labs_port_is_named_with_its_fix() {
         )) && human.contains(&format!("    fix: stop it: `docker stop {name}`")),
         "{human}"
     );
+
+    // The lab's own web on its port is the stack up already, not a conflict.
+    docker(&["rm", "-f", &name]);
+    let own = format!("lcdoc-own-web-{}", std::process::id());
+    let _own = Cleanup::containers([&own]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &own,
+        "--label",
+        "com.docker.compose.project=phase-3",
+        "--label",
+        "com.docker.compose.service=web",
+        "-p",
+        "127.0.0.1:8080:8080",
+        "busybox:latest",
+        "sleep",
+        "120",
+    ]);
+    let (_, out) = doctor(&repo_labs(), &["phase-3", "--format", "json"]);
+    let all = findings(&out);
+    let port = find(
+        &all,
+        "port",
+        &format!("127.0.0.1:8080 (web) is published by {own}"),
+    );
+    assert_eq!(port["level"], "ok");
 }
 
 /// A lab in a temp checkout: `db` names an image that does not exist, which the checkout's
