@@ -3,12 +3,16 @@
 use std::fmt;
 use std::path::PathBuf;
 
+/// The last line of every error about the engine: where to get a full diagnosis.
+pub const DOCTOR: &str = "For a diagnosis of this machine's Docker setup, run `labcheck doctor` (or `labcheck doctor <lab>`).";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ToolError {
     #[error("cannot reach the Docker daemon at {endpoint}: {detail}\n\
              Try: start Docker (e.g. `sudo systemctl start docker`, or open Docker Desktop); \
              check {chosen}; \
-             make sure you may use the socket (e.g. add yourself to the `docker` group, then log in again).")]
+             make sure you may use the socket (e.g. add yourself to the `docker` group, then log in again).\n\
+             {DOCTOR}")]
     NoDaemon {
         endpoint: String,
         detail: String,
@@ -17,7 +21,7 @@ pub enum ToolError {
     },
 
     /// The engine's settings are wrong: a context that does not exist, a TLS file missing.
-    #[error("{0}")]
+    #[error("{0}\n{DOCTOR}")]
     Endpoint(String),
 
     #[error("unknown lab `{id}`. Known labs: {}", if known.is_empty() { "(none found)".to_string() } else { known.join(", ") })]

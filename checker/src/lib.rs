@@ -14,7 +14,9 @@
 //! - [`run`]: discovery of the lab's stack, the scheduler, one run ([`run::run_lab`]) or re-runs
 //!   until green ([`run::run_until`]).
 //! - [`grade`]: `labcheck grade`, a class roster graded concurrently into a gradebook.
+//! - [`doctor`]: `labcheck doctor`, the environment before the stack.
 
+pub mod doctor;
 pub mod drill;
 pub mod error;
 pub mod grade;

@@ -55,13 +55,8 @@ struct RunArgs {
     #[arg(short, long)]
     verbose: bool,
 
-    /// The Docker engine to check, as DOCKER_HOST takes it: unix:///path, tcp://host:port, ssh://user@host (default: $DOCKER_HOST, else the docker CLI's context, else the local socket).
-    #[arg(long, short = 'H', value_name = "URL", conflicts_with = "context")]
-    host: Option<String>,
-
-    /// The docker CLI context to use (default: $DOCKER_CONTEXT, else the current context of `docker context use`).
-    #[arg(long, short = 'c', value_name = "NAME")]
-    context: Option<String>,
+    #[command(flatten)]
+    engine: EngineArgs,
 
     /// Also run the drills: checks that CHANGE the stack (kill or break a container, or remove
     /// and recreate one as `docker compose down` and `down -v` would, which DELETES the
@@ -69,6 +64,43 @@ struct RunArgs {
     /// Without it they are reported as skipped.
     #[arg(long)]
     drill: bool,
+}
+
+/// Which engine: the same flags for `labcheck <lab>` and `labcheck doctor`.
+#[derive(clap::Args, Debug)]
+struct EngineArgs {
+    /// The Docker engine to check, as DOCKER_HOST takes it: unix:///path, tcp://host:port, ssh://user@host (default: $DOCKER_HOST, else the docker CLI's context, else the local socket).
+    #[arg(long, short = 'H', value_name = "URL", conflicts_with = "context")]
+    host: Option<String>,
+
+    /// The docker CLI context to use (default: $DOCKER_CONTEXT, else the current context of `docker context use`).
+    #[arg(long, short = 'c', value_name = "NAME")]
+    context: Option<String>,
+}
+
+impl EngineArgs {
+    fn asked(&self) -> target::Asked {
+        target::Asked::from_env(self.host.clone(), self.context.clone())
+    }
+}
+
+#[derive(clap::Args, Debug)]
+struct DoctorArgs {
+    /// Also check what this lab needs (ports, images, versions, its project); without it, the engine alone.
+    lab: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    format: DoctorFormat,
+
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum DoctorFormat {
+    Human,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -79,6 +111,11 @@ enum Command {
     Explain { lab: String },
     /// Validate every labs/*/lab.toml (and the book's anchors when the book is there).
     Lint,
+    /// Diagnose this machine's Docker setup before the stack: the engine, and with a lab, the ports, images, disk and versions it needs.
+    ///
+    /// Exit codes: 0 nothing blocks the lab (warnings allowed), 1 something does (no engine
+    /// included), 2 doctor could not run (unknown lab, malformed lab.toml).
+    Doctor(DoctorArgs),
     /// Grade a class: every learner's engine from a roster, into a gradebook (see examples/README.md).
     Grade(labcheck::grade::GradeArgs),
     /// Run a lab's checks (the same as `labcheck <lab>`).
@@ -118,6 +155,7 @@ fn real_main(cli: Cli) -> Result<u8, ToolError> {
         }
         (Some(Command::Lint), _) => lint_cmd(&labs()?),
         (Some(Command::Check { lab, run }), _) => check(&labs()?, &lab, &run),
+        (Some(Command::Doctor(args)), _) => doctor(cli.lab_dir.as_deref(), &args),
         (Some(Command::Grade(args)), _) => labcheck::grade::cli::run(&labs()?, &args),
         (None, Some(lab)) => check(&labs()?, &lab, &cli.run),
         (None, None) => unreachable!("clap requires a lab or a command"),
@@ -228,17 +266,14 @@ fn lint_cmd(dir: &std::path::Path) -> Result<u8, ToolError> {
 
 fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolError> {
     let lab = labs_dir::load(dir, id)?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| ToolError::Api(e.to_string()))?;
+    let rt = runtime()?;
     let mut opts = RunOptions {
         project: args.project.clone(),
         drill: args.drill,
         ..RunOptions::here()
     };
     let report = rt.block_on(async {
-        let asked = target::Asked::from_env(args.host.clone(), args.context.clone());
+        let asked = args.engine.asked();
         // An ssh tunnel forwards the lab's localhost HTTP ports, unless LABCHECK_HTTP_HOST says
         // where they are.
         let ports = match opts.http_host {
@@ -275,6 +310,41 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
     };
     print!("{}", report::render(&report, args.format, &opts));
     Ok(report.exit_code())
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, ToolError> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| ToolError::Api(e.to_string()))
+}
+
+fn doctor(lab_dir: Option<&std::path::Path>, args: &DoctorArgs) -> Result<u8, ToolError> {
+    // Without a lab, the labs folder only tells which images the offline kit builds.
+    let (lab, labs) = match &args.lab {
+        Some(id) => {
+            let labs = labs_dir::find(lab_dir)?;
+            (Some(labs_dir::load(&labs, id)?), Some(labs))
+        }
+        None => (None, labs_dir::find(lab_dir).ok()),
+    };
+    let rt = runtime()?;
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let d = rt.block_on(labcheck::doctor::examine(
+        &args.engine.asked(),
+        lab.as_ref(),
+        &cwd,
+        labs.as_deref(),
+        Timeouts::default(),
+    ));
+    match args.format {
+        DoctorFormat::Human => print!(
+            "{}",
+            labcheck::doctor::human::render(&d, color_on(std::io::stdout().is_terminal()))
+        ),
+        DoctorFormat::Json => print!("{}", labcheck::doctor::wire::render(&d)),
+    }
+    Ok(d.exit_code())
 }
 
 /// `--wait` progress on stderr: a spinner on a terminal, a line per re-check otherwise.

@@ -250,3 +250,32 @@ fn grade_an_unreachable_learner() {
     insta::assert_snapshot!("grade_an_unreachable_learner_csv", read("gradebook.csv"));
     insta::assert_snapshot!("grade_an_unreachable_learner_junit", read("junit/bob.xml"));
 }
+
+#[test]
+fn doctor_with_no_engine_names_the_fix_and_exits_1() {
+    let ctx = Context::new();
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().arg("doctor")));
+}
+
+#[test]
+fn doctor_with_no_engine_in_json() {
+    let ctx = Context::new();
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().args(["doctor", "--format", "json"])));
+}
+
+#[test]
+fn doctor_with_an_unknown_lab_could_not_run() {
+    let ctx = Context::new();
+    let labs = ctx.lab("demo", DEMO);
+    insta::assert_snapshot!(ctx.run(
+        ctx.labcheck()
+            .args(["doctor", "phase-9", "--lab-dir"])
+            .arg(labs)
+    ));
+}
+
+#[test]
+fn doctor_help() {
+    let ctx = Context::new();
+    insta::assert_snapshot!(ctx.run(ctx.labcheck().args(["doctor", "--help"])));
+}

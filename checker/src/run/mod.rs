@@ -68,7 +68,8 @@ fn notes(engine: &Engine, lab: &Lab) -> Vec<String> {
         if !api_at_least(have, need) {
             notes.push(format!(
                 "this lab needs Docker Engine API {need} or newer (e.g. healthcheck start_interval), but the engine speaks {have}; \
-                 some checks may fail for that reason alone: upgrade Docker"
+                 some checks may fail for that reason alone: upgrade Docker (`labcheck doctor {}` says what else this machine lacks)",
+                lab.id
             ));
         }
     }
