@@ -378,13 +378,12 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
 
     // Absent: a project name nothing uses.
     let absent = probing(false, || {
-        rt
-            .block_on(run_lab(
-                &engine,
-                lab,
-                &opts(&format!("lc-absent-{}", std::process::id())),
-            ))
-            .unwrap()
+        rt.block_on(run_lab(
+            engine,
+            lab,
+            &opts(&format!("lc-absent-{}", std::process::id())),
+        ))
+        .unwrap()
     });
     match &absent.stack {
         StackState::Absent { message } => {
@@ -408,22 +407,21 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
         let first = services[0].as_str();
         stack.up(&[], &[first]);
         let half = probing(false, || {
-            rt
-                .block_on(run_until_with(
-                    &engine,
-                    lab,
-                    &opts(&stack.project),
-                    Instant::now() + settle,
-                    tick,
-                    |r| {
-                        r.results
-                            .iter()
-                            .filter(|c| c.kind == "running")
-                            .all(|c| c.status != Status::Fail || !c.message.contains(first))
-                    },
-                    |_| {},
-                ))
-                .unwrap()
+            rt.block_on(run_until_with(
+                engine,
+                lab,
+                &opts(&stack.project),
+                Instant::now() + settle,
+                tick,
+                |r| {
+                    r.results
+                        .iter()
+                        .filter(|c| c.kind == "running")
+                        .all(|c| c.status != Status::Fail || !c.message.contains(first))
+                },
+                |_| {},
+            ))
+            .unwrap()
         });
         match &half.stack {
             StackState::Found { missing, .. } => {
@@ -468,17 +466,16 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
     stack.up(&[], &[]);
     let started = Instant::now();
     let solved = probing(false, || {
-        rt
-            .block_on(run_until_with(
-                &engine,
-                lab,
-                &opts(&stack.project),
-                started + settle,
-                tick,
-                Report::ok,
-                |_| {},
-            ))
-            .unwrap()
+        rt.block_on(run_until_with(
+            engine,
+            lab,
+            &opts(&stack.project),
+            started + settle,
+            tick,
+            Report::ok,
+            |_| {},
+        ))
+        .unwrap()
     });
     assert!(
         solved.ok(),
@@ -516,7 +513,7 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
         let _alone = PROBES.write().unwrap_or_else(|p| p.into_inner());
         let r = rt
             .block_on(run_lab(
-                &engine,
+                engine,
                 lab,
                 &RunOptions {
                     drill: true,
@@ -564,17 +561,16 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
             ..opts(&stack.project)
         };
         let r = probing(fault.drill, || {
-            rt
-                .block_on(run_until_with(
-                    &engine,
-                    lab,
-                    &run_opts,
-                    started + settle,
-                    tick,
-                    |r| failing(r) == want,
-                    |_| {},
-                ))
-                .unwrap()
+            rt.block_on(run_until_with(
+                engine,
+                lab,
+                &run_opts,
+                started + settle,
+                tick,
+                |r| failing(r) == want,
+                |_| {},
+            ))
+            .unwrap()
         });
         assert_eq!(
             failing(&r),
@@ -692,17 +688,16 @@ fn live_every_container_lab_solution_and_faults() {
             };
             let started = Instant::now();
             let r = probing(false, || {
-                rt
-                    .block_on(run_until_with(
-                        &engine,
-                        &lab,
-                        &opts,
-                        started + Duration::from_secs(60),
-                        Duration::from_secs(1),
-                        |r| failing(r) == want,
-                        |_| {},
-                    ))
-                    .unwrap()
+                rt.block_on(run_until_with(
+                    &engine,
+                    &lab,
+                    &opts,
+                    started + Duration::from_secs(60),
+                    Duration::from_secs(1),
+                    |r| failing(r) == want,
+                    |_| {},
+                ))
+                .unwrap()
             });
             assert_eq!(
                 failing(&r),
