@@ -283,6 +283,29 @@ fn drills_wanted() -> bool {
     std::env::var("LABCHECK_LIVE_NO_DRILLS").map_or(true, |v| v.is_empty() || v == "0")
 }
 
+/// Runs labcheck every second until exactly `want` fails, or `settle` has passed.
+fn until_failing(
+    rt: &tokio::runtime::Runtime,
+    engine: &labcheck::target::Engine,
+    lab: &Lab,
+    opts: &RunOptions,
+    settle: Duration,
+    want: &BTreeSet<String>,
+) -> Report {
+    probing(opts.drill, || {
+        rt.block_on(run_until_with(
+            engine,
+            lab,
+            opts,
+            Instant::now() + settle,
+            Duration::from_secs(1),
+            |r| failing(r) == *want,
+            |_| {},
+        ))
+        .unwrap()
+    })
+}
+
 fn failing(r: &Report) -> BTreeSet<String> {
     r.results
         .iter()
@@ -560,18 +583,7 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
             drill: fault.drill,
             ..opts(&stack.project)
         };
-        let r = probing(fault.drill, || {
-            rt.block_on(run_until_with(
-                engine,
-                lab,
-                &run_opts,
-                started + settle,
-                tick,
-                |r| failing(r) == want,
-                |_| {},
-            ))
-            .unwrap()
-        });
+        let r = until_failing(rt, engine, lab, &run_opts, settle, &want);
         assert_eq!(
             failing(&r),
             want,
@@ -687,18 +699,7 @@ fn live_every_container_lab_solution_and_faults() {
                 }
             };
             let started = Instant::now();
-            let r = probing(false, || {
-                rt.block_on(run_until_with(
-                    &engine,
-                    &lab,
-                    &opts,
-                    started + Duration::from_secs(60),
-                    Duration::from_secs(1),
-                    |r| failing(r) == want,
-                    |_| {},
-                ))
-                .unwrap()
-            });
+            let r = until_failing(&rt, &engine, &lab, &opts, Duration::from_secs(60), &want);
             assert_eq!(
                 failing(&r),
                 want,
