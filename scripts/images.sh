@@ -81,7 +81,9 @@ wanted=()
 if [ -z "$lab" ]; then
   for e in "${KIT[@]}"; do wanted+=("${e%%|*}"); done
 else
-  declare -A need=()
+  # busybox too: labcheck runs its probes in a helper container from it when a lab's image
+  # lacks the tool (nslookup, nc), e.g. the stock nginx and postgres images.
+  declare -A need=([busybox]=1)
   for t in $(lab_tags "$lab"); do
     d=$(dir_of_tag "$t")
     while [ -n "$d" ] && [ -z "${need[$d]:-}" ]; do need[$d]=1; d=$(dep_of "$d"); done
