@@ -89,20 +89,22 @@ echo "quickstart: $lab checked green after $(since)"
 mapfile -t faults < <(spec_get faults)
 first=${faults[0]%%$'\t'*}
 if [ -n "$up_script" ]; then
-  try="bash labs/$lab/$first                # after $up_script"
-  clean="bash labs/$lab/$down_script"
+  try="bash labs/$lab/$first"
 else
   try="docker compose -f labs/$lab/solution/compose.yaml -f labs/$lab/$first up -d"
-  clean="docker compose -f labs/$lab/solution/compose.yaml down -v"
 fi
 cat <<MSG
 
 The $lab reference stack is up and checked. Next:
-  $labcheck explain $lab       # the debugging ladder, step by step
+  # the debugging ladder, step by step
+  $labcheck explain $lab
+  # break the stack with one of the faults below, and see what labcheck says
   $try
-  $labcheck $lab               # see what a broken stack looks like
-  $clean   # clean up (or: bash scripts/quickstart.sh --down $lab)
-  docker compose up -d                     # the book, at http://localhost:3000
+  $labcheck $lab
+  # clean up
+  bash scripts/quickstart.sh --down $lab
+  # the book, at http://localhost:3000
+  docker compose up -d
 The faults of $lab (labs/$lab/lab.toml), each one mistake to find:
 MSG
 for f in "${faults[@]}"; do printf '  %-36s %s\n' "${f%%$'\t'*}" "${f#*$'\t'}"; done
