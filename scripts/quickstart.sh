@@ -78,7 +78,7 @@ else
     [ -n "$step" ] || continue
     echo "quickstart: docker compose $step"
     eval "set -- $step"
-    "${compose[@]}" "$@"
+    "${compose[@]}" "$@" </dev/null # `run` would read the rest of the steps as its input
   done < <(spec_get after_up)
 fi
 echo "quickstart: checking it"
