@@ -736,7 +736,8 @@ fn live_every_container_lab_solution_and_faults() {
 
 /// Labs run side by side, but two stacks cannot publish the same host port: a lab starts once
 /// none of its ports is in use by another lab of this run, and at most `LABCHECK_LIVE_JOBS`
-/// (default 2: pgAdmin missed its 3 s health check timeout with 3 labs at once on a loaded 2-core machine) run at a time.
+/// (default 2) run at a time: with 3 at once on a loaded 2-core machine, pgAdmin missed its 3 s
+/// health check timeout.
 struct Jobs {
     busy: Mutex<(usize, BTreeSet<u16>)>,
     freed: Condvar,
