@@ -43,6 +43,15 @@ stage "cargo fmt" cargo fmt --all -- --check
 stage "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 stage "lab specs (labcheck lint)" cargo run -q --locked -p labcheck -- lint
 stage "cargo test" cargo test --workspace --locked -- --test-threads=2
+# A new user's first run, for a compose lab with a custom image (phase 3), the plain-docker lab
+# brought up by a script (phase 2) and the largest stack (phase 5); each is torn down after.
+quickstart() {
+  local rc=0
+  bash scripts/quickstart.sh "$1" || rc=$?
+  bash scripts/quickstart.sh --down "$1" >/dev/null || rc=1
+  return $rc
+}
+for lab in phase-2 phase-3 phase-5; do stage "quickstart $lab" quickstart "$lab"; done
 if [ -x scripts/book-check.sh ] || [ -f scripts/book-check.sh ]; then
   stage "book" bash scripts/book-check.sh
 fi

@@ -9,13 +9,15 @@
 //! steps run after `up -d --wait` (e.g. a migration, a backup, `--scale`). Drills (checks that
 //! change the stack) are skipped without `--drill`, pass on the solution with it, and a fault
 //! with `drill = true` is checked with it (`LABCHECK_LIVE_NO_DRILLS=1` leaves those out).
-//! The docker CLI sets the stacks up (the product itself never calls it). Stacks run one at a
-//! time (host ports are shared) and are always torn down, also on panic.
+//! The docker CLI sets the stacks up (the product itself never calls it). Labs run side by side
+//! (at most `LABCHECK_LIVE_JOBS`, default 2) when the host ports they publish differ; a lab's own
+//! variants run one after another. Stacks are always torn down, also on panic.
 //! With no reachable engine these tests FAIL: they never skip.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::{Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use labcheck::lab::{lint::lab_dirs, load_lab, Lab, Target};
@@ -281,6 +283,29 @@ fn drills_wanted() -> bool {
     std::env::var("LABCHECK_LIVE_NO_DRILLS").map_or(true, |v| v.is_empty() || v == "0")
 }
 
+/// Runs labcheck every second until exactly `want` fails, or `settle` has passed.
+fn until_failing(
+    rt: &tokio::runtime::Runtime,
+    engine: &labcheck::target::Engine,
+    lab: &Lab,
+    opts: &RunOptions,
+    settle: Duration,
+    want: &BTreeSet<String>,
+) -> Report {
+    probing(opts.drill, || {
+        rt.block_on(run_until_with(
+            engine,
+            lab,
+            opts,
+            Instant::now() + settle,
+            Duration::from_secs(1),
+            |r| failing(r) == *want,
+            |_| {},
+        ))
+        .unwrap()
+    })
+}
+
 fn failing(r: &Report) -> BTreeSet<String> {
     r.results
         .iter()
@@ -340,245 +365,251 @@ fn fault_labs() -> Vec<Lab> {
 #[test]
 fn live_every_lab_solution_faults_half_up_and_absent() {
     let (rt, engine) = common::engine();
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let labs = fault_labs();
     assert!(
         !labs.is_empty(),
         "no compose lab with [[faults]] could be loaded from {}",
         labs_dir().display()
     );
+    std::thread::scope(|scope| {
+        for lab in &labs {
+            let (rt, engine) = (&rt, &engine);
+            std::thread::Builder::new()
+                .name(lab.id.clone())
+                .spawn_scoped(scope, move || {
+                    let _slot = JOBS.start(&lab.id, compose_lab_ports(lab));
+                    check_compose_lab(rt, engine, lab)
+                })
+                .unwrap();
+        }
+    });
+}
+
+/// One compose lab: absent, half up, the solution (and its drills), each fault.
+fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::Engine, lab: &Lab) {
     let settle = Duration::from_secs(90);
     let tick = Duration::from_secs(1);
+    // A private copy of the lab folder: what the stack writes there (backups, bind-mounted
+    // data) cannot meet another run's, even one on the same checkout at the same time.
+    let copy = tempfile::tempdir().unwrap();
+    let dir = copy.path().join(&lab.id);
+    copy_dir(&lab.dir, &dir);
+    let lab = &load_lab(&dir).unwrap();
+    let Target::Compose { services } = &lab.target else {
+        unreachable!()
+    };
 
-    for lab in &labs {
-        // A private copy of the lab folder: what the stack writes there (backups, bind-mounted
-        // data) cannot meet another run's, even one on the same checkout at the same time.
-        let copy = tempfile::tempdir().unwrap();
-        let dir = copy.path().join(&lab.id);
-        copy_dir(&lab.dir, &dir);
-        let lab = &load_lab(&dir).unwrap();
-        let Target::Compose { services } = &lab.target else {
-            unreachable!()
-        };
-
-        // Absent: a project name nothing uses.
-        let absent = rt
-            .block_on(run_lab(
-                &engine,
-                lab,
-                &opts(&format!("lc-absent-{}", std::process::id())),
-            ))
-            .unwrap();
-        match &absent.stack {
-            StackState::Absent { message } => {
-                assert!(message.contains("docker compose up -d"), "{message}");
-                for s in services {
-                    assert!(
-                        message.contains(s.as_str()),
-                        "the message names {s}: {message}"
-                    );
-                }
+    // Absent: a project name nothing uses.
+    let absent = probing(false, || {
+        rt.block_on(run_lab(
+            engine,
+            lab,
+            &opts(&format!("lc-absent-{}", std::process::id())),
+        ))
+        .unwrap()
+    });
+    match &absent.stack {
+        StackState::Absent { message } => {
+            assert!(message.contains("docker compose up -d"), "{message}");
+            for s in services {
+                assert!(
+                    message.contains(s.as_str()),
+                    "the message names {s}: {message}"
+                );
             }
-            other => panic!("expected an absent stack, got {other:?}"),
         }
-        assert_eq!(absent.exit_code(), 1);
-        assert!(absent.results.iter().all(|c| c.status == Status::Skip));
+        other => panic!("expected an absent stack, got {other:?}"),
+    }
+    assert_eq!(absent.exit_code(), 1);
+    assert!(absent.results.iter().all(|c| c.status == Status::Skip));
 
-        let mut stack = Stack::new(lab);
+    let mut stack = Stack::new(lab);
 
-        // Half up: only the first service (without its dependencies); a one-service lab has no half.
-        if services.len() > 1 {
-            let first = services[0].as_str();
-            stack.up(&[], &[first]);
-            let half = rt
-                .block_on(run_until_with(
-                    &engine,
-                    lab,
-                    &opts(&stack.project),
-                    Instant::now() + settle,
-                    tick,
-                    |r| {
-                        r.results
-                            .iter()
-                            .filter(|c| c.kind == "running")
-                            .all(|c| c.status != Status::Fail || !c.message.contains(first))
-                    },
-                    |_| {},
-                ))
-                .unwrap();
-            match &half.stack {
-                StackState::Found { missing, .. } => {
-                    let want: Vec<String> = services
-                        .iter()
-                        .filter(|s| s.as_str() != first)
-                        .cloned()
-                        .collect();
-                    assert_eq!(missing, &want, "{}", show(&half));
-                }
-                other => panic!("expected a half-up stack, got {other:?}"),
-            }
-            assert_eq!(half.exit_code(), 1);
-            // Checks on the missing services are skipped, except their `running` check, which fails.
-            for c in &half.results {
-                let on_missing = lab
-                    .checks
-                    .iter()
-                    .find(|k| k.id == c.id)
-                    .unwrap()
-                    .kind
-                    .units()
-                    .iter()
-                    .any(|u| *u != first);
-                if on_missing && c.kind == "running" {
-                    assert_eq!(c.status, Status::Fail, "{}", show(&half));
-                } else if on_missing {
-                    assert_eq!(
-                        c.status,
-                        Status::Skip,
-                        "{} should be skipped:\n{}",
-                        c.id,
-                        show(&half)
-                    );
-                }
-            }
-            let human = show(&half);
-            assert!(human.contains("half up"), "{human}");
-        }
-
-        // The solution: everything passes.
-        stack.up(&[], &[]);
-        let started = Instant::now();
-        let solved = rt
-            .block_on(run_until_with(
-                &engine,
+    // Half up: only the first service (without its dependencies); a one-service lab has no half.
+    if services.len() > 1 {
+        let first = services[0].as_str();
+        stack.up(&[], &[first]);
+        let half = probing(false, || {
+            rt.block_on(run_until_with(
+                engine,
                 lab,
                 &opts(&stack.project),
-                started + settle,
+                Instant::now() + settle,
                 tick,
-                Report::ok,
+                |r| {
+                    r.results
+                        .iter()
+                        .filter(|c| c.kind == "running")
+                        .all(|c| c.status != Status::Fail || !c.message.contains(first))
+                },
                 |_| {},
+            ))
+            .unwrap()
+        });
+        match &half.stack {
+            StackState::Found { missing, .. } => {
+                let want: Vec<String> = services
+                    .iter()
+                    .filter(|s| s.as_str() != first)
+                    .cloned()
+                    .collect();
+                assert_eq!(missing, &want, "{}", show(&half));
+            }
+            other => panic!("expected a half-up stack, got {other:?}"),
+        }
+        assert_eq!(half.exit_code(), 1);
+        // Checks on the missing services are skipped, except their `running` check, which fails.
+        for c in &half.results {
+            let on_missing = lab
+                .checks
+                .iter()
+                .find(|k| k.id == c.id)
+                .unwrap()
+                .kind
+                .units()
+                .iter()
+                .any(|u| *u != first);
+            if on_missing && c.kind == "running" {
+                assert_eq!(c.status, Status::Fail, "{}", show(&half));
+            } else if on_missing {
+                assert_eq!(
+                    c.status,
+                    Status::Skip,
+                    "{} should be skipped:\n{}",
+                    c.id,
+                    show(&half)
+                );
+            }
+        }
+        let human = show(&half);
+        assert!(human.contains("half up"), "{human}");
+    }
+
+    // The solution: everything passes.
+    stack.up(&[], &[]);
+    let started = Instant::now();
+    let solved = probing(false, || {
+        rt.block_on(run_until_with(
+            engine,
+            lab,
+            &opts(&stack.project),
+            started + settle,
+            tick,
+            Report::ok,
+            |_| {},
+        ))
+        .unwrap()
+    });
+    assert!(
+        solved.ok(),
+        "the solution of {} must pass every check:\n{}",
+        lab.id,
+        show(&solved)
+    );
+    eprintln!(
+        "[live] {}: solution green after {:.1}s; one run took {:?}",
+        lab.id,
+        started.elapsed().as_secs_f64(),
+        solved.duration
+    );
+    let skipped_drills: Vec<&str> = solved
+        .results
+        .iter()
+        .filter(|c| c.status == Status::Skip)
+        .map(|c| c.id.as_str())
+        .collect();
+    let drills: Vec<&str> = lab
+        .checks
+        .iter()
+        .filter(|c| c.kind.is_drill())
+        .map(|c| c.id.as_str())
+        .collect();
+    assert_eq!(
+        skipped_drills,
+        drills,
+        "without --drill exactly the drills are skipped:\n{}",
+        show(&solved)
+    );
+
+    // The drills, with the flag: they pass on the solution.
+    if !drills.is_empty() && drills_wanted() {
+        let _alone = PROBES.write().unwrap_or_else(|p| p.into_inner());
+        let r = rt
+            .block_on(run_lab(
+                engine,
+                lab,
+                &RunOptions {
+                    drill: true,
+                    ..opts(&stack.project)
+                },
             ))
             .unwrap();
         assert!(
-            solved.ok(),
-            "the solution of {} must pass every check:\n{}",
+            r.ok(),
+            "the solution of {} must pass its drills too:\n{}",
             lab.id,
-            show(&solved)
+            show(&r)
         );
-        eprintln!(
-            "[live] {}: solution green after {:.1}s; one run took {:?}",
-            lab.id,
-            started.elapsed().as_secs_f64(),
-            solved.duration
-        );
-        let skipped_drills: Vec<&str> = solved
+        let ran = r
             .results
             .iter()
-            .filter(|c| c.status == Status::Skip)
-            .map(|c| c.id.as_str())
-            .collect();
-        let drills: Vec<&str> = lab
-            .checks
-            .iter()
-            .filter(|c| c.kind.is_drill())
-            .map(|c| c.id.as_str())
-            .collect();
-        assert_eq!(
-            skipped_drills,
-            drills,
-            "without --drill exactly the drills are skipped:\n{}",
-            show(&solved)
+            .filter(|c| drills.contains(&c.id.as_str()) && c.status == Status::Pass)
+            .count();
+        assert_eq!(ran, drills.len(), "{}", show(&r));
+        eprintln!(
+            "[live] {}: solution passes its {} drill(s) in {:?}",
+            lab.id,
+            drills.len(),
+            r.duration
         );
-
-        // The drills, with the flag: they pass on the solution.
-        if !drills.is_empty() && drills_wanted() {
-            let r = rt
-                .block_on(run_lab(
-                    &engine,
-                    lab,
-                    &RunOptions {
-                        drill: true,
-                        ..opts(&stack.project)
-                    },
-                ))
-                .unwrap();
-            assert!(
-                r.ok(),
-                "the solution of {} must pass its drills too:\n{}",
-                lab.id,
-                show(&r)
-            );
-            let ran = r
-                .results
-                .iter()
-                .filter(|c| drills.contains(&c.id.as_str()) && c.status == Status::Pass)
-                .count();
-            assert_eq!(ran, drills.len(), "{}", show(&r));
-            eprintln!(
-                "[live] {}: solution passes its {} drill(s) in {:?}",
-                lab.id,
-                drills.len(),
-                r.duration
-            );
-            assert_no_leftovers(lab);
-        }
-
-        // Each fault: exactly the declared checks fail, first_broken first.
-        for fault in &lab.faults {
-            if fault.drill && !drills_wanted() {
-                eprintln!(
-                    "[live] {}: fault {} needs --drill: left out (LABCHECK_LIVE_NO_DRILLS)",
-                    lab.id, fault.file
-                );
-                continue;
-            }
-            // a fresh project: a fault may change what `up` does not recreate (networks, volumes)
-            stack.down();
-            stack.up(&[lab.dir.join(&fault.file)], &[]);
-            let want: BTreeSet<String> = fault.fails.iter().cloned().collect();
-            let started = Instant::now();
-            let run_opts = RunOptions {
-                drill: fault.drill,
-                ..opts(&stack.project)
-            };
-            let r = rt
-                .block_on(run_until_with(
-                    &engine,
-                    lab,
-                    &run_opts,
-                    started + settle,
-                    tick,
-                    |r| failing(r) == want,
-                    |_| {},
-                ))
-                .unwrap();
-            assert_eq!(
-                failing(&r),
-                want,
-                "fault {} of {}:\n{}",
-                fault.file,
-                lab.id,
-                show(&r)
-            );
-            assert_eq!(
-                r.first_broken().map(|c| c.id.as_str()),
-                Some(fault.first_broken.as_str()),
-                "fault {}:\n{}",
-                fault.file,
-                show(&r)
-            );
-            assert_eq!(r.exit_code(), 1);
-            eprintln!(
-                "[live] {}: fault {} as declared after {:.1}s",
-                lab.id,
-                fault.file,
-                started.elapsed().as_secs_f64()
-            );
-        }
-        // back to the solution: a fault must not leave the stack broken for the next lab
-        drop(stack);
-        cleanup_bind_dirs(lab);
+        assert_no_leftovers(lab);
     }
+
+    // Each fault: exactly the declared checks fail, first_broken first.
+    for fault in &lab.faults {
+        if fault.drill && !drills_wanted() {
+            eprintln!(
+                "[live] {}: fault {} needs --drill: left out (LABCHECK_LIVE_NO_DRILLS)",
+                lab.id, fault.file
+            );
+            continue;
+        }
+        // a fresh project: a fault may change what `up` does not recreate (networks, volumes)
+        stack.down();
+        stack.up(&[lab.dir.join(&fault.file)], &[]);
+        let want: BTreeSet<String> = fault.fails.iter().cloned().collect();
+        let started = Instant::now();
+        let run_opts = RunOptions {
+            drill: fault.drill,
+            ..opts(&stack.project)
+        };
+        let r = until_failing(rt, engine, lab, &run_opts, settle, &want);
+        assert_eq!(
+            failing(&r),
+            want,
+            "fault {} of {}:\n{}",
+            fault.file,
+            lab.id,
+            show(&r)
+        );
+        assert_eq!(
+            r.first_broken().map(|c| c.id.as_str()),
+            Some(fault.first_broken.as_str()),
+            "fault {}:\n{}",
+            fault.file,
+            show(&r)
+        );
+        assert_eq!(r.exit_code(), 1);
+        eprintln!(
+            "[live] {}: fault {} as declared after {:.1}s",
+            lab.id,
+            fault.file,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    // back to the solution: a fault must not leave the stack broken for the next lab
+    drop(stack);
+    cleanup_bind_dirs(lab);
 }
 
 /// How a plain-containers lab is built, from its `[live]` table (scripts, not compose files).
@@ -627,7 +658,6 @@ impl Drop for ScriptStack<'_> {
 #[test]
 fn live_every_container_lab_solution_and_faults() {
     let (rt, engine) = common::engine();
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let mut tested = 0;
     for dir in lab_dirs(&labs_dir()).unwrap() {
         let Ok(lab) = load_lab(&dir) else { continue };
@@ -637,6 +667,7 @@ fn live_every_container_lab_solution_and_faults() {
         let scripts = live_scripts(&lab)
             .unwrap_or_else(|| panic!("{} has [[faults]] but no [live] up/down scripts", lab.id));
         tested += 1;
+        let _slot = JOBS.start(&lab.id, script_lab_ports(&lab));
         let opts = RunOptions {
             project: None,
             cwd: std::env::temp_dir(),
@@ -668,17 +699,7 @@ fn live_every_container_lab_solution_and_faults() {
                 }
             };
             let started = Instant::now();
-            let r = rt
-                .block_on(run_until_with(
-                    &engine,
-                    &lab,
-                    &opts,
-                    started + Duration::from_secs(60),
-                    Duration::from_secs(1),
-                    |r| failing(r) == want,
-                    |_| {},
-                ))
-                .unwrap();
+            let r = until_failing(&rt, &engine, &lab, &opts, Duration::from_secs(60), &want);
             assert_eq!(
                 failing(&r),
                 want,
@@ -713,8 +734,120 @@ fn live_every_container_lab_solution_and_faults() {
     );
 }
 
-/// Live stacks share host ports (8080, 8102, ...): one test at a time.
-static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+/// Labs run side by side, but two stacks cannot publish the same host port: a lab starts once
+/// none of its ports is in use by another lab of this run, and at most `LABCHECK_LIVE_JOBS`
+/// (default 2) run at a time: with 3 at once on a loaded 2-core machine, pgAdmin missed its 3 s
+/// health check timeout.
+struct Jobs {
+    busy: Mutex<(usize, BTreeSet<u16>)>,
+    freed: Condvar,
+}
+
+static JOBS: Jobs = Jobs {
+    busy: Mutex::new((0, BTreeSet::new())),
+    freed: Condvar::new(),
+};
+
+/// A running lab's hold on its ports and its job slot, given back on drop (panic or not).
+struct Slot(&'static Jobs, BTreeSet<u16>);
+
+impl Jobs {
+    fn start(&'static self, lab: &str, ports: BTreeSet<u16>) -> Slot {
+        let max = std::env::var("LABCHECK_LIVE_JOBS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(2usize)
+            .max(1);
+        let mut busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        while busy.0 >= max || !busy.1.is_disjoint(&ports) {
+            busy = self.freed.wait(busy).unwrap_or_else(|p| p.into_inner());
+        }
+        busy.0 += 1;
+        busy.1.extend(&ports);
+        eprintln!("[live] {lab}: starting (host ports {ports:?})");
+        Slot(self, ports)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut busy = self.0.busy.lock().unwrap_or_else(|p| p.into_inner());
+        busy.0 -= 1;
+        busy.1.retain(|p| !self.1.contains(p));
+        self.0.freed.notify_all();
+    }
+}
+
+/// The host ports a compose lab publishes, in its solution or any fault (`docker compose config`
+/// resolves overrides, ranges and defaults).
+fn compose_lab_ports(lab: &Lab) -> BTreeSet<u16> {
+    let solution = lab.dir.join("solution/compose.yaml");
+    let variants = std::iter::once(vec![solution.clone()]).chain(
+        lab.faults
+            .iter()
+            .map(|f| vec![solution.clone(), lab.dir.join(&f.file)]),
+    );
+    let mut ports = BTreeSet::new();
+    for files in variants {
+        let mut cmd = Command::new("docker");
+        cmd.arg("compose");
+        for f in &files {
+            cmd.arg("-f").arg(f);
+        }
+        let out = cmd
+            .args(["config", "--format", "json"])
+            .output()
+            .expect("docker compose runs");
+        assert!(
+            out.status.success(),
+            "docker compose config of {files:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let config: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let published = config["services"]
+            .as_object()
+            .into_iter()
+            .flat_map(|s| s.values())
+            .flat_map(|s| s["ports"].as_array().cloned().unwrap_or_default())
+            .filter_map(|p| p["published"].as_str()?.parse::<u16>().ok());
+        ports.extend(published);
+    }
+    ports
+}
+
+/// The host ports a plain-containers lab publishes: every `-p [IP:]HOST:CONTAINER` in its
+/// up script and fault scripts.
+fn script_lab_ports(lab: &Lab) -> BTreeSet<u16> {
+    let publish = regex::Regex::new(r"(?:-p|--publish)[ =]+(?:[0-9.]+:)?([0-9]+):").unwrap();
+    let scripts = live_scripts(lab).into_iter().map(|s| s.up);
+    let faults = lab.faults.iter().map(|f| lab.dir.join(&f.file));
+    scripts
+        .chain(faults)
+        .flat_map(|path| {
+            let text = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            publish
+                .captures_iter(&text)
+                .map(|c| c[1].parse::<u16>().unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// labcheck runs of one lab and the drills of another must not overlap: a drill's check that
+/// it left nothing behind looks at every labcheck helper container and scratch volume on the
+/// engine. Plain runs share the lock; drills (and that check) take it alone.
+static PROBES: RwLock<()> = RwLock::new(());
+
+fn probing<T>(drill: bool, run: impl FnOnce() -> T) -> T {
+    if drill {
+        let _alone = PROBES.write().unwrap_or_else(|p| p.into_inner());
+        run()
+    } else {
+        let _shared = PROBES.read().unwrap_or_else(|p| p.into_inner());
+        run()
+    }
+}
 
 /// Faults that bind-mount data folders leave them in solution/ (owned by the container's user).
 fn cleanup_bind_dirs(lab: &Lab) {
