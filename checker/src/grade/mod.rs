@@ -14,6 +14,7 @@ pub mod cli;
 pub mod output;
 pub mod roster;
 pub mod score;
+pub mod wire;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant, SystemTime};

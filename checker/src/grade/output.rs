@@ -5,7 +5,6 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
-use serde_json::{json, Value};
 
 use super::{Gradebook, LearnerGrade, RowStatus};
 use crate::report::{self, junit, RenderOptions};
@@ -125,61 +124,72 @@ pub fn check_stats(g: &Gradebook) -> Vec<CheckStats> {
         .collect()
 }
 
-pub fn json(g: &Gradebook) -> Value {
+/// The gradebook as its versioned wire types (`grade.json`).
+pub fn json(g: &Gradebook) -> super::wire::WireGrade<'_> {
+    use super::wire::*;
     let opts = render_opts();
-    let learners: Vec<Value> = g
-        .rows
-        .iter()
-        .map(|r| {
-            let report = r.report.as_ref().map(|rep| {
-                serde_json::to_value(report::json::wire(rep, &opts)).unwrap_or(Value::Null)
-            });
-            json!({
-                "id": r.learner.id,
-                "status": r.status,
-                "points": r.points,
-                "max_points": r.max_points,
-                "error": r.error,
-                "endpoint": r.endpoint,
-                "project": project_of(r),
-                "started_at": rfc3339(r.started_at),
-                "duration_ms": r.duration.as_millis() as u64,
-                "checks": r.checks,
-                "report": report,
-            })
-        })
-        .collect();
     let count = |s: RowStatus| g.rows.iter().filter(|r| r.status == s).count();
-    let stats: Vec<Value> = check_stats(g)
-        .into_iter()
-        .map(|s| json!({"id": s.id, "points": s.points, "earned": s.earned, "failed": s.failed, "skipped": s.skipped, "graded": s.graded}))
-        .collect();
-    json!({
-        "schema": SCHEMA,
-        "schema_version": SCHEMA_VERSION,
-        "labcheck_version": env!("CARGO_PKG_VERSION"),
-        "lab": {
-            "id": g.lab_id,
-            "title": g.lab_title,
-            "file": g.lab_file.display().to_string(),
-            "sha256": g.lab_sha256,
-            "checks": g.check_ids.iter().zip(&g.check_points).map(|(id, p)| json!({"id": id, "points": p})).collect::<Vec<_>>(),
+    WireGrade {
+        schema: SCHEMA,
+        schema_version: SCHEMA_VERSION,
+        labcheck_version: env!("CARGO_PKG_VERSION"),
+        lab: WireGradeLab {
+            id: &g.lab_id,
+            title: &g.lab_title,
+            file: g.lab_file.display().to_string(),
+            sha256: &g.lab_sha256,
+            checks: g
+                .check_ids
+                .iter()
+                .zip(&g.check_points)
+                .map(|(id, &points)| WireLabCheck { id, points })
+                .collect(),
         },
-        "roster": g.roster_file.display().to_string(),
-        "options": {"jobs": g.options.jobs, "timeout_ms": g.options.timeout.as_millis() as u64, "warnings_cost_points": g.rules.warnings_cost_points},
-        "started_at": rfc3339(g.started_at),
-        "finished_at": rfc3339(g.finished_at),
-        "duration_ms": g.duration.as_millis() as u64,
-        "summary": {
-            "learners": g.rows.len(),
-            "ok": count(RowStatus::Ok),
-            "failing": count(RowStatus::Failing),
-            "absent": count(RowStatus::Absent),
-            "error": count(RowStatus::Error),
-            "checks": stats,
+        roster: g.roster_file.display().to_string(),
+        options: WireOptions {
+            jobs: g.options.jobs,
+            timeout_ms: g.options.timeout.as_millis() as u64,
+            warnings_cost_points: g.rules.warnings_cost_points,
         },
-        "learners": learners,
-    })
+        started_at: rfc3339(g.started_at),
+        finished_at: rfc3339(g.finished_at),
+        duration_ms: g.duration.as_millis() as u64,
+        summary: WireSummary {
+            learners: g.rows.len(),
+            ok: count(RowStatus::Ok),
+            failing: count(RowStatus::Failing),
+            absent: count(RowStatus::Absent),
+            error: count(RowStatus::Error),
+            checks: check_stats(g)
+                .into_iter()
+                .map(|s| WireCheckStats {
+                    id: s.id,
+                    points: s.points,
+                    earned: s.earned,
+                    failed: s.failed,
+                    skipped: s.skipped,
+                    graded: s.graded,
+                })
+                .collect(),
+        },
+        learners: g
+            .rows
+            .iter()
+            .map(|r| WireLearner {
+                id: &r.learner.id,
+                status: r.status,
+                points: r.points,
+                max_points: r.max_points,
+                error: r.error.as_deref(),
+                endpoint: &r.endpoint,
+                project: project_of(r),
+                started_at: rfc3339(r.started_at),
+                duration_ms: r.duration.as_millis() as u64,
+                checks: &r.checks,
+                report: r.report.as_ref().map(|rep| report::json::wire(rep, &opts)),
+            })
+            .collect(),
+    }
 }
 
 /// JUnit for one learner: labcheck's own document with the learner named among the suite's

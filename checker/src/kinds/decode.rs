@@ -43,7 +43,9 @@ pub fn decode<T: CheckKind>(fields: toml::Table) -> Result<T, Vec<Invalid>> {
 pub fn fields_of<T: serde::de::DeserializeOwned>(fields: toml::Table) -> Result<T, Invalid> {
     serde_path_to_error::deserialize::<_, T>(toml::Value::Table(fields)).map_err(|e| {
         let path = e.path().to_string();
-        let message = e.into_inner().to_string();
+        // toml adds "\nin `field`" to a field type's own message: the field is named apart
+        let full = e.into_inner().to_string();
+        let message = full.lines().next().unwrap_or_default().trim().to_string();
         // "missing field `x`" and "unknown field `x`" are about the table itself (path "."):
         // the field is the first one the message names.
         let field = match path.as_str() {
@@ -168,6 +170,7 @@ mod tests {
         let e = first("service = 'db'\nport = 70000");
         assert_eq!(e.field.as_deref(), Some("port"), "{e:?}");
         assert!(e.message.contains("70000 is not a port"), "{e:?}");
+        assert!(!e.message.contains('\n'), "one line: {e:?}");
         let e = first("service = 'db'\ncontainer_port = '80/http'");
         assert_eq!(e.field.as_deref(), Some("container_port"), "{e:?}");
     }
