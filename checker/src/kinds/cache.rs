@@ -4,6 +4,7 @@
 use bollard::Docker;
 use serde::Deserialize;
 
+use super::http::{check_url, host_ports};
 use super::{fail, pass, CheckKind, Invalid, Judgement};
 use crate::probe::cx::ProbeCx;
 use crate::probe::exec::{exec, Helper};
@@ -39,16 +40,6 @@ pub struct RedisFacts {
     pub via: String,
 }
 
-/// A url field's rule: absolute http(s), as the host's client fetches it.
-pub fn check_url(url: &str) -> Option<Invalid> {
-    (!(url.is_empty() || url.starts_with("http://") || url.starts_with("https://"))).then(|| {
-        Invalid::field(
-            "url",
-            format!("url `{url}` must start with http:// or https://"),
-        )
-    })
-}
-
 impl CheckKind for HttpCached {
     const NAME: &'static str = "http_cached";
     type Facts = Responses;
@@ -69,7 +60,7 @@ impl CheckKind for HttpCached {
         true
     }
     fn host_ports(&self) -> Vec<u16> {
-        http::local_port(&self.url).into_iter().collect()
+        host_ports(&self.url)
     }
     async fn observe(&self, cx: &ProbeCx<'_>) -> Result<Responses, Judgement> {
         let url = http::effective_url(&self.url, cx.http_host);

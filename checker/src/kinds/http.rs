@@ -52,15 +52,14 @@ impl<'de> Deserialize<'de> for Status {
     }
 }
 
-/// The URL must be one a GET can use.
-fn url_problems(url: &str) -> Vec<Invalid> {
-    if url.starts_with("http://") || url.starts_with("https://") {
-        return vec![];
-    }
-    vec![Invalid::field(
-        "url",
-        format!("url `{url}` must start with http:// or https://"),
-    )]
+/// A `url` field's rule for every kind that GETs from the host: absolute http(s).
+pub(super) fn check_url(url: &str) -> Option<Invalid> {
+    (!(url.starts_with("http://") || url.starts_with("https://"))).then(|| {
+        Invalid::field(
+            "url",
+            format!("url `{url}` must start with http:// or https://"),
+        )
+    })
 }
 
 /// ` with `x` in the body`, for `describe`.
@@ -71,7 +70,8 @@ pub(super) fn with_body(body_contains: &Option<String>) -> String {
         .unwrap_or_default()
 }
 
-fn host_ports(url: &str) -> Vec<u16> {
+/// The learner's localhost port a URL reaches (what grading forwards over ssh).
+pub(super) fn host_ports(url: &str) -> Vec<u16> {
     http::local_port(url).into_iter().collect()
 }
 
@@ -94,7 +94,7 @@ impl CheckKind for Http {
     type Facts = HttpFacts;
 
     fn validate(&self) -> Vec<Invalid> {
-        url_problems(&self.url)
+        check_url(&self.url).into_iter().collect()
     }
     fn describe(&self) -> String {
         format!(
@@ -148,7 +148,7 @@ impl CheckKind for HttpBodyExcludes {
     type Facts = HttpFacts;
 
     fn validate(&self) -> Vec<Invalid> {
-        let mut problems = url_problems(&self.url);
+        let mut problems: Vec<Invalid> = check_url(&self.url).into_iter().collect();
         if self.excludes.iter().all(|e| e.is_empty()) {
             problems.push(Invalid::field(
                 "excludes",

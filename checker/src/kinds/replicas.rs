@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 
-use super::cache::check_url;
+use super::http::{check_url, host_ports};
 use super::{excerpt, fail, pass, CheckKind, Invalid, Judgement};
 use crate::probe::cx::ProbeCx;
 use crate::probe::facts::ContainerFacts;
@@ -158,7 +158,7 @@ impl CheckKind for HttpDistinct {
         true
     }
     fn host_ports(&self) -> Vec<u16> {
-        http::local_port(&self.url).into_iter().collect()
+        host_ports(&self.url)
     }
     async fn observe(&self, cx: &ProbeCx<'_>) -> Result<DistinctFacts, Judgement> {
         let url = http::effective_url(&self.url, cx.http_host);
