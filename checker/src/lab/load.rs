@@ -198,7 +198,13 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     };
     let toml_err = |cx: &mut Ctx, e: toml::de::Error| {
         let span = e.span().unwrap_or(0..0);
-        cx.err(span, e.message().trim().to_string());
+        // the toml crate leaves the message empty for some syntax errors (a value cut off at
+        // the end of the file): say what it is rather than nothing (found by tests/fuzz.rs)
+        let message = match e.message().trim() {
+            "" => "invalid TOML: a key, value or table is incomplete here".to_string(),
+            m => m.to_string(),
+        };
+        cx.err(span, message);
         LoadError::Spec(std::mem::take(&mut cx.errors))
     };
 

@@ -438,3 +438,10 @@ fn a_diagnosis_explains_behaviours_and_only_a_diagnosis_explains() {
     assert!(bad("role = \"hardening\"\nseverity = \"fail\"").contains("always warns"));
     assert!(bad("role = \"config\"").contains("role `config` must be"));
 }
+
+#[test]
+fn a_value_cut_off_at_the_end_says_so() {
+    // found by tests/fuzz.rs: the toml crate gives an empty message here
+    let e = one_error(&format!("{ROLES_HEAD}[[checks]]\nid = \"x\"\nequals ="));
+    assert!(e.message.contains("incomplete"), "{e}");
+}
