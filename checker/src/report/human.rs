@@ -70,20 +70,27 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         ));
         return out;
     }
-    if let StackState::Found { missing, .. } = &r.stack {
+    if let StackState::Found { missing, project } = &r.stack {
         if !missing.is_empty() {
             let runnable = r
                 .results
                 .iter()
                 .filter(|c| c.status != Status::Skip)
                 .count();
+            let them = if missing.len() == 1 { "it" } else { "them" };
+            let names = inert(&missing.join(" "));
+            // plain containers (the phases before Compose) are made with `docker run`
+            let start = match project {
+                Some(_) => format!("Start {them}: docker compose up -d {names}"),
+                None => format!(
+                    "Create {them} with `docker run --name …` as the lab's chapter shows (`docker ps -a` lists what exists)"
+                ),
+            };
             out.push_str(&p.status(
                 Status::Fail,
                 &format!(
-                    "The stack is only half up: no container for {}. Start {}: docker compose up -d {}",
-                    missing.join(", "),
-                    if missing.len() == 1 { "it" } else { "them" },
-                    missing.join(" ")
+                    "The stack is only half up: no container for {}. {start}",
+                    inert(&missing.join(", ")),
                 ),
             ));
             out.push_str(&format!(
