@@ -119,17 +119,19 @@ impl Drop for Down<'_> {
 fn live_a_hostile_stack_is_judged_in_time_and_shown_inert() {
     let (rt, engine) = common::engine();
     let project = format!("lc-hostile-{}", std::process::id());
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("compose.yaml"), COMPOSE).unwrap();
-    std::fs::write(dir.path().join("lab.toml"), lab_toml(&project)).unwrap();
-    let _down = Down(dir.path(), &project);
-    let up = compose(dir.path(), &project, &["up", "-d"]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("labs/hostile");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("compose.yaml"), COMPOSE).unwrap();
+    std::fs::write(dir.join("lab.toml"), lab_toml(&project)).unwrap();
+    let _down = Down(&dir, &project);
+    let up = compose(&dir, &project, &["up", "-d"]);
     assert!(
         up.status.success(),
         "{}",
         String::from_utf8_lossy(&up.stderr)
     );
-    let lab = labcheck::lab::load_lab(dir.path()).unwrap();
+    let lab = labcheck::lab::load_lab(&dir).unwrap();
     let opts = RunOptions {
         project: Some(project.clone()),
         cwd: std::env::temp_dir(),
@@ -203,4 +205,50 @@ fn live_a_hostile_stack_is_judged_in_time_and_shown_inert() {
         },
     );
     serde_json::from_str::<serde_json::Value>(&json).expect("the JSON report stays valid");
+
+    // Graded beside a learner whose stack is absent: nothing leaks into the other row, the
+    // terminal summary or the CSV.
+    let roster = tmp.path().join("roster.toml");
+    std::fs::write(
+        &roster,
+        format!(
+            "[defaults]\nendpoint = \"unix:///var/run/docker.sock\"\n\n[[learner]]\nid = \"evil\"\nproject = \"{project}\"\n\n[[learner]]\nid = \"good\"\nproject = \"{project}-absent\"\n"
+        ),
+    )
+    .unwrap();
+    let out = tmp.path().join("grades");
+    let started = Instant::now();
+    let o = Command::new(env!("CARGO_BIN_EXE_labcheck"))
+        .args(["grade", "hostile", "--timeout", "20s", "--roster"])
+        .arg(&roster)
+        .arg("--out")
+        .arg(&out)
+        .arg("--lab-dir")
+        .arg(tmp.path().join("labs"))
+        .env_remove("DOCKER_HOST")
+        .output()
+        .unwrap();
+    assert!(started.elapsed() < Duration::from_secs(40));
+    for text in [&o.stdout, &o.stderr] {
+        let text = String::from_utf8_lossy(text);
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "the grade summary lets a control character through:\n{text}"
+        );
+    }
+    let csv = std::fs::read_to_string(out.join("gradebook.csv")).unwrap();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_reader(csv.as_bytes())
+        .records()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(rows.len(), 2, "one row per learner:\n{csv}");
+    for row in &rows {
+        for cell in row {
+            assert!(!cell.chars().any(|c| c.is_control()), "{cell:?}");
+            assert!(!cell.starts_with(['=', '+', '@']), "formula: {cell:?}");
+        }
+        if &row[0] == "good" {
+            assert!(!row.iter().any(|c| c.contains("OWNED")), "{row:?}");
+        }
+    }
 }
