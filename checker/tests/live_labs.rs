@@ -332,6 +332,7 @@ fn opts(project: &str) -> RunOptions {
         cwd: std::env::temp_dir(),
         http_host: None,
         drill: false,
+        services: Vec::new(),
     }
 }
 

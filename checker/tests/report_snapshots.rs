@@ -61,6 +61,7 @@ fn fixture() -> Report {
         stack: StackState::Found {
             project: Some("phase-3".into()),
             missing: vec![],
+            renamed: vec![],
         },
         notes: vec![],
         results: vec![
@@ -132,9 +133,15 @@ fn tap() {
 
 fn half_up() -> Report {
     let mut r = fixture();
+    // the learner named the database `database`: the report says once that it is db
     r.stack = StackState::Found {
         project: Some("phase-3".into()),
         missing: vec!["web".into()],
+        renamed: vec![labcheck::target::roles::Mapped {
+            lab: "db".into(),
+            yours: "database".into(),
+            by: labcheck::target::roles::By::Role,
+        }],
     };
     let mut web = result("web-running", Status::Fail, 0);
     web.message = "`web` has no container".into();

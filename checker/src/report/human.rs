@@ -51,6 +51,12 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         r.engine.endpoint, r.engine.server_version, r.engine.api_version
     )));
     out.push('\n');
+    if let StackState::Found { renamed, .. } = &r.stack {
+        for m in renamed {
+            out.push_str(&p.dim(&m.line()));
+            out.push('\n');
+        }
+    }
     for note in &r.notes {
         out.push_str(&p.status(Status::Warn, &format!("note: {note}")));
         out.push('\n');

@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub http_host: Option<String>,
     /// `--drill`: run the checks that change state (otherwise they are skipped, saying so).
     pub drill: bool,
+    /// `--service lab=yours`: the learner's name for a lab service (over the roles' guess).
+    pub services: Vec<(String, String)>,
 }
 
 impl RunOptions {
@@ -45,6 +47,7 @@ impl RunOptions {
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             http_host: std::env::var("LABCHECK_HTTP_HOST").ok(),
             drill: false,
+            services: Vec::new(),
         }
     }
 }
@@ -79,7 +82,14 @@ fn notes(engine: &Engine, lab: &Lab) -> Vec<String> {
 /// Run every check of `lab` once against the stack on `engine`.
 pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Report, ToolError> {
     let started = Instant::now();
-    let discovery = discover(engine, lab, opts.project.as_deref(), &opts.cwd).await?;
+    let discovery = discover(
+        engine,
+        lab,
+        opts.project.as_deref(),
+        &opts.cwd,
+        &opts.services,
+    )
+    .await?;
     let report = |stack: StackState, results: Vec<CheckResult>| Report {
         lab_id: lab.id.clone(),
         lab_title: lab.title.clone(),
@@ -136,6 +146,7 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
         StackState::Found {
             project: stack.project.clone(),
             missing: stack.missing.clone(),
+            renamed: stack.renamed.clone(),
         },
         results,
     ))
