@@ -6,6 +6,25 @@ use std::path::PathBuf;
 /// The last line of every error about the engine: where to get a full diagnosis.
 pub const DOCTOR: &str = "For a diagnosis of this machine's Docker setup, run `labcheck doctor` (or `labcheck doctor <lab>`).";
 
+fn services_message(lab: &str, project: &str, choices: &[(String, String, Vec<String>)]) -> String {
+    let mut out = String::new();
+    for (service, role, candidates) in choices {
+        out.push_str(&format!(
+            "In the project `{project}`, more than one of your services could be the lab's {service} ({role}): {}.\n",
+            candidates.join(", ")
+        ));
+    }
+    let example: Vec<String> = choices
+        .iter()
+        .map(|(service, _, c)| format!("--service {service}={}", c[0]))
+        .collect();
+    out.push_str(&format!(
+        "Say which with --service <lab service>=<your service>, e.g. `labcheck {lab} {}`.",
+        example.join(" ")
+    ));
+    out
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ToolError {
     #[error("cannot reach the Docker daemon at {endpoint}: {detail}\n\
@@ -35,6 +54,19 @@ pub enum ToolError {
         lab: String,
         candidates: Vec<String>,
     },
+
+    /// Several of the learner's services could play a lab service: one message, exit 2.
+    #[error("{}", services_message(lab, project, choices))]
+    AmbiguousServices {
+        lab: String,
+        project: String,
+        /// (lab service, its role in words, the learner's services that could play it)
+        choices: Vec<(String, String, Vec<String>)>,
+    },
+
+    /// A `--service lab=yours` that names no lab service, or no service of the project.
+    #[error("{0}")]
+    ServiceFlag(String),
 
     #[error("lab {lab} checks plain containers by name, not a compose project: drop --project")]
     ProjectNotApplicable { lab: String },

@@ -69,6 +69,22 @@ struct RunArgs {
     /// (hardening is not a warning, a config that differs from the solution is not a note).
     #[arg(long)]
     strict: bool,
+    /// Your name for one of the lab's services, when you named it otherwise and labcheck cannot
+    /// tell which it is (repeatable): `--service web=app` checks your `app` as the lab's web.
+    #[arg(long = "service", value_name = "LAB=YOURS", value_parser = parse_service)]
+    services: Vec<(String, String)>,
+}
+
+/// `web=app` -> ("web", "app").
+fn parse_service(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((l, y)) if !l.trim().is_empty() && !y.trim().is_empty() => {
+            Ok((l.trim().to_string(), y.trim().to_string()))
+        }
+        _ => Err(format!(
+            "`{s}` is not LAB=YOURS, e.g. `--service db=database` (the lab's service, then yours)"
+        )),
+    }
 }
 
 /// Which engine: the same flags for `labcheck <lab>` and `labcheck doctor`.
@@ -279,6 +295,7 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
         project: args.project.clone(),
         drill: args.drill,
         strict: args.strict,
+        services: args.services.clone(),
         ..RunOptions::here()
     };
     let report = rt.block_on(async {

@@ -138,6 +138,7 @@ fn live_a_hostile_stack_is_judged_in_time_and_shown_inert() {
         http_host: None,
         drill: false,
         strict: false,
+        services: vec![],
     };
 
     // the healthcheck has run at least once and the server listens

@@ -207,6 +207,7 @@ fn live_image_kinds_on_built_images() {
         http_host: None,
         drill: false,
         strict: false,
+        services: Vec::new(),
     };
 
     for api in [None, Some("1.41")] {

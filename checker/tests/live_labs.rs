@@ -402,6 +402,7 @@ fn opts(project: &str) -> RunOptions {
         http_host: None,
         drill: false,
         strict: false,
+        services: Vec::new(),
     }
 }
 
@@ -767,6 +768,7 @@ fn live_every_container_lab_solution_and_faults() {
             project: None,
             cwd: std::env::temp_dir(),
             http_host: None,
+            services: vec![],
             drill: false,
             strict: false,
         };

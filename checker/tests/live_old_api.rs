@@ -137,6 +137,7 @@ port = 5432
         project: None,
         cwd: std::env::temp_dir(),
         http_host: None,
+        services: vec![],
         drill: false,
         strict: false,
     };

@@ -138,6 +138,7 @@ peer = "{srv}"
         project: None,
         cwd: std::env::temp_dir(),
         http_host: None,
+        services: vec![],
         drill: false,
         strict: false,
     };

@@ -70,6 +70,7 @@ container_port = 80
         project: None,
         cwd: std::env::temp_dir(),
         http_host: None,
+        services: vec![],
         drill: false,
         strict: false,
     };

@@ -64,6 +64,7 @@ fn fixture() -> Report {
         stack: StackState::Found {
             project: Some("phase-3".into()),
             missing: vec![],
+            renamed: vec![],
         },
         notes: vec![],
         results: vec![
@@ -135,9 +136,15 @@ fn tap() {
 
 fn half_up() -> Report {
     let mut r = fixture();
+    // the learner named the database `database`: the report says once that it is db
     r.stack = StackState::Found {
         project: Some("phase-3".into()),
         missing: vec!["web".into()],
+        renamed: vec![labcheck::target::matching::Mapped {
+            lab: "db".into(),
+            yours: "database".into(),
+            by: labcheck::target::matching::By::Match,
+        }],
     };
     let mut web = result("web-running", Status::Fail, 0);
     web.message = "`web` has no container".into();
@@ -321,6 +328,7 @@ fn half_up_plain_containers_says_docker_run() {
     r.stack = StackState::Found {
         project: None,
         missing: vec!["api".into()],
+        renamed: vec![],
     };
     let human = report::render(&r, Format::Human, &opts(false));
     assert!(
@@ -331,6 +339,7 @@ fn half_up_plain_containers_says_docker_run() {
     r.stack = StackState::Found {
         project: Some("phase-3".into()),
         missing: vec!["db".into()],
+        renamed: vec![],
     };
     let human = report::render(&r, Format::Human, &opts(false));
     assert!(

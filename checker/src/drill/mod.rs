@@ -85,6 +85,8 @@ pub struct Drill<'a> {
     /// Where the engine is (container IPs are reachable from here only on a local engine).
     pub endpoint: &'a str,
     pub project: &'a str,
+    /// The run's stack: the learner's name of each lab service.
+    pub stack: &'a crate::target::Stack,
 }
 
 impl<'a> Drill<'a> {
@@ -98,19 +100,21 @@ impl<'a> Drill<'a> {
             t: cx.timeouts(),
             endpoint: cx.endpoint(),
             project,
+            stack: cx.stack,
         })
     }
 
     /// The running container of `service`, inspected now: an earlier drill may have replaced
     /// the one seen at the start.
     pub async fn container(&self, service: &str) -> Result<ContainerFacts, Judgement> {
-        find(self.docker, self.t, self.project, service)
+        find(self.docker, self.t, self.project, self.stack.yours(service))
             .await
             .map_err(fail)
     }
 
     /// Every container of `service`, inspected now.
     pub async fn containers(&self, service: &str) -> Vec<ContainerFacts> {
+        let service = self.stack.yours(service);
         let listed = crate::target::list_services(
             self.docker,
             self.t,

@@ -150,6 +150,7 @@ async fn grade_one(
             // grading only observes: drills change a learner's stack
             drill: false,
             strict: rules.strict,
+            services: Vec::new(),
         };
         run_lab(&conn.engine, lab, &opts)
             .await

@@ -219,6 +219,7 @@ needs = ["a"]
             stack: StackState::Found {
                 project: Some("p".into()),
                 missing: vec![],
+                renamed: vec![],
             },
             notes: vec![],
             results,

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::{fail, pass, unknown, CheckKind, Invalid, Judgement};
 use crate::probe::compose;
 use crate::probe::cx::ProbeCx;
-use crate::probe::facts::DependsFacts;
+use crate::probe::facts::{DependsEntry, DependsFacts};
 use crate::see::SeeCx;
 
 /// `service` depends on `on` with `condition` (Compose's default: `service_started`).
@@ -57,7 +57,20 @@ impl CheckKind for DependsOn {
         vec![&self.service]
     }
     async fn observe(&self, cx: &ProbeCx<'_>) -> Result<Self::Facts, Judgement> {
-        cx.container(&self.service).map(compose::depends_on)
+        // in the lab's names: the learner's `database` is the lab's db
+        Ok(match compose::depends_on(cx.container(&self.service)?) {
+            DependsFacts::Known { source, entries } => DependsFacts::Known {
+                source,
+                entries: entries
+                    .into_iter()
+                    .map(|e| DependsEntry {
+                        on: cx.lab_name(&e.on).to_string(),
+                        condition: e.condition,
+                    })
+                    .collect(),
+            },
+            unknown => unknown,
+        })
     }
     fn judge(&self, d: &Self::Facts) -> Judgement {
         let (service, on, condition) = (&self.service, &self.on, &self.condition);
@@ -101,7 +114,6 @@ mod tests {
     use super::*;
     use crate::kinds::testing::{invalid, kind, see_cx};
     use crate::kinds::Verdict;
-    use crate::probe::facts::DependsEntry;
 
     fn known(entries: &[(&str, &str)]) -> DependsFacts {
         DependsFacts::Known {

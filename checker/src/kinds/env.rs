@@ -27,9 +27,17 @@ pub struct EnvAbsent {
     pub vars: Vec<String>,
 }
 
+/// The container, and what `equals` means in the learner's stack: a lab service they named
+/// otherwise stands for their name (`DB_HOST=database` when their db is `database`).
+#[derive(Debug, Clone)]
+pub struct EnvSeen {
+    pub container: ContainerFacts,
+    pub equals: Option<String>,
+}
+
 impl CheckKind for Env {
     const NAME: &'static str = "env";
-    type Facts = ContainerFacts;
+    type Facts = EnvSeen;
 
     fn describe(&self) -> String {
         let mut s = format!("{} is set in {}", self.var, self.service);
@@ -46,15 +54,18 @@ impl CheckKind for Env {
         vec![&self.service]
     }
     async fn observe(&self, cx: &ProbeCx<'_>) -> Result<Self::Facts, Judgement> {
-        cx.container(&self.service).cloned()
+        Ok(EnvSeen {
+            container: cx.container(&self.service)?.clone(),
+            equals: self.equals.as_deref().map(|e| cx.yours(e).to_string()),
+        })
     }
-    fn judge(&self, c: &Self::Facts) -> Judgement {
+    fn judge(&self, seen: &Self::Facts) -> Judgement {
         let (service, var) = (&self.service, &self.var);
-        let Some(value) = c.env_var(var) else {
+        let Some(value) = seen.container.env_var(var) else {
             return fail(format!("{var} is not set in {service}"));
         };
         let shown = shown_value(var, value);
-        if let Some(want) = self.equals.as_deref().filter(|want| value != *want) {
+        if let Some(want) = seen.equals.as_deref().filter(|want| value != *want) {
             let want = shown_value(var, want);
             return fail(format!("{var} in {service} is {shown}, expected {want}"));
         }
@@ -150,10 +161,34 @@ mod tests {
         }
     }
 
+    /// The facts as a stack that uses the lab's names gives them.
+    fn seen(k: &Env, c: &ContainerFacts) -> EnvSeen {
+        EnvSeen {
+            container: c.clone(),
+            equals: k.equals.clone(),
+        }
+    }
+
+    #[test]
+    fn equals_means_the_learners_name_for_a_renamed_service() {
+        let k: Env = kind("service = 'web'\nvar = 'DB_HOST'\nequals = 'db'");
+        let web = with_env(&["DB_HOST=database"]);
+        let renamed = EnvSeen {
+            container: web.clone(),
+            equals: Some("database".into()),
+        };
+        assert_eq!(k.judge(&renamed).verdict, Verdict::Pass);
+        let j = k.judge(&seen(&k, &web));
+        assert_eq!(j.message, "DB_HOST in web is `database`, expected `db`");
+    }
+
     #[test]
     fn env_set_equals_and_not() {
         let web = with_env(&["DB_HOST=localhost", "EMPTY="]);
-        let v = |fields: &str| kind::<Env>(&format!("service = 'web'\n{fields}")).judge(&web);
+        let v = |fields: &str| {
+            let k = kind::<Env>(&format!("service = 'web'\n{fields}"));
+            k.judge(&seen(&k, &web))
+        };
         assert_eq!(v("var = 'DB_HOST'").verdict, Verdict::Pass);
         let j = v("var = 'DB_HOST'\nequals = 'db'");
         assert_eq!(j.verdict, Verdict::Fail);
@@ -185,19 +220,22 @@ mod tests {
     #[test]
     fn env_never_shows_a_secret_value() {
         let app = with_env(&["APP_SECRET=hunter2-long", "DB_HOST=db"]);
-        let k = |fields: &str| kind::<Env>(&format!("service = 'app'\n{fields}"));
-        let j = k("var = 'APP_SECRET'").judge(&app);
+        let judge = |fields: &str| {
+            let k = kind::<Env>(&format!("service = 'app'\n{fields}"));
+            k.judge(&seen(&k, &app))
+        };
+        let j = judge("var = 'APP_SECRET'");
         assert_eq!(j.verdict, Verdict::Pass);
         assert!(!j.message.contains("hunter2"), "{}", j.message);
         assert!(j.message.contains("12 characters"), "{}", j.message);
-        let j = k("var = 'APP_SECRET'\nequals = 'other'").judge(&app);
+        let j = judge("var = 'APP_SECRET'\nequals = 'other'");
         assert_eq!(j.verdict, Verdict::Fail);
         assert!(
             !j.message.contains("hunter2") && !j.message.contains("other"),
             "{}",
             j.message
         );
-        let j = k("var = 'DB_HOST'").judge(&app);
+        let j = judge("var = 'DB_HOST'");
         assert!(j.message.contains("`db`"), "{}", j.message);
     }
 

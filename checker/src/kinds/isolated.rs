@@ -97,7 +97,7 @@ impl CheckKind for Isolated {
                 Via::Name => IsolationVia::Name,
                 Via::Ip => IsolationVia::Ip,
             },
-            name: self.name(),
+            name: cx.yours(self.name()),
             port: self.port.map(|p| p.0),
             timeout_secs: self.timeout.0,
         };

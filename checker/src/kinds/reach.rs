@@ -193,7 +193,7 @@ impl CheckKind for TcpBlocked {
             Err(_) => vec![],
         };
         let (docker, t) = (cx.docker(), cx.timeouts());
-        let to = (self.host.as_str(), self.port.0);
+        let to = (cx.yours(&self.host), self.port.0);
         blocked(docker, t, &c.id, to, &addresses, self.timeout.0)
             .await
             .map_err(fail)

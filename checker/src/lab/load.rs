@@ -148,6 +148,9 @@ struct RawTarget {
     containers: Vec<String>,
     #[serde(default)]
     networks: Vec<String>,
+    /// `[target.match.<service>]`: how to recognise the lab services (lab/matching.rs).
+    #[serde(default, rename = "match")]
+    matches: std::collections::BTreeMap<Spanned<String>, Spanned<super::matching::RawMatch>>,
 }
 
 /// A check's common fields. The rest of its table belongs to its kind, which refuses fields it
@@ -270,7 +273,13 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     let tables: SpannedChecks = toml::from_str(src).map_err(|e| toml_err(&mut cx, e))?;
 
     let target_span = raw.target.span();
-    let rt = raw.target.into_inner();
+    let mut rt = raw.target.into_inner();
+    let matches = super::matching::matches(
+        std::mem::take(&mut rt.matches),
+        &rt.services,
+        rt.kind.get_ref() == "compose",
+        &mut |span, m| cx.err(span, m),
+    );
     let target = match rt.kind.get_ref().as_str() {
         "compose" => {
             if rt.services.is_empty() {
@@ -492,6 +501,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         title: raw.title,
         book: raw.book,
         target,
+        matches,
         checks,
         faults,
         variants,

@@ -7,6 +7,7 @@
 pub mod ladder;
 pub mod lint;
 pub(crate) mod load;
+mod matching;
 mod roles;
 
 pub use load::{load_lab, load_str, parse_api as parse_api_version, LoadError, SpecError};
@@ -24,6 +25,8 @@ pub struct Lab {
     /// The lab's chapter, relative to the book root (e.g. `phase-3/index.html`).
     pub book: Option<String>,
     pub target: Target,
+    /// `[target.match.<service>]`: how to recognise each lab service under another name.
+    pub matches: std::collections::BTreeMap<String, crate::target::matching::Match>,
     /// Checks in ladder order (a stable topological order of `needs`, file order otherwise).
     pub checks: Vec<Check>,
     pub faults: Vec<Fault>,

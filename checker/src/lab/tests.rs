@@ -467,3 +467,66 @@ fn a_value_cut_off_at_the_end_says_so() {
     let e = one_error(&format!("{ROLES_HEAD}[[checks]]\nid = \"x\"\nequals ="));
     assert!(e.message.contains("incomplete"), "{e}");
 }
+#[test]
+fn target_match_tables_give_each_service_a_role() {
+    let src = GOOD.replace(
+        "services = [\"web\", \"db\"]\n",
+        "services = [\"web\", \"db\"]\n[target.match.db]\nimage = \"postgres\"\nport = 5432\n[target.match.web]\nport = 5000\ndepends_on = [\"db\"]\n",
+    );
+    let lab = load(&src).unwrap();
+    let db = &lab.matches["db"];
+    assert_eq!(
+        (db.image.as_deref(), db.port, db.depends_on.len()),
+        (Some("postgres"), Some(5432), 0)
+    );
+    assert_eq!(lab.matches["web"].depends_on, ["db"]);
+    assert_eq!(lab.matches["web"].describe(), "port 5000, depends on db");
+    assert!(load(GOOD).unwrap().matches.is_empty());
+}
+
+#[test]
+fn target_match_errors_say_where_and_what() {
+    let with = |m: &str| {
+        GOOD.replace(
+            "services = [\"web\", \"db\"]\n",
+            &format!("services = [\"web\", \"db\"]\n{m}"),
+        )
+    };
+    // line 9 is the first line after `services = [...]`
+    let e = one_error(&with("[target.match.cache]\nport = 6379\n"));
+    assert_eq!(
+        e.to_string(),
+        "labs/demo/lab.toml:9:15: [target.match.cache]: `cache` is not one of the lab's services (web, db)"
+    );
+    let e = one_error(&with("[target.match.db]\nport = 70000\n"));
+    assert_eq!((e.line, e.column), (10, 8), "{e}");
+    assert!(
+        e.message
+            .ends_with("port = 70000 is not a port (1 to 65535)"),
+        "{e}"
+    );
+    let e = one_error(&with("[target.match.db]\ndepends_on = [\"db\", \"x\"]\n"));
+    assert_eq!((e.line, e.column), (10, 15), "{e}");
+    assert!(
+        e.message
+            .contains("depends_on names `db`, which is not another of the lab's services"),
+        "{e}"
+    );
+    let e = one_error(&with("[target.match.db]\n"));
+    assert!(e.message.contains("[target.match.db] says nothing"), "{e}");
+    let e = one_error(&with("[target.match.db]\nimage = \"\"\n"));
+    assert!(e.message.contains("`image` is empty"), "{e}");
+    let e = one_error(&with("[target.match.db]\nimages = \"postgres\"\n"));
+    assert!(e.message.contains("unknown field `images`"), "{e}");
+    assert_eq!(e.line, 10, "{e}");
+    let containers = GOOD.replace(
+        "kind = \"compose\"\nservices = [\"web\", \"db\"]\n",
+        "kind = \"containers\"\ncontainers = [\"web\", \"db\"]\n[target.match.db]\nport = 5432\n",
+    );
+    let e = one_error(&containers);
+    assert!(
+        e.message
+            .contains("a \"containers\" lab finds its containers by name"),
+        "{e}"
+    );
+}

@@ -1,27 +1,9 @@
 //! What Compose recorded about a service: the v2 `depends_on` label, or the compose file(s)
 //! named by the `config_files` label (Compose v1 writes no depends_on label).
 
-use super::facts::{ContainerFacts, DependsEntry, DependsFacts};
+use super::facts::{ContainerFacts, DependsFacts};
 
 pub use crate::target::labels::*;
-
-/// Parse the v2 label: `db:service_healthy:false,redis:service_started:true`.
-pub fn parse_depends_label(label: &str) -> Vec<DependsEntry> {
-    label
-        .split(',')
-        .filter(|s| !s.trim().is_empty())
-        .map(|item| {
-            let mut parts = item.trim().split(':');
-            let on = parts.next().unwrap_or_default().to_string();
-            let condition = parts
-                .next()
-                .filter(|c| !c.is_empty())
-                .unwrap_or("service_started")
-                .to_string();
-            DependsEntry { on, condition }
-        })
-        .collect()
-}
 
 /// depends_on of `service` in one compose file's YAML (short list form or long map form).
 /// `None` when the file does not mention the service's depends_on.
@@ -75,7 +57,18 @@ pub fn depends_on(c: &ContainerFacts) -> DependsFacts {
         };
     }
     let service = c.labels.get(LABEL_SERVICE).cloned().unwrap_or_default();
-    let Some(files) = c.labels.get(LABEL_CONFIG_FILES).filter(|f| !f.is_empty()) else {
+    from_files(
+        &service,
+        c.labels.get(LABEL_CONFIG_FILES).map(String::as_str),
+        c.labels.get(LABEL_WORKING_DIR).map(String::as_str),
+    )
+}
+
+/// depends_on of `service` read from the compose files of the `config_files` label (what
+/// Compose v1 and podman-compose leave instead of the depends_on label; podman-compose writes
+/// them relative to the `working_dir` label).
+pub fn from_files(service: &str, files: Option<&str>, working_dir: Option<&str>) -> DependsFacts {
+    let Some(files) = files.filter(|f| !f.is_empty()) else {
         return DependsFacts::Unknown {
             reason: format!("the container has no {LABEL_DEPENDS_ON} label (Compose v1?) and names no compose file"),
         };
@@ -83,6 +76,14 @@ pub fn depends_on(c: &ContainerFacts) -> DependsFacts {
     let mut entries: Option<Vec<DependsEntry>> = None;
     let mut read = Vec::new();
     for file in files.split(',').map(str::trim) {
+        let path = match working_dir {
+            Some(wd) if std::path::Path::new(file).is_relative() => {
+                std::path::Path::new(wd).join(file)
+            }
+            _ => std::path::PathBuf::from(file),
+        };
+        let file = path.to_string_lossy();
+        let file = file.as_ref();
         let text = match std::fs::read_to_string(file) {
             Ok(t) => t,
             Err(e) => {
@@ -93,7 +94,7 @@ pub fn depends_on(c: &ContainerFacts) -> DependsFacts {
                 }
             }
         };
-        match depends_from_yaml(&text, &service) {
+        match depends_from_yaml(&text, service) {
             Ok(Some(e)) => entries = Some(e),
             Ok(None) => {}
             Err(e) => {
@@ -178,5 +179,14 @@ mod tests {
             "/nonexistent/compose.yaml".into(),
         );
         assert!(matches!(depends_on(&c), DependsFacts::Unknown { .. }));
+        // podman-compose names the files relative to the working_dir label
+        c.labels
+            .insert(LABEL_CONFIG_FILES.into(), "docker-compose.yml".into());
+        c.labels
+            .insert(LABEL_WORKING_DIR.into(), dir.path().display().to_string());
+        match depends_on(&c) {
+            DependsFacts::Known { entries, .. } => assert_eq!(entries[0].on, "db"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -36,6 +36,21 @@ impl<'a> ProbeCx<'a> {
         http_host: Option<&'a str>,
         requests: Vec<NetRequest>,
     ) -> ProbeCx<'a> {
+        // the names as the learner's stack knows them (lab services they named otherwise)
+        let requests: Vec<NetRequest> = requests
+            .into_iter()
+            .map(|r| match r {
+                NetRequest::Resolve { from, name } => NetRequest::Resolve {
+                    name: stack.yours(&name).to_string(),
+                    from,
+                },
+                NetRequest::Connect { from, host, port } => NetRequest::Connect {
+                    host: stack.yours(&host).to_string(),
+                    from,
+                    port,
+                },
+            })
+            .collect();
         let batches = Batches::plan(
             &engine.docker,
             &engine.timeouts,
@@ -71,6 +86,18 @@ impl<'a> ProbeCx<'a> {
 
     pub fn project(&self) -> Option<&str> {
         self.stack.project.as_deref()
+    }
+
+    /// The learner's name for a lab service (or plain container), as their stack resolves it
+    /// and writes it in env values and depends_on; any other name as it is. Every kind that
+    /// uses a service name as a host name or a value goes through this.
+    pub fn yours<'n>(&'n self, name: &'n str) -> &'n str {
+        self.stack.yours(name)
+    }
+
+    /// The lab's name for one of the learner's services (the inverse of [`ProbeCx::yours`]).
+    pub fn lab_name<'n>(&'n self, name: &'n str) -> &'n str {
+        self.stack.lab_name(name)
     }
 
     /// The unit's container; a unit with none fails, saying how to create it.
@@ -118,6 +145,7 @@ impl<'a> ProbeCx<'a> {
     /// `name` looked up from inside `from` (batched with its other lookups when it can be).
     pub async fn resolve(&self, from: &str, name: &str) -> Result<ResolveFacts, Judgement> {
         let c = self.running(from)?;
+        let name = self.yours(name);
         if let Some(r) = self.batches.get(from).await.and_then(|b| b.resolve(name)) {
             return Ok(r);
         }
@@ -134,6 +162,7 @@ impl<'a> ProbeCx<'a> {
         port: u16,
     ) -> Result<ConnectFacts, Judgement> {
         let c = self.running(from)?;
+        let host = self.yours(host);
         if let Some(r) = self.batches.get(from).await.and_then(|b| b.tcp(host, port)) {
             return Ok(r);
         }

@@ -102,11 +102,7 @@ pub struct ConnectFacts {
     pub detail: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DependsEntry {
-    pub on: String,
-    pub condition: String,
-}
+pub use crate::target::labels::DependsEntry;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum DependsFacts {

@@ -284,6 +284,19 @@ pub async fn tcp(
     Ok(connect_facts(&out, Via::Helper(image.into())))
 }
 
+/// The facts of a network's inspect answer (pure: tested on recorded answers, Podman's too).
+pub fn net_facts(n: bollard::models::Network) -> NetFacts {
+    NetFacts {
+        name: n.name.unwrap_or_default(),
+        driver: n.driver.unwrap_or_default(),
+        default_bridge: n
+            .options
+            .unwrap_or_default()
+            .get("com.docker.network.bridge.default_bridge")
+            .is_some_and(|v| v == "true"),
+    }
+}
+
 /// A network by name; `None` when there is none.
 pub async fn network(
     docker: &Docker,
@@ -300,15 +313,7 @@ pub async fn network(
     )
     .await
     {
-        Ok(n) => Ok(Some(NetFacts {
-            name: n.name.unwrap_or_default(),
-            driver: n.driver.unwrap_or_default(),
-            default_bridge: n
-                .options
-                .unwrap_or_default()
-                .get("com.docker.network.bridge.default_bridge")
-                .is_some_and(|v| v == "true"),
-        })),
+        Ok(n) => Ok(Some(net_facts(n))),
         Err(e) if e.contains("404") || e.contains("not found") => Ok(None),
         Err(e) => Err(e),
     }

@@ -52,6 +52,12 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         r.engine.endpoint, r.engine.server_version, r.engine.api_version
     )));
     out.push('\n');
+    if let StackState::Found { renamed, .. } = &r.stack {
+        for m in renamed {
+            out.push_str(&p.dim(&m.line()));
+            out.push('\n');
+        }
+    }
     for note in &r.notes {
         out.push_str(&p.status(Status::Warn, &format!("note: {}", inert(note))));
         out.push('\n');
@@ -70,7 +76,10 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         ));
         return out;
     }
-    if let StackState::Found { missing, project } = &r.stack {
+    if let StackState::Found {
+        missing, project, ..
+    } = &r.stack
+    {
         if !missing.is_empty() {
             let runnable = r
                 .results

@@ -2,6 +2,7 @@
 
 use super::wire::*;
 use super::{RenderOptions, Report, StackState};
+use crate::target::matching::By;
 
 pub fn render(r: &Report, o: &RenderOptions) -> String {
     let mut s = serde_json::to_string_pretty(&wire(r, o)).expect("the wire types serialise");
@@ -13,7 +14,11 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
 pub fn wire<'a>(r: &'a Report, o: &RenderOptions) -> WireReport<'a> {
     let empty: &[String] = &[];
     let stack = match &r.stack {
-        StackState::Found { project, missing } => WireStack {
+        StackState::Found {
+            project,
+            missing,
+            renamed,
+        } => WireStack {
             state: if missing.is_empty() {
                 "found"
             } else {
@@ -22,12 +27,25 @@ pub fn wire<'a>(r: &'a Report, o: &RenderOptions) -> WireReport<'a> {
             project: project.as_deref(),
             missing,
             message: None,
+            services: renamed
+                .iter()
+                .map(|m| WireService {
+                    lab: &m.lab,
+                    yours: &m.yours,
+                    by: match m.by {
+                        By::Flag => "flag",
+                        By::Match => "role",
+                        By::Name => "name",
+                    },
+                })
+                .collect(),
         },
         StackState::Absent { message } => WireStack {
             state: "absent",
             project: None,
             missing: empty,
             message: Some(message),
+            services: Vec::new(),
         },
     };
     WireReport {

@@ -22,6 +22,8 @@ pub enum StackState {
     Found {
         project: Option<String>,
         missing: Vec<String>,
+        /// Lab services the learner named otherwise ("treating your service `database` as db").
+        renamed: Vec<crate::target::matching::Mapped>,
     },
     Absent {
         message: String,

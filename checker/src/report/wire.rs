@@ -46,6 +46,19 @@ pub struct WireStack<'a> {
     pub project: Option<&'a str>,
     pub missing: &'a [String],
     pub message: Option<&'a str>,
+    /// Lab services found under the learner's own names (added in labcheck 0.1, additive).
+    pub services: Vec<WireService<'a>>,
+}
+
+/// A lab service the learner named otherwise.
+#[derive(Serialize)]
+pub struct WireService<'a> {
+    /// The lab's name (what the checks and the report say).
+    pub lab: &'a str,
+    /// The learner's compose service (or container, for a containers lab).
+    pub yours: &'a str,
+    /// "role" (the lab's `[target.match]`) or "flag" (`--service`).
+    pub by: &'static str,
 }
 
 #[derive(Serialize)]

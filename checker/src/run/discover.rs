@@ -7,8 +7,11 @@ use std::path::Path;
 use crate::error::ToolError;
 use crate::lab::{Lab, Target};
 use crate::limits::bounded;
-use crate::target::discover::{choose_project, list, pick_units, Units};
+use crate::probe::compose;
+use crate::probe::facts::DependsFacts;
+use crate::target::discover::{choose_project, list, pick_units, Seen, Units, Wanted};
 use crate::target::labels::LABEL_PROJECT;
+use crate::target::matching::{By, Mapped};
 use crate::target::{ContainerRef, Engine, Stack};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,43 +33,91 @@ pub fn start_hint(lab: &Lab, cwd: &Path) -> String {
     format!("cd {} && docker compose up -d", shown.display())
 }
 
+/// `--service lab=yours` pairs, each naming one of the lab's services (units).
+pub fn service_flags(
+    lab: &Lab,
+    pairs: &[(String, String)],
+) -> Result<BTreeMap<String, String>, ToolError> {
+    let units = lab.target.units();
+    let mut flags = BTreeMap::new();
+    for (l, y) in pairs {
+        if !units.contains(l) {
+            return Err(ToolError::ServiceFlag(format!(
+                "--service {l}={y}: `{l}` is not a service of lab {} ({}); the lab's name goes first, yours second",
+                lab.id,
+                units.join(", ")
+            )));
+        }
+        if flags.insert(l.clone(), y.clone()).is_some() {
+            return Err(ToolError::ServiceFlag(format!(
+                "--service names `{l}` twice; give each lab service once"
+            )));
+        }
+    }
+    Ok(flags)
+}
+
 pub async fn discover(
     engine: &Engine,
     lab: &Lab,
     explicit: Option<&str>,
     cwd: &Path,
+    flags: &[(String, String)],
 ) -> Result<Discovery, ToolError> {
+    let flags = service_flags(lab, flags)?;
     match &lab.target {
         Target::Compose { services } => {
-            discover_compose(engine, lab, services, explicit, cwd).await
+            let want = Wanted {
+                services,
+                matches: &lab.matches,
+                flags: &flags,
+            };
+            discover_compose(engine, lab, &want, explicit, cwd).await
         }
         Target::Containers { .. } if explicit.is_some() => Err(ToolError::ProjectNotApplicable {
             lab: lab.id.clone(),
         }),
-        Target::Containers { containers, .. } => discover_containers(engine, lab, containers).await,
+        Target::Containers { containers, .. } => {
+            discover_containers(engine, lab, containers, &flags).await
+        }
+    }
+}
+
+/// Compose v1 records depends_on only in the compose files: read them where they are readable
+/// (the roles need it to tell services apart).
+fn v1_depends_on(all: &mut [Seen]) {
+    for s in all.iter_mut().filter(|s| s.looks.depends_on.is_none()) {
+        if let DependsFacts::Known { entries, .. } = compose::from_files(
+            &s.service,
+            s.config_files.as_deref(),
+            Some(s.working_dir.as_str()).filter(|w| !w.is_empty()),
+        ) {
+            s.looks.depends_on = Some(entries.into_iter().map(|e| e.on).collect());
+        }
     }
 }
 
 async fn discover_compose(
     engine: &Engine,
     lab: &Lab,
-    services: &[String],
+    want: &Wanted<'_>,
     explicit: Option<&str>,
     cwd: &Path,
 ) -> Result<Discovery, ToolError> {
+    let services = want.services;
     let label = match explicit {
         Some(p) => format!("{LABEL_PROJECT}={p}"),
         None => LABEL_PROJECT.to_string(),
     };
-    let all = list(&engine.docker, &engine.timeouts, label)
+    let mut all = list(&engine.docker, &engine.timeouts, label)
         .await
         .map_err(ToolError::Api)?;
-    let project = choose_project(&all, services, explicit, cwd).map_err(|candidates| {
-        ToolError::Ambiguous {
+    v1_depends_on(&mut all);
+    let project =
+        choose_project(&all, want, explicit, cwd).map_err(|candidates| ToolError::Ambiguous {
             lab: lab.id.clone(),
             candidates,
-        }
-    })?;
+        })?;
     let Some(project) = project else {
         let message = match explicit {
             Some(p) => format!(
@@ -84,7 +135,42 @@ async fn discover_compose(
         };
         return Ok(Discovery::Absent { message });
     };
-    let Units { one, all, missing } = pick_units(&all, &project, services);
+    let mine: Vec<&Seen> = all.iter().filter(|s| s.project == project).collect();
+    let assignment = want.assign(&mine);
+    if !assignment.ambiguous.is_empty() {
+        return Err(ToolError::AmbiguousServices {
+            lab: lab.id.clone(),
+            project,
+            choices: assignment
+                .ambiguous
+                .into_iter()
+                .map(|a| (a.lab, a.role, a.candidates))
+                .collect(),
+        });
+    }
+    for (l, y) in want.flags {
+        if !assignment.mapped.contains_key(l) {
+            let mut theirs: Vec<&str> = mine.iter().map(|s| s.service.as_str()).collect();
+            theirs.sort_unstable();
+            theirs.dedup();
+            return Err(ToolError::ServiceFlag(format!(
+                "--service {l}={y}: the project `{project}` has no service `{y}` (its services: {})",
+                theirs.join(", ")
+            )));
+        }
+    }
+    let renamed: Vec<Mapped> = assignment
+        .mapped
+        .into_values()
+        .filter(|m| m.by != By::Name)
+        .collect();
+    let yours = |unit: &str| {
+        renamed
+            .iter()
+            .find(|m| m.lab == unit)
+            .map_or(unit.to_string(), |m| m.yours.clone())
+    };
+    let Units { one, all, missing } = pick_units(&all, &project, services, &yours);
     if one.is_empty() {
         return Ok(Discovery::Absent {
             message: format!(
@@ -100,17 +186,21 @@ async fn discover_compose(
         units: one,
         replicas: all,
         missing,
+        renamed,
     }))
 }
 
+/// Plain containers by name; `--service api=myapi` looks `api` up as `myapi`.
 async fn discover_containers(
     engine: &Engine,
     lab: &Lab,
     names: &[String],
+    flags: &BTreeMap<String, String>,
 ) -> Result<Discovery, ToolError> {
     let looks = names.iter().map(|n| async move {
+        let theirs = flags.get(n).unwrap_or(n);
         let r = engine.docker.inspect_container(
-            n,
+            theirs,
             None::<bollard::query_parameters::InspectContainerOptions>,
         );
         (n, bounded(engine.timeouts.api, "inspect", r).await)
@@ -124,7 +214,7 @@ async fn discover_containers(
                     name.clone(),
                     ContainerRef {
                         id: c.id.unwrap_or_default(),
-                        name: name.clone(),
+                        name: flags.get(name).unwrap_or(name).clone(),
                     },
                 );
             }
@@ -151,5 +241,13 @@ async fn discover_containers(
             .collect(),
         units,
         missing,
+        renamed: flags
+            .iter()
+            .map(|(l, y)| Mapped {
+                lab: l.clone(),
+                yours: y.clone(),
+                by: By::Flag,
+            })
+            .collect(),
     }))
 }

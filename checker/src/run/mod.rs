@@ -38,6 +38,8 @@ pub struct RunOptions {
     pub drill: bool,
     /// `--strict`: the lab's exact solution contract (see [`schedule::Rules`]).
     pub strict: bool,
+    /// `--service lab=yours`: the learner's name for a lab service (over the roles' guess).
+    pub services: Vec<(String, String)>,
 }
 
 impl RunOptions {
@@ -48,6 +50,7 @@ impl RunOptions {
             http_host: std::env::var("LABCHECK_HTTP_HOST").ok(),
             drill: false,
             strict: false,
+            services: Vec::new(),
         }
     }
 }
@@ -82,7 +85,14 @@ fn notes(engine: &Engine, lab: &Lab) -> Vec<String> {
 /// Run every check of `lab` once against the stack on `engine`.
 pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Report, ToolError> {
     let started = Instant::now();
-    let discovery = discover(engine, lab, opts.project.as_deref(), &opts.cwd).await?;
+    let discovery = discover(
+        engine,
+        lab,
+        opts.project.as_deref(),
+        &opts.cwd,
+        &opts.services,
+    )
+    .await?;
     let report = |stack: StackState, results: Vec<CheckResult>| Report {
         lab_id: lab.id.clone(),
         lab_title: lab.title.clone(),
@@ -144,6 +154,7 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
         StackState::Found {
             project: stack.project.clone(),
             missing: stack.missing.clone(),
+            renamed: stack.renamed.clone(),
         },
         results,
     ))

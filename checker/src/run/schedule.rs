@@ -606,6 +606,7 @@ mod tests {
             stack: crate::report::StackState::Found {
                 project: Some("p".into()),
                 missing: vec![],
+                renamed: vec![],
             },
             notes: vec![],
             results,

@@ -10,7 +10,11 @@ use bollard::query_parameters::ListContainersOptions;
 use bollard::Docker;
 
 use crate::limits::{bounded, Timeouts};
-use crate::target::labels::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE, LABEL_WORKING_DIR};
+use crate::target::labels::{
+    parse_depends_label, LABEL_CONFIG_FILES, LABEL_DEPENDS_ON, LABEL_ONEOFF, LABEL_PROJECT,
+    LABEL_SERVICE, LABEL_WORKING_DIR,
+};
+use crate::target::matching::{assign, Assignment, By, Mapped, Match, Service};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ContainerRef {
@@ -30,6 +34,26 @@ pub struct Stack {
     pub replicas: BTreeMap<String, Vec<ContainerRef>>,
     /// Units the lab needs that have no container.
     pub missing: Vec<String>,
+    /// Lab services the learner named otherwise (by role or `--service`), lab name first.
+    pub renamed: Vec<Mapped>,
+}
+
+impl Stack {
+    /// The learner's name for `unit`: what DNS, env values and depends_on use in their stack.
+    pub fn yours<'a>(&'a self, unit: &'a str) -> &'a str {
+        self.renamed
+            .iter()
+            .find(|m| m.lab == unit)
+            .map_or(unit, |m| m.yours.as_str())
+    }
+
+    /// The lab's name for the learner's `name` (the inverse of [`Stack::yours`]).
+    pub fn lab_name<'a>(&'a self, name: &'a str) -> &'a str {
+        self.renamed
+            .iter()
+            .find(|m| m.yours == name)
+            .map_or(name, |m| m.lab.as_str())
+    }
 }
 
 /// A compose container as discovery sees it (pure data, so project choice is unit-tested).
@@ -41,9 +65,15 @@ pub struct Seen {
     pub service: String,
     pub working_dir: String,
     pub running: bool,
+    /// What the role mapping reads: image, labels, ports, depends_on.
+    pub looks: Service,
+    /// The `config_files` label (Compose v1 records depends_on only there).
+    pub config_files: Option<String>,
 }
 
-fn seen(c: &ContainerSummary) -> Option<Seen> {
+/// A listed container as discovery sees it; None for one-off (`compose run`) containers and
+/// containers without the project and service labels.
+pub fn seen(c: &ContainerSummary) -> Option<Seen> {
     let labels = c.labels.as_ref()?;
     if labels
         .get(LABEL_ONEOFF)
@@ -51,6 +81,11 @@ fn seen(c: &ContainerSummary) -> Option<Seen> {
     {
         return None; // `docker compose run` containers are not the service
     }
+    let service = labels.get(LABEL_SERVICE)?.clone();
+    let mut ports: Vec<u16> = c.ports.iter().flatten().map(|p| p.private_port).collect();
+    ports.sort_unstable();
+    ports.dedup();
+    let running = c.state.map(|s| s.to_string() == "running").unwrap_or(false);
     Some(Seen {
         id: c.id.clone()?,
         name: c
@@ -60,18 +95,58 @@ fn seen(c: &ContainerSummary) -> Option<Seen> {
             .map(|n| n.trim_start_matches('/').to_string())
             .unwrap_or_default(),
         project: labels.get(LABEL_PROJECT)?.clone(),
-        service: labels.get(LABEL_SERVICE)?.clone(),
         working_dir: labels.get(LABEL_WORKING_DIR).cloned().unwrap_or_default(),
-        running: c.state.map(|s| s.to_string() == "running").unwrap_or(false),
+        running,
+        looks: Service {
+            name: service.clone(),
+            image: c.image.clone().unwrap_or_default(),
+            labels: labels
+                .iter()
+                .filter(|(k, _)| !k.starts_with("com.docker.compose."))
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect(),
+            ports,
+            depends_on: labels
+                .get(LABEL_DEPENDS_ON)
+                .map(|l| parse_depends_label(l).into_iter().map(|e| e.on).collect()),
+            running,
+        },
+        config_files: labels.get(LABEL_CONFIG_FILES).cloned(),
+        service,
     })
 }
 
+/// What the lab wants of a project: its services, their matches, and the `--service` pairs.
+pub struct Wanted<'a> {
+    pub services: &'a [String],
+    pub matches: &'a BTreeMap<String, Match>,
+    pub flags: &'a BTreeMap<String, String>,
+}
+
+impl Wanted<'_> {
+    /// The learner's services of one project (each as its running container, else its first)
+    /// mapped onto the lab's.
+    pub fn assign(&self, cs: &[&Seen]) -> Assignment {
+        let mut by_service: BTreeMap<&str, &Seen> = BTreeMap::new();
+        for c in cs {
+            let e = by_service.entry(&c.service).or_insert(c);
+            if c.running && !e.running {
+                *e = c;
+            }
+        }
+        let yours: Vec<Service> = by_service.values().map(|c| c.looks.clone()).collect();
+        assign(self.services, self.matches, self.flags, &yours)
+    }
+}
+
 /// Choose the project: the explicit one, else the one whose working_dir is `cwd` (and that has
-/// some of the lab's services), else the single project with all (then: any) of the services.
+/// some of the lab's services, by any name), else the single project that has all of them (by
+/// name, role or `--service`), else the single one with some of them by name or flag (a role
+/// alone is too weak a sign: any project with a postgres would do).
 /// `Ok(None)`: nothing matches. `Err(candidates)`: several match.
 pub fn choose_project(
     all: &[Seen],
-    services: &[String],
+    want: &Wanted,
     explicit: Option<&str>,
     cwd: &Path,
 ) -> Result<Option<String>, Vec<String>> {
@@ -82,20 +157,24 @@ pub fn choose_project(
     for s in all {
         by_project.entry(&s.project).or_default().push(s);
     }
-    let has = |cs: &[&Seen], svc: &str| cs.iter().any(|c| c.service == svc);
-    let some_services = |cs: &[&Seen]| services.iter().any(|s| has(cs, s));
+    let found: BTreeMap<&str, Assignment> = by_project
+        .iter()
+        .map(|(p, cs)| (*p, want.assign(cs)))
+        .collect();
     let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
     let here: Vec<&str> = by_project
         .iter()
-        .filter(|(_, cs)| some_services(cs) && cs.iter().any(|c| Path::new(&c.working_dir) == cwd))
+        .filter(|(p, cs)| {
+            found[*p].found() > 0 && cs.iter().any(|c| Path::new(&c.working_dir) == cwd)
+        })
         .map(|(p, _)| *p)
         .collect();
     if here.len() == 1 {
         return Ok(Some(here[0].to_string()));
     }
-    let full: Vec<&str> = by_project
+    let full: Vec<&str> = found
         .iter()
-        .filter(|(_, cs)| services.iter().all(|s| has(cs, s)))
+        .filter(|(_, a)| a.found() == want.services.len())
         .map(|(p, _)| *p)
         .collect();
     let pick = |v: Vec<&str>| match v.len() {
@@ -107,22 +186,29 @@ pub fn choose_project(
         return pick(full);
     }
     pick(
-        by_project
+        found
             .iter()
-            .filter(|(_, cs)| some_services(cs))
+            .filter(|(_, a)| a.mapped.values().any(|m| m.by != By::Match))
             .map(|(p, _)| *p)
             .collect(),
     )
 }
 
 /// The units of `project`: for each service its container (a running one first, then the first
-/// by name), every container of it (by name), and the services with none.
-pub fn pick_units(all: &[Seen], project: &str, services: &[String]) -> Units {
+/// by name), every container of it (by name), and the services with none. `yours` gives the
+/// learner's name of a lab service that is named otherwise.
+pub fn pick_units(
+    all: &[Seen],
+    project: &str,
+    services: &[String],
+    yours: &dyn Fn(&str) -> String,
+) -> Units {
     let mut units = Units::default();
     for svc in services {
+        let theirs = yours(svc);
         let mut cs: Vec<&Seen> = all
             .iter()
-            .filter(|s| s.project == project && &s.service == svc)
+            .filter(|s| s.project == project && s.service == theirs)
             .collect();
         let as_ref = |c: &&Seen| ContainerRef {
             id: c.id.clone(),
@@ -180,7 +266,7 @@ pub async fn list_services(
     let all = list(docker, t, format!("{LABEL_PROJECT}={project}"))
         .await
         .unwrap_or_default();
-    pick_units(&all, project, services).all
+    pick_units(&all, project, services, &|s| s.to_string()).all
 }
 
 #[cfg(test)]
@@ -195,7 +281,33 @@ mod tests {
             service: service.into(),
             working_dir: wd.into(),
             running: true,
+            looks: Service {
+                name: service.into(),
+                running: true,
+                ..Default::default()
+            },
+            config_files: None,
         }
+    }
+    fn choose(
+        all: &[Seen],
+        explicit: Option<&str>,
+        cwd: &str,
+    ) -> Result<Option<String>, Vec<String>> {
+        choose_matching(all, &BTreeMap::new(), explicit, cwd)
+    }
+    fn choose_matching(
+        all: &[Seen],
+        matches: &BTreeMap<String, Match>,
+        explicit: Option<&str>,
+        cwd: &str,
+    ) -> Result<Option<String>, Vec<String>> {
+        let want = Wanted {
+            services: &svcs(),
+            matches,
+            flags: &BTreeMap::new(),
+        };
+        choose_project(all, &want, explicit, Path::new(cwd))
     }
     fn svcs() -> Vec<String> {
         vec!["web".into(), "db".into()]
@@ -204,14 +316,8 @@ mod tests {
     #[test]
     fn explicit_project_wins_and_may_be_absent() {
         let all = vec![s("a", "web", "/x"), s("a", "db", "/x")];
-        assert_eq!(
-            choose_project(&all, &svcs(), Some("a"), Path::new("/")).unwrap(),
-            Some("a".into())
-        );
-        assert_eq!(
-            choose_project(&all, &svcs(), Some("b"), Path::new("/")).unwrap(),
-            None
-        );
+        assert_eq!(choose(&all, Some("a"), "/").unwrap(), Some("a".into()));
+        assert_eq!(choose(&all, Some("b"), "/").unwrap(), None);
     }
 
     #[test]
@@ -222,10 +328,7 @@ mod tests {
             s("b", "web", "/labs/b"),
             s("b", "db", "/labs/b"),
         ];
-        assert_eq!(
-            choose_project(&all, &svcs(), None, Path::new("/labs/b")).unwrap(),
-            Some("b".into())
-        );
+        assert_eq!(choose(&all, None, "/labs/b").unwrap(), Some("b".into()));
     }
 
     #[test]
@@ -236,26 +339,17 @@ mod tests {
             s("b", "web", "/2"),
             s("b", "db", "/2"),
         ];
-        assert_eq!(
-            choose_project(&all, &svcs(), None, Path::new("/")).unwrap_err(),
-            ["a", "b"]
-        );
+        assert_eq!(choose(&all, None, "/").unwrap_err(), ["a", "b"]);
     }
 
     #[test]
     fn a_full_project_beats_a_partial_one_and_a_partial_one_is_still_found() {
         let all = vec![s("a", "web", "/1"), s("a", "db", "/1"), s("b", "db", "/2")];
-        assert_eq!(
-            choose_project(&all, &svcs(), None, Path::new("/")).unwrap(),
-            Some("a".into())
-        );
+        assert_eq!(choose(&all, None, "/").unwrap(), Some("a".into()));
         let half = vec![s("b", "db", "/2"), s("other", "cache", "/3")];
+        assert_eq!(choose(&half, None, "/").unwrap(), Some("b".into()));
         assert_eq!(
-            choose_project(&half, &svcs(), None, Path::new("/")).unwrap(),
-            Some("b".into())
-        );
-        assert_eq!(
-            choose_project(&[s("other", "cache", "/3")], &svcs(), None, Path::new("/")).unwrap(),
+            choose(&[s("other", "cache", "/3")], None, "/").unwrap(),
             None
         );
     }
@@ -269,11 +363,52 @@ mod tests {
         let mut live = s("a", "web", "/1");
         live.name = "a-web-2".into();
         live.id = "new".into();
-        let u = pick_units(&[live, stopped], "a", &svcs());
+        let u = pick_units(&[live, stopped], "a", &svcs(), &|s| s.to_string());
         assert_eq!(u.one["web"].id, "new");
         let every: Vec<&str> = u.all["web"].iter().map(|c| c.id.as_str()).collect();
         assert_eq!(every, ["old", "new"], "every container, by name");
         assert_eq!(u.missing, ["db"]);
         assert!(!u.all.contains_key("db"));
+    }
+
+    #[test]
+    fn a_project_whose_services_map_by_role_is_found_but_a_lone_postgres_is_not() {
+        let mut db = s("mine", "database", "/1");
+        db.looks.image = "postgres:15-alpine".into();
+        db.looks.ports = vec![5432];
+        let mut app = s("mine", "app", "/1");
+        app.looks.ports = vec![5000];
+        app.looks.depends_on = Some(vec!["database".into()]);
+        let matches = BTreeMap::from([
+            (
+                "db".to_string(),
+                Match {
+                    image: Some("postgres".into()),
+                    port: Some(5432),
+                    depends_on: vec![],
+                },
+            ),
+            (
+                "web".to_string(),
+                Match {
+                    image: None,
+                    port: Some(5000),
+                    depends_on: vec!["db".into()],
+                },
+            ),
+        ]);
+        let mut other = s("other", "pg", "/2");
+        other.looks.image = "postgres:16".into();
+        other.looks.ports = vec![5432];
+        let all = vec![db.clone(), app, other.clone()];
+        assert_eq!(
+            choose_matching(&all, &matches, None, "/").unwrap(),
+            Some("mine".into())
+        );
+        // a project with only a postgres is no one's phase-3 stack
+        assert_eq!(
+            choose_matching(&[db, other], &matches, None, "/").unwrap(),
+            None
+        );
     }
 }

@@ -5,12 +5,14 @@
 //! - [`mod@connect`]: connecting and checking it answers, through an ssh tunnel if need be.
 //! - [`discover`]: the lab's compose project and every container of each service.
 //! - [`labels`]: the Compose labels discovery goes by.
+//! - [`matching`]: which of the learner's services plays each lab service, when names differ.
 
 pub mod connect;
 pub mod context;
 pub mod discover;
 pub mod endpoint;
 pub mod labels;
+pub mod matching;
 
 pub use connect::{connect, connect_cli, connect_to, ConnectError, Connected, Engine};
 pub use context::Asked;
