@@ -60,7 +60,8 @@ struct RunArgs {
 
     /// Also run the drills: checks that CHANGE the stack (kill or break a container, or remove
     /// and recreate one as `docker compose down` and `down -v` would, which DELETES the
-    /// project's volumes and data).
+    /// project's volumes and data); each puts the stack back afterwards (a saved copy of the
+    /// data, a container started again), or says it could not.
     /// Without it they are reported as skipped.
     #[arg(long)]
     drill: bool,

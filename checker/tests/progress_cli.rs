@@ -34,6 +34,7 @@ const RECORDED: &str = r#"{
       "runs": 7,
       "first_green": "2026-11-30T09:42:10Z",
       "time_to_green_s": 2530,
+      "last_green": true,
       "last_passed": 10,
       "last_total": 10,
       "hints_revealed": 0,
@@ -45,6 +46,7 @@ const RECORDED: &str = r#"{
       "runs": 3,
       "first_green": null,
       "time_to_green_s": null,
+      "last_green": false,
       "last_passed": 6,
       "last_total": 13,
       "hints_revealed": 0,
@@ -56,6 +58,7 @@ const RECORDED: &str = r#"{
       "runs": 1,
       "first_green": "2026-12-01T16:00:00Z",
       "time_to_green_s": 0,
+      "last_green": false,
       "last_passed": 2,
       "last_total": 3,
       "hints_revealed": 0,
@@ -246,5 +249,5 @@ fn live_concurrent_runs_lose_nothing() {
     assert_eq!(doc["labs"]["phase-1"]["runs"], n / 2);
     assert_eq!(doc["labs"]["phase-3"]["runs"], n / 2);
     assert_eq!(doc["labs"]["phase-3"]["first_green"], serde_json::Value::Null);
-    assert_eq!(doc["labs"]["phase-3"]["last_passed"], 0);
+    assert_eq!(doc["labs"]["phase-3"]["last_green"], false);
 }

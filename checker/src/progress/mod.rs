@@ -48,7 +48,9 @@ pub struct LabProgress {
     pub first_green: Option<String>,
     /// Seconds from the first run to the first green one.
     pub time_to_green_s: Option<u64>,
-    /// The last run: checks passed, of how many.
+    /// The last run: green (exit code 0), and its checks passed, of how many (a skipped drill
+    /// is not passed, and a green run may have warnings).
+    pub last_green: bool,
     pub last_passed: usize,
     pub last_total: usize,
     /// Hint levels revealed with `labcheck hint` (read from hints.json).
@@ -118,6 +120,7 @@ impl Progress {
                 runs: 0,
                 first_green: None,
                 time_to_green_s: None,
+                last_green: false,
                 last_passed: 0,
                 last_total: 0,
                 hints_revealed: 0,
@@ -125,6 +128,7 @@ impl Progress {
             });
         p.runs += 1;
         p.last_run = at.clone();
+        p.last_green = run.green;
         p.last_passed = run.passed;
         p.last_total = run.total;
         if run.green && p.first_green.is_none() {
@@ -204,6 +208,7 @@ mod tests {
         let l = &p.labs["phase-1"];
         assert_eq!(l.time_to_green_s, Some(0));
         assert_eq!(l.last_passed, 2);
+        assert!(!l.last_green);
     }
 
     #[test]

@@ -75,8 +75,8 @@ fn row(id: &str, l: Option<&LabProgress>, drills: Option<usize>) -> [String; 6] 
         ];
     };
     let status = match &l.first_green {
-        Some(_) if l.last_passed == l.last_total => "green".to_string(),
-        Some(_) => format!("green before, now {}/{}", l.last_passed, l.last_total),
+        Some(_) if l.last_green => "green".to_string(),
+        Some(_) => format!("was green, now {}/{}", l.last_passed, l.last_total),
         None => format!("in progress ({}/{})", l.last_passed, l.last_total),
     };
     let first = match (l.first_run.get(..10), l.first_run.get(11..16)) {
