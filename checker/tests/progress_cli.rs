@@ -78,7 +78,10 @@ fn shown(out: &std::process::Output, state: &Path) -> String {
     );
     let stamp = regex::Regex::new(r"corrupt-\d{8}T\d{6}Z").unwrap();
     stamp
-        .replace_all(&text.replace(&state.display().to_string(), "[STATE]"), "corrupt-[STAMP]")
+        .replace_all(
+            &text.replace(&state.display().to_string(), "[STATE]"),
+            "corrupt-[STAMP]",
+        )
         .into_owned()
 }
 
@@ -87,7 +90,10 @@ fn progress_with_no_file_shows_every_lab_not_started() {
     let state = tempfile::tempdir().unwrap();
     let out = labcheck(state.path()).arg("progress").output().unwrap();
     insta::assert_snapshot!(shown(&out, state.path()));
-    assert!(!state.path().join("progress.json").exists(), "reading writes nothing");
+    assert!(
+        !state.path().join("progress.json").exists(),
+        "reading writes nothing"
+    );
 }
 
 #[test]
@@ -116,7 +122,11 @@ fn progress_json_is_the_file_document() {
 fn a_damaged_file_is_reported_and_kept_aside() {
     let state = tempfile::tempdir().unwrap();
     let file = state.path().join("progress.json");
-    std::fs::write(&file, "{\"schema\": \"labcheck-progress\", \"version\": 1, \"labs\": {").unwrap();
+    std::fs::write(
+        &file,
+        "{\"schema\": \"labcheck-progress\", \"version\": 1, \"labs\": {",
+    )
+    .unwrap();
     let out = labcheck(state.path()).arg("progress").output().unwrap();
     insta::assert_snapshot!(shown(&out, state.path()));
     let aside: Vec<PathBuf> = std::fs::read_dir(state.path())
@@ -125,7 +135,9 @@ fn a_damaged_file_is_reported_and_kept_aside() {
         .filter(|p| p.to_string_lossy().contains("progress.json.corrupt-"))
         .collect();
     assert_eq!(aside.len(), 1, "{aside:?}");
-    assert!(std::fs::read_to_string(&aside[0]).unwrap().ends_with("\"labs\": {"));
+    assert!(std::fs::read_to_string(&aside[0])
+        .unwrap()
+        .ends_with("\"labs\": {"));
 }
 
 #[test]
@@ -158,7 +170,10 @@ fn export_writes_a_copy_to_hand_in() {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("wrote your progress on 3 lab(s) to"), "{stderr}");
+    assert!(
+        stderr.contains("wrote your progress on 3 lab(s) to"),
+        "{stderr}"
+    );
     let doc: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&to).unwrap()).unwrap();
     assert_eq!(doc["schema"], "labcheck-progress");
@@ -194,7 +209,10 @@ fn progress_in_an_unusable_state_folder_says_why() {
     let out = labcheck(&blocked).arg("progress").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.starts_with("labcheck: progress: cannot create"), "{stderr}");
+    assert!(
+        stderr.starts_with("labcheck: progress: cannot create"),
+        "{stderr}"
+    );
 }
 
 /// A run whose progress cannot be recorded keeps its own exit code and says so on stderr.
@@ -242,12 +260,19 @@ fn live_concurrent_runs_lose_nothing() {
             "a stack that is not up fails (needs a live engine): {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let text = std::fs::read_to_string(state.path().join("progress.json")).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["labs"]["phase-1"]["runs"], n / 2);
     assert_eq!(doc["labs"]["phase-3"]["runs"], n / 2);
-    assert_eq!(doc["labs"]["phase-3"]["first_green"], serde_json::Value::Null);
+    assert_eq!(
+        doc["labs"]["phase-3"]["first_green"],
+        serde_json::Value::Null
+    );
     assert_eq!(doc["labs"]["phase-3"]["last_green"], false);
 }

@@ -40,9 +40,16 @@ networks:
 
 fn labs(root: &Path) -> std::path::PathBuf {
     let lab = root.join("labs/h-progress-demo");
-    for (dir, text) in [("starter", "# the starter\n"), ("solution", "# the solution\n")] {
+    for (dir, text) in [
+        ("starter", "# the starter\n"),
+        ("solution", "# the solution\n"),
+    ] {
         std::fs::create_dir_all(lab.join(dir)).unwrap();
-        std::fs::write(lab.join(dir).join("compose.yaml"), format!("{text}{COMPOSE}")).unwrap();
+        std::fs::write(
+            lab.join(dir).join("compose.yaml"),
+            format!("{text}{COMPOSE}"),
+        )
+        .unwrap();
     }
     std::fs::write(lab.join("lab.toml"), LAB).unwrap();
     root.join("labs")
@@ -58,7 +65,16 @@ fn up(project: &str, dir: &Path) {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join("compose.yaml"), COMPOSE).unwrap();
     let f = dir.join("compose.yaml");
-    docker(&["compose", "-f", f.to_str().unwrap(), "-p", project, "up", "-d", "--wait"]);
+    docker(&[
+        "compose",
+        "-f",
+        f.to_str().unwrap(),
+        "-p",
+        project,
+        "up",
+        "-d",
+        "--wait",
+    ]);
 }
 
 fn ids(kind: &str, project: &str) -> Vec<String> {
@@ -114,10 +130,20 @@ fn live_reset_takes_down_only_its_project_and_lays_down_the_starter() {
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(out.status.success(), "{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let shown = regex::Regex::new(r"backup-\d{8}T\d{6}Z")
         .unwrap()
-        .replace_all(&stdout.replace(&root.path().canonicalize().unwrap().display().to_string(), "[TEMP]"), "backup-[STAMP]")
+        .replace_all(
+            &stdout.replace(
+                &root.path().canonicalize().unwrap().display().to_string(),
+                "[TEMP]",
+            ),
+            "backup-[STAMP]",
+        )
         .into_owned();
     insta::assert_snapshot!("reset_without_yes", shown);
     let [c, n, v] = state(a);
@@ -134,11 +160,23 @@ fn live_reset_takes_down_only_its_project_and_lays_down_the_starter() {
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().contains("a.backup-"))
         .expect("a backup beside the folder");
-    assert_eq!(std::fs::read_to_string(backup.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(backup.join("notes.txt")).unwrap(),
+        "mine"
+    );
 
     // With --yes, to the solution: the volume goes too; the other project still stands.
     let out = labcheck(&labs)
-        .args(["reset", "h-progress-demo", "--to", "solution", "--yes", "-p", a, "--dir"])
+        .args([
+            "reset",
+            "h-progress-demo",
+            "--to",
+            "solution",
+            "--yes",
+            "-p",
+            a,
+            "--dir",
+        ])
         .arg(&dir_a)
         .output()
         .unwrap();
@@ -168,7 +206,8 @@ fn reset_refuses_the_labs_own_starter_and_a_folder_that_is_no_lab() {
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("is the lab's own starter (") && stderr.contains("labcheck has no other copy of it"),
+        stderr.contains("is the lab's own starter (")
+            && stderr.contains("labcheck has no other copy of it"),
         "{stderr}"
     );
     let home = root.path().join("home");
@@ -181,6 +220,9 @@ fn reset_refuses_the_labs_own_starter_and_a_folder_that_is_no_lab() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("does not look like a lab folder"), "{stderr}");
+    assert!(
+        stderr.contains("does not look like a lab folder"),
+        "{stderr}"
+    );
     assert!(home.join(".bashrc").exists());
 }

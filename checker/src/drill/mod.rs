@@ -334,9 +334,13 @@ async fn put_back(
         });
     }
     let clock = Instant::now();
-    settle_scalar(d, service, &format!("DROP TABLE IF EXISTS {table}; SELECT 1"))
-        .await
-        .map_err(|e| format!("dropping the marker table {table}: {e}"))?;
+    settle_scalar(
+        d,
+        service,
+        &format!("DROP TABLE IF EXISTS {table}; SELECT 1"),
+    )
+    .await
+    .map_err(|e| format!("dropping the marker table {table}: {e}"))?;
     steps.push(Step {
         what: format!("dropped the marker table {table}"),
         secs: clock.elapsed().as_secs_f64(),
@@ -676,9 +680,9 @@ pub async fn self_heal(
     // Not back by itself: labcheck puts it back, so the stack is as it was.
     let put_back = match healthy_after {
         Some(_) => None,
-        None => Some(
-            restore::after_heal(docker, t, &victim.id, &victim.name, action, chaos_file).await,
-        ),
+        None => {
+            Some(restore::after_heal(docker, t, &victim.id, &victim.name, action, chaos_file).await)
+        }
     };
     HealFacts {
         container: victim.name.clone(),

@@ -56,7 +56,12 @@ async fn copy(docker: &Docker, t: &Timeouts, from: &str, to: &str) -> Result<(),
 }
 
 /// Save `volume` into a new labcheck volume. Nothing may write to it meanwhile.
-pub async fn save(docker: &Docker, t: &Timeouts, volume: &str, token: &str) -> Result<Kept, String> {
+pub async fn save(
+    docker: &Docker,
+    t: &Timeouts,
+    volume: &str,
+    token: &str,
+) -> Result<Kept, String> {
     let copy_name = format!("labcheck-keep-{token}-{volume}");
     let labels = HashMap::from([("org.compose-lab.probe".to_string(), "true".to_string())]);
     bounded(
@@ -177,10 +182,7 @@ async fn inspect(
     )
     .await?;
     let s = c.state.unwrap_or_default();
-    Ok((
-        s.running.unwrap_or(false),
-        s.health.and_then(|h| h.status),
-    ))
+    Ok((s.running.unwrap_or(false), s.health.and_then(|h| h.status)))
 }
 
 /// Longest labcheck waits for a container it put back after a self-heal drill.
@@ -202,7 +204,10 @@ pub async fn after_heal(
     if let (super::HealAction::Unhealthy, Some(file), true) = (action, chaos_file, running) {
         let out = exec(docker, t, id, &["rm", "-f", file]).await?;
         if out.exit_code != Some(0) {
-            return Err(format!("`rm -f {file}` in {name} failed: {}", out.diagnostic()));
+            return Err(format!(
+                "`rm -f {file}` in {name} failed: {}",
+                out.diagnostic()
+            ));
         }
         done.push(format!("removed {file} in {name}"));
     }

@@ -266,7 +266,9 @@ mod tests {
         });
         assert_eq!(stuck.verdict, Verdict::Fail);
         assert!(
-            stuck.message.contains("could not put the stack back as it was: copying failed")
+            stuck
+                .message
+                .contains("could not put the stack back as it was: copying failed")
                 && stuck.message.contains("`labcheck reset`"),
             "{}",
             stuck.message

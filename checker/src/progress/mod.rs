@@ -145,7 +145,6 @@ impl Progress {
         }
         p.drills_passed.sort();
     }
-
 }
 
 /// Record one run of `lab` in the learner's progress file. Returns the lines to warn with

@@ -22,7 +22,11 @@ const LOCK_WAIT: Duration = Duration::from_secs(10);
 /// The state folder: `$LABCHECK_STATE_DIR`, else `$XDG_STATE_HOME/labcheck`, else
 /// `~/.local/state/labcheck`.
 pub fn state_dir() -> Result<PathBuf, String> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
     if let Some(d) = var("LABCHECK_STATE_DIR") {
         return Ok(d);
     }
@@ -279,7 +283,12 @@ mod tests {
             .unwrap();
         let kept = loaded.kept_aside.expect("reported");
         assert!(kept.reason.contains("not valid JSON"), "{}", kept.reason);
-        let name = kept.aside.file_name().unwrap().to_string_lossy().into_owned();
+        let name = kept
+            .aside
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         assert!(name.starts_with("progress.json.corrupt-"), "{name}");
         assert_eq!(
             std::fs::read_to_string(&kept.aside).unwrap(),

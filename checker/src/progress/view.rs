@@ -25,8 +25,10 @@ pub fn table(p: &Progress, labs: &[LabRow], file: &Path) -> String {
         "time to green".into(),
         "drills passed".into(),
     ]];
-    let mut ids: Vec<(&str, Option<usize>)> =
-        labs.iter().map(|l| (l.id.as_str(), Some(l.drills))).collect();
+    let mut ids: Vec<(&str, Option<usize>)> = labs
+        .iter()
+        .map(|l| (l.id.as_str(), Some(l.drills)))
+        .collect();
     for id in p.labs.keys() {
         if !labs.iter().any(|l| &l.id == id) {
             ids.push((id.as_str(), None));
@@ -71,7 +73,9 @@ fn row(id: &str, l: Option<&LabProgress>, drills: Option<usize>) -> [String; 6] 
             "0".into(),
             "-".into(),
             "-".into(),
-            drills.filter(|d| *d > 0).map_or("-".into(), |d| format!("0 of {d}")),
+            drills
+                .filter(|d| *d > 0)
+                .map_or("-".into(), |d| format!("0 of {d}")),
         ];
     };
     let status = match &l.first_green {
@@ -92,14 +96,7 @@ fn row(id: &str, l: Option<&LabProgress>, drills: Option<usize>) -> [String; 6] 
         Some(d) => format!("{passed} of {d}"),
         None => passed.to_string(),
     };
-    [
-        id.into(),
-        status,
-        l.runs.to_string(),
-        first,
-        ttg,
-        drills,
-    ]
+    [id.into(), status, l.runs.to_string(), first, ttg, drills]
 }
 
 /// The document as `--format json` prints it (the file's own format).

@@ -104,7 +104,9 @@ pub fn run(labs: &Path, a: &ResetArgs) -> Result<u8, ToolError> {
         )));
     }
     if a.project.is_some() && matches!(lab.target, Target::Containers { .. }) {
-        return Err(ToolError::ProjectNotApplicable { lab: lab.id.clone() });
+        return Err(ToolError::ProjectNotApplicable {
+            lab: lab.id.clone(),
+        });
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -127,7 +129,9 @@ pub fn run(labs: &Path, a: &ResetArgs) -> Result<u8, ToolError> {
             let stamp = crate::progress::stamp(SystemTime::now()).replace([':', '-'], "");
             let to = backup_path(&folder, &stamp);
             copy_tree(&folder, &to).map_err(|e| {
-                refuse(format!("{e}. Nothing was removed: the backup must come first"))
+                refuse(format!(
+                    "{e}. Nothing was removed: the backup must come first"
+                ))
             })?;
             let n = list(&to).map(|l| l.len()).unwrap_or_default();
             out.push_str(&format!("  backup: {} ({n} files)\n", to.display()));
@@ -180,7 +184,11 @@ fn header(lab: &Lab, project: Option<&str>, folder: &Path) -> String {
             folder.display()
         ),
         Target::Containers { .. } => {
-            format!("Reset of {} (its named containers and networks) in {}\n", lab.id, folder.display())
+            format!(
+                "Reset of {} (its named containers and networks) in {}\n",
+                lab.id,
+                folder.display()
+            )
         }
     }
 }

@@ -150,10 +150,17 @@ mod tests {
     fn lays_down_the_source_and_lists_what_it_removed() {
         let d = tempfile::tempdir().unwrap();
         let (src, work) = (d.path().join("starter"), d.path().join("work"));
-        tree(&src, &[("compose.yaml", "starter"), ("app/app.py", "print(1)")]);
+        tree(
+            &src,
+            &[("compose.yaml", "starter"), ("app/app.py", "print(1)")],
+        );
         tree(
             &work,
-            &[("compose.yaml", "mine"), ("notes.txt", "n"), ("app/app.py", "x")],
+            &[
+                ("compose.yaml", "mine"),
+                ("notes.txt", "n"),
+                ("app/app.py", "x"),
+            ],
         );
         let (removed, added) = lay_down(&src, &work).unwrap();
         let names = |v: Vec<PathBuf>| -> Vec<String> {

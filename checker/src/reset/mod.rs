@@ -152,9 +152,8 @@ pub async fn named_stack(
         docker.list_networks(None::<ListNetworksOptions>),
     )
     .await?;
-    let unowned = |l: Option<&HashMap<String, String>>| {
-        !l.is_some_and(|l| l.contains_key(LABEL_PROJECT))
-    };
+    let unowned =
+        |l: Option<&HashMap<String, String>>| !l.is_some_and(|l| l.contains_key(LABEL_PROJECT));
     let mut stack = Stack::default();
     for c in listed {
         let Some(name) = first_name(c.names.as_deref()) else {
