@@ -186,7 +186,7 @@ fn live_reset_takes_down_only_its_project_and_lays_down_the_starter() {
         stdout.contains(&format!("  removed volumes: {a}_data\n")),
         "{stdout}"
     );
-    assert_eq!(state(a), [vec![], vec![], vec![]]);
+    assert!(state(a).iter().all(|v| v.is_empty()), "{:?}", state(a));
     assert_eq!(state(b), before_b, "the other project is untouched");
     assert!(std::fs::read_to_string(dir_a.join("compose.yaml"))
         .unwrap()
