@@ -171,7 +171,7 @@ mod tests {
 
     fn at(secs: u64) -> SystemTime {
         // 2026-12-01T00:00:00Z
-        SystemTime::UNIX_EPOCH + Duration::from_secs(1_795_996_800 + secs)
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_083_200 + secs)
     }
 
     fn outcome(green: bool, passed: usize, drills: &[&str]) -> RunOutcome {
