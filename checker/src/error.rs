@@ -81,6 +81,14 @@ pub enum ToolError {
 
     #[error("Docker API error: {0}")]
     Api(String),
+
+    /// The progress file could not be read or written (`labcheck progress`).
+    #[error("progress: {0}")]
+    Progress(String),
+
+    /// `labcheck reset` refused or stopped.
+    #[error("reset: {0}")]
+    Reset(String),
 }
 
 /// A problem in a lab.toml, located at `file:line:column` (1-based).

@@ -15,6 +15,8 @@
 //!   until green ([`run::run_until`]).
 //! - [`grade`]: `labcheck grade`, a class roster graded concurrently into a gradebook.
 //! - [`doctor`]: `labcheck doctor`, the environment before the stack.
+//! - [`progress`]: the learner's progress file, recorded by every run; `labcheck progress`.
+//! - [`reset`]: `labcheck reset`, a lab's stack taken down and its folder laid down afresh.
 
 pub mod doctor;
 pub mod drill;
@@ -25,7 +27,9 @@ pub mod lab;
 pub mod labs_dir;
 pub mod limits;
 pub mod probe;
+pub mod progress;
 pub mod report;
+pub mod reset;
 pub mod result;
 pub mod run;
 pub mod see;

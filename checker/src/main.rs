@@ -60,7 +60,8 @@ struct RunArgs {
 
     /// Also run the drills: checks that CHANGE the stack (kill or break a container, or remove
     /// and recreate one as `docker compose down` and `down -v` would, which DELETES the
-    /// project's volumes and data).
+    /// project's volumes and data); each puts the stack back afterwards (a saved copy of the
+    /// data, a container started again), or says it could not.
     /// Without it they are reported as skipped.
     #[arg(long)]
     drill: bool,
@@ -124,6 +125,17 @@ enum DoctorFormat {
     Json,
 }
 
+#[derive(clap::Args, Debug)]
+struct ProgressArgs {
+    /// Output format (json: the progress file's own document).
+    #[arg(long, value_enum, default_value = "human")]
+    format: DoctorFormat,
+
+    /// Write a copy of the progress file to FILE, to hand in.
+    #[arg(long, value_name = "FILE")]
+    export: Option<PathBuf>,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// List the labs.
@@ -139,6 +151,10 @@ enum Command {
     Doctor(DoctorArgs),
     /// Grade a class: every learner's engine from a roster, into a gradebook (see examples/README.md).
     Grade(labcheck::grade::GradeArgs),
+    /// Your progress over the labs: runs, first green, time to green, drills (recorded by every `labcheck <lab>` run).
+    Progress(ProgressArgs),
+    /// Start a lab over: take down its stack, back up your folder, lay down the starter (or the solution).
+    Reset(labcheck::reset::cli::ResetArgs),
     /// Run a lab's checks (the same as `labcheck <lab>`).
     #[command(hide = true)]
     Check {
@@ -178,6 +194,8 @@ fn real_main(cli: Cli) -> Result<u8, ToolError> {
         (Some(Command::Check { lab, run }), _) => check(&labs()?, &lab, &run),
         (Some(Command::Doctor(args)), _) => doctor(cli.lab_dir.as_deref(), &args),
         (Some(Command::Grade(args)), _) => labcheck::grade::cli::run(&labs()?, &args),
+        (Some(Command::Progress(args)), _) => progress(cli.lab_dir.as_deref(), &args),
+        (Some(Command::Reset(args)), _) => labcheck::reset::cli::run(&labs()?, &args),
         (None, Some(lab)) => check(&labs()?, &lab, &cli.run),
         (None, None) => unreachable!("clap requires a lab or a command"),
     }
@@ -290,6 +308,20 @@ fn lint_cmd(dir: &std::path::Path) -> Result<u8, ToolError> {
 
 fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolError> {
     let lab = labs_dir::load(dir, id)?;
+    let drills: Vec<&str> = lab
+        .checks
+        .iter()
+        .filter(|c| c.kind.is_drill())
+        .map(|c| c.id.as_str())
+        .collect();
+    if args.drill && !drills.is_empty() {
+        // Said before anything changes: what the drills do, and the way back if one cannot undo it.
+        eprintln!(
+            "labcheck: the drills ({}) change your stack, then put it back as it was; if one cannot, its result says so, and `labcheck reset {}` starts the lab over",
+            drills.join(", "),
+            lab.id
+        );
+    }
     let rt = runtime()?;
     let mut opts = RunOptions {
         project: args.project.clone(),
@@ -335,7 +367,49 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
         timings: true,
     };
     print!("{}", report::render(&report, args.format, &opts));
+    for w in labcheck::progress::record_report(&lab, &report) {
+        eprintln!("labcheck: warning: {w}");
+    }
     Ok(report.exit_code())
+}
+
+fn progress(lab_dir: Option<&std::path::Path>, args: &ProgressArgs) -> Result<u8, ToolError> {
+    use labcheck::progress::{store::Store, view};
+    let store = Store::default_place().map_err(ToolError::Progress)?;
+    let loaded = store.load().map_err(ToolError::Progress)?;
+    if let Some(k) = &loaded.kept_aside {
+        eprintln!("labcheck: warning: {k}");
+    }
+    let p = &loaded.progress;
+    if let Some(to) = &args.export {
+        view::export(p, to, std::time::SystemTime::now()).map_err(ToolError::Progress)?;
+        eprintln!(
+            "labcheck: wrote your progress on {} lab(s) to {}",
+            p.labs.len(),
+            to.display()
+        );
+        return Ok(0);
+    }
+    match args.format {
+        DoctorFormat::Json => print!("{}", view::json(p)),
+        DoctorFormat::Human => {
+            // Without a labs folder, the table shows the labs the file knows.
+            let rows: Vec<view::LabRow> = labs_dir::find(lab_dir)
+                .and_then(|d| labs_dir::list(&d))
+                .map(|l| {
+                    l.into_iter()
+                        .filter_map(|(_, lab)| lab.ok())
+                        .map(|lab| view::LabRow {
+                            drills: lab.checks.iter().filter(|c| c.kind.is_drill()).count(),
+                            id: lab.id,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            print!("{}", view::table(p, &rows, &store.path()));
+        }
+    }
+    Ok(0)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ToolError> {

@@ -633,6 +633,26 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
             drills.len(),
             r.duration
         );
+        // The drills put the stack back: every check passes again, with no step by hand (the
+        // set-up steps of [live] after_up are not run again).
+        // (still alone: the drills' write lock is held)
+        let again = rt
+            .block_on(run_until_with(
+                engine,
+                lab,
+                &opts(&stack.project),
+                Instant::now() + Duration::from_secs(60),
+                tick,
+                Report::ok,
+                |_| {},
+            ))
+            .unwrap();
+        assert!(
+            again.ok(),
+            "after its drills, the solution of {} must pass every check again:\n{}",
+            lab.id,
+            show(&again)
+        );
         assert_no_leftovers(lab);
     }
 

@@ -7,6 +7,7 @@
 //! - self-heal: kill or break one container and watch the learner's manager restore it.
 
 pub mod recreate;
+pub mod restore;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -26,7 +27,8 @@ use crate::probe::facts::ContainerFacts;
 use crate::probe::{bounded, container, postgres, Timeouts};
 use crate::target::labels::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::verdict::{fail, Judgement};
-use recreate::{recreate, Down};
+use recreate::{recreate_keeping, Down};
+use restore::Kept;
 
 /// Longest a recreated container may take to be healthy again.
 const UP_LIMIT: Duration = Duration::from_secs(120);
@@ -62,6 +64,9 @@ pub struct PersistenceFacts {
     /// The volumes the `down -v` half deleted (and created again, empty).
     pub volumes_removed: Vec<String>,
     pub error: Option<String>,
+    /// Why the stack could not be put back as it was before the drill (its data copied back,
+    /// the marker table dropped); None when it was.
+    pub restore_error: Option<String>,
 }
 
 /// The self-heal drill on one container.
@@ -75,6 +80,9 @@ pub struct HealFacts {
     /// The last state seen (`exited (137)`, `running, unhealthy`, ...).
     pub last_state: String,
     pub error: Option<String>,
+    /// When the container did not come back by itself: what labcheck did to put it back, or
+    /// why it could not.
+    pub put_back: Option<Result<String, String>>,
 }
 
 /// What a drill works on: the engine and the compose project.
@@ -223,6 +231,7 @@ pub async fn persistence(
         query_after: None,
         volumes_removed: Vec::new(),
         error,
+        restore_error: None,
     };
     let (docker, t) = (d.docker, d.t);
     let mark = token();
@@ -235,61 +244,112 @@ pub async fn persistence(
         secs: clock.elapsed().as_secs_f64(),
     });
 
-    // The container is found afresh for each cycle: the first one replaces it.
+    // The container is found afresh for each cycle: the first one replaces it. `down -v`
+    // saves the volumes it deletes, to put them back after the drill.
+    let token = mark.as_str();
     let cycle = |down: Down| async move {
         let clock = Instant::now();
         let c = find(docker, t, d.project, service).await?;
-        let removed = recreate(docker, t, &c.id, down, UP_LIMIT).await?;
+        let keep = (down == Down::RemoveVolumes).then_some(token);
+        let (removed, kept) = recreate_keeping(docker, t, &c.id, down, UP_LIMIT, keep).await?;
         let what = match down {
                 Down::KeepVolumes => format!("removed {} and created it again, keeping its volumes (compose down, then up)", c.name),
                 Down::RemoveVolumes if removed.is_empty() => format!("removed {} and created it again; it mounts no volume of the project (compose down -v, then up)", c.name),
-                Down::RemoveVolumes => format!("removed {} and the volume {}, then created both again (compose down -v, then up)", c.name, removed.join(", ")),
+                Down::RemoveVolumes => format!("removed {} and the volume {} (a copy kept aside), then created both again (compose down -v, then up)", c.name, removed.join(", ")),
             };
         let step = Step {
             what,
             secs: clock.elapsed().as_secs_f64(),
         };
-        Ok::<_, String>((step, removed))
+        Ok::<_, String>((step, removed, kept))
     };
-    match cycle(Down::KeepVolumes).await {
-        Ok((s, _)) => steps.push(s),
-        Err(e) => return facts(steps, None, Some(e)),
+    let mut f = match cycle(Down::KeepVolumes).await {
+        Ok((s, _, _)) => {
+            steps.push(s);
+            facts(steps, None, None)
+        }
+        Err(e) => facts(steps, None, Some(e)),
+    };
+    if f.error.is_some() {
+        f.restore_error = put_back(d, service, table, &[], &mut f.steps).await.err();
+        return f;
     }
     // A new, empty cluster has no marker table at all: that is "0 rows", not a query error.
     let exists = format!("SELECT (to_regclass('{table}') IS NOT NULL)::text");
-    let after_down = match settle_scalar(d, service, &exists).await {
+    f.marker_after_down = Some(match settle_scalar(d, service, &exists).await {
         Ok(e) if e == "false" => Ok("0".to_string()),
         Ok(_) => {
             let count = format!("SELECT count(*)::text FROM {table} WHERE v = '{mark}'");
             settle_scalar(d, service, &count).await
         }
         Err(e) => Err(e),
-    };
-    let volumes_removed = match cycle(Down::RemoveVolumes).await {
-        Ok((s, removed)) => {
-            steps.push(s);
-            removed
+    });
+    let kept = match cycle(Down::RemoveVolumes).await {
+        Ok((s, removed, kept)) => {
+            f.steps.push(s);
+            f.volumes_removed = removed;
+            kept
         }
-        Err(e) => return facts(steps, Some(after_down), Some(e)),
+        Err(e) => {
+            f.error = Some(e);
+            f.restore_error = put_back(d, service, table, &[], &mut f.steps).await.err();
+            return f;
+        }
     };
-    let gone = settle_scalar(
+    f.table_gone_after_down_v = Some(
+        settle_scalar(
+            d,
+            service,
+            &format!("SELECT (to_regclass('{table}') IS NULL)::text"),
+        )
+        .await,
+    );
+    if let Some(q) = query {
+        f.query_after = Some(settle_scalar(d, service, q).await);
+    }
+    f.restore_error = put_back(d, service, table, &kept, &mut f.steps).await.err();
+    f
+}
+
+/// After the persistence drill: the saved volumes copied back (the service's container stopped
+/// meanwhile), then the marker table dropped, so the stack is as it was before the drill.
+async fn put_back(
+    d: &Drill<'_>,
+    service: &str,
+    table: &str,
+    kept: &[Kept],
+    steps: &mut Vec<Step>,
+) -> Result<(), String> {
+    let clock = Instant::now();
+    if !kept.is_empty() {
+        let c = find(d.docker, d.t, d.project, service).await.map_err(|e| {
+            let copies: Vec<&str> = kept.iter().map(|k| k.copy.as_str()).collect();
+            format!("{e}; the data is kept in {}", copies.join(", "))
+        })?;
+        restore::put_back(d.docker, d.t, &c.id, &c.name, kept, UP_LIMIT).await?;
+        let names: Vec<&str> = kept.iter().map(|k| k.volume.as_str()).collect();
+        steps.push(Step {
+            what: format!(
+                "put the data of {} back as it was before the drill and started {} again",
+                names.join(", "),
+                c.name
+            ),
+            secs: clock.elapsed().as_secs_f64(),
+        });
+    }
+    let clock = Instant::now();
+    settle_scalar(
         d,
         service,
-        &format!("SELECT (to_regclass('{table}') IS NULL)::text"),
+        &format!("DROP TABLE IF EXISTS {table}; SELECT 1"),
     )
-    .await;
-    let q = match query {
-        Some(q) => Some(settle_scalar(d, service, q).await),
-        None => None,
-    };
-    PersistenceFacts {
-        steps,
-        marker_after_down: Some(after_down),
-        table_gone_after_down_v: Some(gone),
-        query_after: q,
-        volumes_removed,
-        error: None,
-    }
+    .await
+    .map_err(|e| format!("dropping the marker table {table}: {e}"))?;
+    steps.push(Step {
+        what: format!("dropped the marker table {table}"),
+        secs: clock.elapsed().as_secs_f64(),
+    });
+    Ok(())
 }
 
 /// The restore drill: the newest backup matching `path` (next to the compose file of `c`)
@@ -549,6 +609,7 @@ pub async fn self_heal(
         healthy_after: None,
         last_state: String::new(),
         error,
+        put_back: None,
     };
     let mut candidates: Vec<&ContainerFacts> = all
         .iter()
@@ -620,11 +681,19 @@ pub async fn self_heal(
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
+    // Not back by itself: labcheck puts it back, so the stack is as it was.
+    let put_back = match healthy_after {
+        Some(_) => None,
+        None => {
+            Some(restore::after_heal(docker, t, &victim.id, &victim.name, action, chaos_file).await)
+        }
+    };
     HealFacts {
         container: victim.name.clone(),
         down_after,
         healthy_after,
         last_state,
         error: None,
+        put_back,
     }
 }

@@ -22,6 +22,7 @@ use bollard::query_parameters::{
 };
 use bollard::Docker;
 
+use super::restore::{self, Kept};
 use crate::limits::{bounded, Timeouts};
 use crate::target::labels::LABEL_PROJECT;
 
@@ -136,6 +137,21 @@ pub async fn recreate(
     down: Down,
     limit: Duration,
 ) -> Result<Vec<String>, String> {
+    recreate_keeping(docker, t, id, down, limit, None)
+        .await
+        .map(|(names, _)| names)
+}
+
+/// [`recreate`], and with `keep` (a token for the names) each volume that `down -v` removes is
+/// first saved into a labcheck volume, returned to be put back (restore.rs).
+pub async fn recreate_keeping(
+    docker: &Docker,
+    t: &Timeouts,
+    id: &str,
+    down: Down,
+    limit: Duration,
+    keep: Option<&str>,
+) -> Result<(Vec<String>, Vec<Kept>), String> {
     let old = bounded(
         t.api,
         "inspecting the container",
@@ -211,6 +227,33 @@ pub async fn recreate(
             spec.name
         )
     };
+    // Saved while the container is gone and nothing writes to them; if saving fails, nothing
+    // is deleted and the container comes back as it was.
+    let mut kept = Vec::new();
+    if let Some(token) = keep {
+        for v in &volumes {
+            let name = v.name.clone().unwrap_or_default();
+            match restore::save(docker, t, &name, token).await {
+                Ok(k) => kept.push(k),
+                Err(e) => {
+                    restore::discard(docker, t, &kept).await;
+                    start(docker, t, &spec, limit).await.map_err(back)?;
+                    return Err(format!(
+                        "{e}: the drill stopped before deleting anything ({} is back as it was)",
+                        spec.name
+                    ));
+                }
+            }
+        }
+    }
+    let saved = |e: String| {
+        if kept.is_empty() {
+            e
+        } else {
+            let copies: Vec<&str> = kept.iter().map(|k| k.copy.as_str()).collect();
+            format!("{e} (a copy of the data is in {})", copies.join(", "))
+        }
+    };
     let mut names = Vec::new();
     for v in volumes {
         let name = v.name.clone().unwrap_or_default();
@@ -222,11 +265,11 @@ pub async fn recreate(
         .await
         {
             let users = users_of(docker, t, &name).await;
-            return Err(back(if users.is_empty() {
+            return Err(saved(back(if users.is_empty() {
                 e
             } else {
                 format!("{e} (still used by {}: `docker compose down -v` removes those too, this drill only recreates one service)", users.join(", "))
-            }));
+            })));
         }
         bounded(
             t.api,
@@ -234,11 +277,13 @@ pub async fn recreate(
             docker.create_volume(v),
         )
         .await
-        .map_err(back)?;
+        .map_err(|e| saved(back(e)))?;
         names.push(name);
     }
-    start(docker, t, &spec, limit).await.map_err(back)?;
-    Ok(names)
+    start(docker, t, &spec, limit)
+        .await
+        .map_err(|e| saved(back(e)))?;
+    Ok((names, kept))
 }
 
 /// Containers (by name) that mount the volume.

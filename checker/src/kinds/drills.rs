@@ -70,7 +70,7 @@ impl CheckKind for Persistence {
     }
     fn describe(&self) -> String {
         format!(
-            "DRILL (deletes the project's volumes): a row in {} on {} survives `down`/`up` and is gone after `down -v`/`up`",
+            "DRILL (deletes the project's volumes, puts a saved copy back after): a row in {} on {} survives `down`/`up` and is gone after `down -v`/`up`",
             self.marker_table, self.service
         )
     }
@@ -112,6 +112,9 @@ impl CheckKind for Persistence {
         }
         let mut j = if let Some(e) = &f.error {
             fail(format!("the drill stopped: {e}"))
+        } else if let (None, Some(e)) = (problems.first(), &f.restore_error) {
+            // the behaviour was right, but the learner must act: say so with a failure
+            fail(format!("the drill passed, but labcheck could not put the stack back as it was: {e}. `labcheck reset` starts the lab over"))
         } else if let Some(first) = problems.first() {
             fail(first.clone())
         } else {
@@ -123,11 +126,17 @@ impl CheckKind for Persistence {
         for s in &f.steps {
             j = j.with(s.to_string());
         }
-        if !f.volumes_removed.is_empty() {
-            j = j.with(format!(
-                "the drill deleted {}: re-run your set-up steps (migrations, backups)",
-                f.volumes_removed.join(", ")
-            ));
+        match (&f.restore_error, f.volumes_removed.is_empty()) {
+            (Some(e), _) if f.error.is_some() || !problems.is_empty() => {
+                j = j.with(format!("labcheck could not put the stack back as it was: {e}. `labcheck reset` starts the lab over"))
+            }
+            (None, false) => {
+                j = j.with(format!(
+                    "the stack is as it was before the drill: {} holds your data again",
+                    f.volumes_removed.join(", ")
+                ))
+            }
+            _ => {}
         }
         j
     }
@@ -202,10 +211,14 @@ impl CheckKind for SelfHeal {
                 "{container} was {what} (down after {d:.1} s) and was not running and healthy again within {within} s: last state {last_state}"
             )),
         };
-        if f.healthy_after.is_none() {
-            j.with("labcheck left the container as it is: whatever should restore it (your manager) did not")
-        } else {
-            j
+        match &f.put_back {
+            None => j,
+            Some(Ok(done)) => j
+                .with("whatever should restore it (your manager) did not")
+                .with(format!("labcheck put it back after the drill: {done}")),
+            Some(Err(e)) => j.with(format!(
+                "whatever should restore it (your manager) did not, and labcheck could not put it back: {e}. `labcheck reset` starts the lab over"
+            )),
         }
     }
     fn see(&self, cx: &SeeCx<'_>) -> String {
@@ -239,13 +252,27 @@ mod tests {
             query_after: Some(Ok("1".into())),
             volumes_removed: vec!["p_pgdata".into()],
             error: err.map(String::from),
+            restore_error: None,
         };
         let ok = k.judge(&f("1", "true", None));
         assert_eq!(ok.verdict, Verdict::Pass);
         assert!(ok
             .evidence
             .iter()
-            .any(|e| e.starts_with("the drill deleted p_pgdata:")));
+            .any(|e| e.starts_with("the stack is as it was before the drill: p_pgdata")));
+        let stuck = k.judge(&PersistenceFacts {
+            restore_error: Some("copying failed".into()),
+            ..f("1", "true", None)
+        });
+        assert_eq!(stuck.verdict, Verdict::Fail);
+        assert!(
+            stuck
+                .message
+                .contains("could not put the stack back as it was: copying failed")
+                && stuck.message.contains("`labcheck reset`"),
+            "{}",
+            stuck.message
+        );
         assert!(plain
             .judge(&f("0", "true", None))
             .message
@@ -277,19 +304,27 @@ mod tests {
             healthy_after: healthy,
             last_state: state.into(),
             error: None,
+            put_back: None,
         };
         assert_eq!(
             kill.judge(&f(Some(0.3), Some(2.7), "running, healthy"))
                 .verdict,
             Verdict::Pass
         );
-        let j = kill.judge(&f(Some(0.3), None, "exited (137)"));
+        let j = kill.judge(&HealFacts {
+            put_back: Some(Ok("started b-1 again, it is healthy".into())),
+            ..f(Some(0.3), None, "exited (137)")
+        });
         assert!(
             j.verdict == Verdict::Fail && j.message.contains("exited (137)"),
             "{}",
             j.message
         );
         assert!(j.evidence[0].contains("your manager"), "{:?}", j.evidence);
+        assert_eq!(
+            j.evidence[1],
+            "labcheck put it back after the drill: started b-1 again, it is healthy"
+        );
         let sick: SelfHeal = kind(
             "service = 'backend'\naction = 'unhealthy'\nchaos_file = '/run/chaos/unhealthy'\nwithin_s = 30",
         );
@@ -313,7 +348,7 @@ mod tests {
     fn both_are_drills_that_say_so() {
         let k: Persistence = kind("service = 'db'\nmarker_table = 'labcheck_marker'");
         assert!(k.is_drill() && !k.leaves_state());
-        assert_eq!(k.describe(), "DRILL (deletes the project's volumes): a row in labcheck_marker on db survives `down`/`up` and is gone after `down -v`/`up`");
+        assert_eq!(k.describe(), "DRILL (deletes the project's volumes, puts a saved copy back after): a row in labcheck_marker on db survives `down`/`up` and is gone after `down -v`/`up`");
         let k: SelfHeal = kind("service = 'backend'\naction = 'kill'\nwithin_s = 20");
         assert!(k.is_drill());
         assert_eq!(
