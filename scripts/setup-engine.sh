@@ -11,6 +11,8 @@
 #    kept: trixie's needs glibc 2.38.
 # 3. Compose v2 and buildx: where the CLI lacks them, trixie's docker-compose and docker-buildx
 #    binaries are installed as CLI plugins (they run on bookworm).
+# 4. Compose v1 (`docker-compose` 1.29, bookworm's package): only the test suite uses it (a live
+#    test checks that labcheck judges v1 stacks); installed where it is missing and apt can.
 set -euo pipefail
 
 ENGINE_DIR=${COMPOSE_LAB_ENGINE_DIR:-/opt/compose-lab/engine}
@@ -76,6 +78,18 @@ install_plugins() {
   have_plugin buildx || die "docker buildx still missing after installing the plugin"
 }
 
+# Compose v1, for the live test of v1 stacks (learners never need it).
+install_compose_v1() {
+  docker-compose version 2>/dev/null | grep -q 'version 1\.' && return 0
+  if [ "$(id -u)" -ne 0 ] || ! grep -q '^VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null; then
+    say "note: docker-compose v1 is missing (the live test of Compose v1 stacks will fail); on Debian 12: apt-get install docker-compose"
+    return 0
+  fi
+  say "installing Compose v1 (bookworm's docker-compose 1.29) for the live tests"
+  apt_install docker-compose
+  docker-compose version | grep -q 'version 1\.' || die "docker-compose v1 still missing after apt-get install docker-compose"
+}
+
 need_root() { [ "$(id -u)" -eq 0 ] || die "cannot $1: not root. Install Docker Engine with Compose v2 yourself, or rerun as root."; }
 need_debian() {
   grep -q '^VERSION_CODENAME=\(bookworm\|trixie\)' /etc/os-release 2>/dev/null && command -v apt-get >/dev/null ||
@@ -121,4 +135,5 @@ else
   start_engine
 fi
 install_plugins
+install_compose_v1
 say "ready: $(docker version --format 'Engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker compose version --short | sed 's/^/Compose /'), buildx $(docker buildx version | awk '{print $2}')"
