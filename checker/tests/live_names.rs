@@ -256,10 +256,8 @@ fn live_a_compose_v1_stack_is_found_and_judged() {
     let (lab, solution) = phase3();
     let project = format!("lcv1{}", std::process::id());
     let image = format!("{project}-web:latest");
-    let _image = common::Cleanup {
-        images: vec![image.clone()],
-        ..Default::default()
-    };
+    let mut _image = common::Cleanup::default();
+    _image.images.push(image.clone());
     // the app image, built by the Compose v2 plugin's BuildKit (cached) rather than v1's classic builder
     run(&solution, "docker", &["build", "-q", "-t", &image, "."]);
     let dir = tempfile::tempdir().unwrap();
