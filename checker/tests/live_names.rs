@@ -107,6 +107,7 @@ fn opts(project: &str, services: &[(&str, &str)]) -> RunOptions {
         cwd: std::env::temp_dir(),
         http_host: None,
         drill: false,
+        strict: false,
         services: services
             .iter()
             .map(|(l, y)| (l.to_string(), y.to_string()))

@@ -48,7 +48,7 @@ fn podman_compose_containers_are_discovered_by_their_compose_labels() {
     };
     let want = Wanted {
         services,
-        roles: &lab.roles,
+        matches: &lab.matches,
         flags: &BTreeMap::new(),
     };
     // from the project's own folder, and from anywhere else (the one project with the services)
@@ -96,7 +96,7 @@ fn podman_compose_under_other_names_maps_by_role() {
     };
     let want = Wanted {
         services,
-        roles: &lab.roles,
+        matches: &lab.matches,
         flags: &BTreeMap::new(),
     };
     assert_eq!(
