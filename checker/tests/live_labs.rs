@@ -320,6 +320,39 @@ fn failing(r: &Report) -> BTreeSet<String> {
         .collect()
 }
 
+fn warned(r: &Report) -> BTreeSet<String> {
+    r.results
+        .iter()
+        .filter(|c| c.status == Status::Warn)
+        .map(|c| c.id.clone())
+        .collect()
+}
+
+/// A fault's report, once its `fails` are the failing checks: `first_broken` first (none for a
+/// fault that only warns), each of its `warns` a warning, and the exit code that follows.
+fn assert_fault(r: &Report, fault: &labcheck::lab::Fault) {
+    let first = Some(fault.first_broken.as_str()).filter(|f| !f.is_empty());
+    assert_eq!(
+        r.first_broken().map(|c| c.id.as_str()),
+        first,
+        "fault {}:\n{}",
+        fault.file,
+        show(r)
+    );
+    let missing: Vec<&String> = fault
+        .warns
+        .iter()
+        .filter(|w| !warned(r).contains(*w))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "fault {}: {missing:?} should warn:\n{}",
+        fault.file,
+        show(r)
+    );
+    assert_eq!(r.exit_code(), if fault.fails.is_empty() { 0 } else { 1 });
+}
+
 fn show(r: &Report) -> String {
     labcheck::report::human::render(
         r,
@@ -599,14 +632,7 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
             lab.id,
             show(&r)
         );
-        assert_eq!(
-            r.first_broken().map(|c| c.id.as_str()),
-            Some(fault.first_broken.as_str()),
-            "fault {}:\n{}",
-            fault.file,
-            show(&r)
-        );
-        assert_eq!(r.exit_code(), 1);
+        assert_fault(&r, fault);
         eprintln!(
             "[live] {}: fault {} as declared after {:.1}s",
             lab.id,
@@ -750,13 +776,7 @@ fn live_every_container_lab_solution_and_faults() {
                 show(&r)
             );
             if let Some(f) = fault {
-                assert_eq!(
-                    r.first_broken().map(|c| c.id.as_str()),
-                    Some(f.first_broken.as_str()),
-                    "{name}:
-{}",
-                    show(&r)
-                );
+                assert_fault(&r, f);
             } else {
                 assert!(r.ok(), "{}", show(&r));
             }

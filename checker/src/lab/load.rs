@@ -175,6 +175,9 @@ struct RawFault {
     summary: String,
     first_broken: Spanned<String>,
     fails: Vec<Spanned<String>>,
+    /// The checks that end as warnings (an exposure that still works fails nothing).
+    #[serde(default)]
+    warns: Vec<Spanned<String>>,
     /// `fails` was measured with `--drill`.
     drill: Option<bool>,
 }
@@ -358,7 +361,9 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         let span = rf.span();
         let rf = rf.into_inner();
         let (line, _) = line_col(src, span.start);
-        for name in std::iter::once(&rf.first_broken).chain(rf.fails.iter()) {
+        // a fault that only warns breaks nothing: first_broken = "" and fails = []
+        let first = Some(&rf.first_broken).filter(|f| !f.get_ref().is_empty());
+        for name in first.into_iter().chain(&rf.fails).chain(&rf.warns) {
             if !seen.contains_key(name.get_ref()) {
                 cx.err(
                     name.span(),
@@ -370,10 +375,11 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
                 );
             }
         }
-        if !rf
-            .fails
-            .iter()
-            .any(|f| f.get_ref() == rf.first_broken.get_ref())
+        if (first.is_some() || !rf.fails.is_empty())
+            && !rf
+                .fails
+                .iter()
+                .any(|f| f.get_ref() == rf.first_broken.get_ref())
         {
             cx.err(
                 rf.first_broken.span(),
@@ -389,6 +395,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
             summary: rf.summary,
             first_broken: rf.first_broken.into_inner(),
             fails: rf.fails.into_iter().map(Spanned::into_inner).collect(),
+            warns: rf.warns.into_iter().map(Spanned::into_inner).collect(),
             line,
             drill: rf.drill.unwrap_or(false),
         });

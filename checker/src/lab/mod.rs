@@ -134,6 +134,9 @@ pub struct Fault {
     pub summary: String,
     pub first_broken: String,
     pub fails: Vec<String>,
+    /// The checks that end as warnings; an exposure that still works has `fails = []` and
+    /// `first_broken = ""`.
+    pub warns: Vec<String>,
     pub line: usize,
     /// `fails` was measured with drills enabled (`--drill`).
     pub drill: bool,
