@@ -208,6 +208,21 @@ fn faults_must_name_real_checks() {
 }
 
 #[test]
+fn a_fault_that_only_warns_breaks_nothing() {
+    let warn_only = "first_broken = \"\"\nfails = []\nwarns = [\"nopub\"]";
+    let lab = load(&GOOD.replace("first_broken = \"web-up\"\nfails = [\"web-up\"]", warn_only)).unwrap();
+    let f = &lab.faults[0];
+    assert_eq!((f.first_broken.as_str(), f.fails.len()), ("", 0));
+    assert_eq!(f.warns, ["nopub"]);
+    // warns name real checks
+    let e = one_error(&GOOD.replace("fails = [\"web-up\"]", "fails = [\"web-up\"]\nwarns = [\"nope\"]"));
+    assert!(e.message.contains("names `nope`"), "{e}");
+    // a fault that fails something names its first broken step
+    let e = one_error(&GOOD.replace("first_broken = \"web-up\"", "first_broken = \"\""));
+    assert!(e.message.contains("not in its `fails`"), "{e}");
+}
+
+#[test]
 fn format_version_is_checked_first() {
     let e = one_error(&GOOD.replace("format_version = 1", "format_version = 2"));
     assert!(e.message.contains("newer than this labcheck"), "{e}");
