@@ -49,6 +49,10 @@ pub enum ToolError {
 
     #[error("Docker API error: {0}")]
     Api(String),
+
+    /// `labcheck grade` cannot run: the roster, the output folder, `--only`.
+    #[error("{0}")]
+    Grade(String),
 }
 
 /// A problem in a lab.toml, located at `file:line:column` (1-based).
