@@ -73,7 +73,9 @@ pub fn run(labs: &Path, args: &GradeArgs) -> Result<u8, ToolError> {
             )))
         }
         Err(e) => {
-            eprintln!("labcheck grade: the previous grading is not readable and will be replaced ({e})");
+            eprintln!(
+                "labcheck grade: the previous grading is not readable and will be replaced ({e})"
+            );
             None
         }
     };

@@ -93,7 +93,13 @@ pub fn finished_line(row: &LearnerGrade, done: usize, total: usize, in_flight: u
         .error
         .as_deref()
         .map(|e| {
-            let first: String = e.lines().next().unwrap_or_default().chars().take(120).collect();
+            let first: String = e
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .chars()
+                .take(120)
+                .collect();
             format!(": {first}")
         })
         .unwrap_or_default();
@@ -196,7 +202,10 @@ mod tests {
     fn the_live_line_counts_and_names_the_slowest_host() {
         let t0 = Instant::now();
         let mut t = Tally::new(4);
-        assert_eq!(t.line(t0), "0/4 done, 0 failing, 0 unreachable, 0 in flight");
+        assert_eq!(
+            t.line(t0),
+            "0/4 done, 0 failing, 0 unreachable, 0 in flight"
+        );
         for id in ["ada", "bob", "cy"] {
             t.started(id, t0);
         }

@@ -110,8 +110,7 @@ pub fn merge(
             error: p.error.clone(),
             endpoint: p.endpoint.clone(),
             report: None,
-            started_at: humantime::parse_rfc3339(&p.started_at)
-                .unwrap_or(UNIX_EPOCH),
+            started_at: humantime::parse_rfc3339(&p.started_at).unwrap_or(UNIX_EPOCH),
             duration: Duration::from_millis(p.duration_ms),
             progress: None,
             kept: Some(previous_json["learners"][i].clone()),
@@ -120,4 +119,3 @@ pub fn merge(
     graded.rows = rows;
     graded
 }
-

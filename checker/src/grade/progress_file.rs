@@ -111,7 +111,9 @@ mod tests {
         let list = json!({"labs": [{"lab": "phase-3", "time_to_green_ms": 1500}]});
         assert_eq!(time_to_green(&list, "phase-3"), Ok(Some(1.5)));
         let other = json!({"schema": "something-else", "labs": {}});
-        assert!(time_to_green(&other, "phase-3").unwrap_err().contains("something-else"));
+        assert!(time_to_green(&other, "phase-3")
+            .unwrap_err()
+            .contains("something-else"));
         assert!(time_to_green(&json!([1, 2]), "phase-3").is_err());
         let negative = json!({"labs": {"phase-3": {"time_to_green_s": -4}}});
         assert_eq!(time_to_green(&negative, "phase-3"), Ok(None));

@@ -116,7 +116,10 @@ pub enum Move {
     New,
     Same,
     /// Points gained (or lost, negative), and the status before.
-    Moved { delta: i64, before: String },
+    Moved {
+        delta: i64,
+        before: String,
+    },
 }
 
 pub fn move_of(l: &DocLearner, previous: Option<&Entry>) -> Move {

@@ -201,7 +201,11 @@ fn learner_row(doc: &Doc, l: &DocLearner, m: &Move) -> Markup {
         "{row_class}{}{}{}",
         if has(Cell::Fail) { " hf" } else { "" },
         if has(Cell::Warn) { " hw" } else { "" },
-        if matches!(m, Move::Moved { .. }) { " mv" } else { "" }
+        if matches!(m, Move::Moved { .. }) {
+            " mv"
+        } else {
+            ""
+        }
     );
     let error = l.error.as_deref().map(inert);
     html! {

@@ -17,9 +17,7 @@ fn doc(hostile: &str, ada_points: u32) -> Doc {
             ]
         })
     };
-    let check = |id: &str, status: &str, points: u32, max: u32, note: Option<&str>| {
-        json!({"id": id, "status": status, "points": points, "max_points": max, "note": note})
-    };
+    let check = |id: &str, status: &str, points: u32, max: u32, note: Option<&str>| json!({"id": id, "status": status, "points": points, "max_points": max, "note": note});
     let ada_green = ada_points == 6;
     let value = json!({
         "schema": "labcheck-grade", "schema_version": 1, "labcheck_version": "0.1.0",
@@ -55,7 +53,9 @@ fn doc(hostile: &str, ada_points: u32) -> Doc {
              "report": null}
         ]
     });
-    read::parse(&value.to_string()).expect("the test document reads").0
+    read::parse(&value.to_string())
+        .expect("the test document reads")
+        .0
 }
 
 const HOSTILE: &str = "<script>alert(1)</script>\" onmouseover=\"x\x1b]0;OWNED\x07\x1b[31m&amp;";
@@ -63,13 +63,25 @@ const HOSTILE: &str = "<script>alert(1)</script>\" onmouseover=\"x\x1b]0;OWNED\x
 #[test]
 fn hostile_strings_are_escaped_and_made_inert() {
     let page = render(&doc(HOSTILE, 1), &[]);
-    assert!(!page.contains("<script"), "a tag from a learner's stack is text");
+    assert!(
+        !page.contains("<script"),
+        "a tag from a learner's stack is text"
+    );
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
-    assert!(!page.contains("\" onmouseover"), "a quote cannot end an attribute");
+    assert!(
+        !page.contains("\" onmouseover"),
+        "a quote cannot end an attribute"
+    );
     assert!(page.contains("&quot; onmouseover=&quot;x"));
-    assert!(!page.contains('\x1b') && !page.contains('\x07'), "no raw control character");
+    assert!(
+        !page.contains('\x1b') && !page.contains('\x07'),
+        "no raw control character"
+    );
     assert!(page.contains("\\u{1b}]0;OWNED\\u{7}\\u{1b}[31m"));
-    assert!(page.contains("&amp;amp;"), "an entity in the text stays literal");
+    assert!(
+        page.contains("&amp;amp;"),
+        "an entity in the text stays literal"
+    );
     assert!(page.contains("Networking &lt;and&gt; Compose"));
     // Read back as a browser does: the cell's title is the text, the page has no script.
     let html = scraper::Html::parse_document(&page);
@@ -84,7 +96,10 @@ fn hostile_strings_are_escaped_and_made_inert() {
         title.contains("unhealthy: <script>alert(1)</script>\" onmouseover=\"x\\u{1b}]0;OWNED"),
         "{title}"
     );
-    assert!(title.contains("hint: read the healthcheck: <script>"), "{title}");
+    assert!(
+        title.contains("hint: read the healthcheck: <script>"),
+        "{title}"
+    );
     let unreachable = html.select(&sel("tr#l-cy th")).next().unwrap();
     assert!(unreachable
         .value()
@@ -146,7 +161,9 @@ fn readable(page: &str) -> String {
     let start = page.find("<style>").unwrap() + "<style>".len();
     let end = page.find("</style>").unwrap();
     let mut out = format!("{}[style]{}", &page[..start], &page[end..]);
-    for tag in ["<tr", "<section", "<h2", "<p", "<table", "<nav", "<input", "<header", "</tbody"] {
+    for tag in [
+        "<tr", "<section", "<h2", "<p", "<table", "<nav", "<input", "<header", "</tbody",
+    ] {
         out = out.replace(tag, &format!("\n{tag}"));
     }
     out
