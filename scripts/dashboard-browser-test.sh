@@ -48,10 +48,10 @@ const { chromium } = require(process.env.PLAYWRIGHT);
 const fs = require('fs');
 const fail = (m) => { console.error('FAIL: ' + m); process.exitCode = 1; };
 (async () => {
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM,
-    args: ['--no-sandbox', '--user-data-dir=' + process.env.PROFILE] });
-  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, javaScriptEnabled: false });
-  const page = await ctx.newPage();
+  const ctx = await chromium.launchPersistentContext(process.env.PROFILE, {
+    executablePath: process.env.CHROMIUM, args: ['--no-sandbox'],
+    viewport: { width: 1440, height: 900 }, javaScriptEnabled: false });
+  const page = ctx.pages()[0] || await ctx.newPage();
   const outside = [];
   page.on('request', (r) => { if (!r.url().startsWith('file://')) outside.push(r.url()); });
   const url = 'file://' + process.env.PAGE;
@@ -87,20 +87,21 @@ const fail = (m) => { console.error('FAIL: ' + m); process.exitCode = 1; };
   await page.locator('label[for=show-all]').click();
   if ((await shown()) !== 100) fail('"all" does not bring every row back');
 
-  // Sticky headers: scroll the heat map to its far corner; names stay at the edges.
+  // Sticky headers: scroll the heat map to its far corner; names stay at its edges.
+  await page.goto(url + '#grid', { waitUntil: 'load' });
   const scroller = page.locator('div.scroll');
-  await scroller.scrollIntoViewIfNeeded();
-  const box = await scroller.boundingBox();
+  let box = await scroller.boundingBox();
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   for (let i = 0; i < 40; i++) await page.mouse.wheel(400, 400);
-  await page.waitForTimeout(200);
+  await page.waitForTimeout(300);
+  box = await scroller.boundingBox();
   const head = await page.locator('table.heat th.ck').last().boundingBox();
   const first = await page.locator('table.heat tbody th').last().boundingBox();
   console.log(`scrolled: last check header top ${Math.round(head.y - box.y)} px below the map's top; last learner id ${Math.round(first.x - box.x)} px from its left`);
   if (Math.abs(head.y - box.y) > 3) fail('the check names scrolled away');
   if (Math.abs(first.x - box.x) > 3) fail('the learner ids scrolled away');
   await page.screenshot({ path: process.env.SHOT_DIR + '/dashboard-100x40-scrolled.png' });
-  await browser.close();
+  await ctx.close();
 })().catch((e) => { console.error(e); process.exit(1); });
 EOF
 

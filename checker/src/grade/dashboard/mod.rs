@@ -146,7 +146,7 @@ pub struct Rate<'a> {
     pub failed: usize,
     pub skipped: usize,
     pub graded: usize,
-    /// Learners whose first broken check this is.
+    /// Learners with a stack whose first broken check this is.
     pub stuck: Vec<&'a str>,
 }
 
@@ -169,6 +169,7 @@ pub fn rates(doc: &Doc) -> Vec<Rate<'_>> {
             let stuck = doc
                 .learners
                 .iter()
+                .filter(|l| l.status == "ok" || l.status == "failing")
                 .filter(|l| first_broken(l) == Some(s.id.as_str()))
                 .map(|l| l.id.as_str())
                 .collect();

@@ -282,21 +282,39 @@ fn green_cell(l: &DocLearner) -> Markup {
     }
 }
 
+/// Moves listed by name in each direction; the "moved" filter shows them all.
+const MOVES_SHOWN: usize = 10;
+
 fn earlier(doc: &Doc, history: &[Entry], moves: &[Move], previous: Option<&Entry>) -> Markup {
-    let moved: Vec<(&DocLearner, &Move)> = doc
-        .learners
-        .iter()
-        .zip(moves)
-        .filter(|(_, m)| matches!(m, Move::Moved { .. }))
-        .collect();
+    let mut up: Vec<(&DocLearner, i64, &Move)> = Vec::new();
+    let mut down = Vec::new();
+    for (l, m) in doc.learners.iter().zip(moves) {
+        if let Move::Moved { delta, .. } = m {
+            if *delta >= 0 {
+                up.push((l, *delta, m))
+            } else {
+                down.push((l, *delta, m))
+            }
+        }
+    }
+    up.sort_by_key(|(_, d, _)| -d);
+    down.sort_by_key(|(_, d, _)| *d);
     html! {
         section #history {
             h2 { "Earlier gradings in this folder" }
             @if let Some(p) = previous {
                 p { "Since the grading of " time { (p.finished_at) } ": "
-                    @if moved.is_empty() { "nobody moved." }
-                    @for (l, m) in &moved {
-                        a href={ "#l-" (l.id) } { (l.id) } " " (move_text(m)) "; "
+                    @if up.is_empty() && down.is_empty() { "nobody moved." }
+                    @else { (up.len()) " moved up, " (down.len()) " down (the filter “moved since last grading” shows them all)." }
+                }
+                @for (label, list) in [("Most gained", &up), ("Most lost", &down)] {
+                    @if !list.is_empty() {
+                        p.moves { (label) ": "
+                            @for (l, _, m) in list.iter().take(MOVES_SHOWN) {
+                                a href={ "#l-" (l.id) } { (l.id) } " " (move_text(m)) "; "
+                            }
+                            @if list.len() > MOVES_SHOWN { "+" (list.len() - MOVES_SHOWN) " more" }
+                        }
                     }
                 }
             } @else {
