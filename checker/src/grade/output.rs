@@ -185,7 +185,7 @@ pub fn json(g: &Gradebook) -> super::wire::WireGrade<'_> {
             .iter()
             .map(|r| match &r.kept {
                 Some(row) => WireRow::Kept(row),
-                None => WireRow::Graded(WireLearner {
+                None => WireRow::Graded(Box::new(WireLearner {
                     id: &r.learner.id,
                     status: r.status,
                     points: r.points,
@@ -198,7 +198,7 @@ pub fn json(g: &Gradebook) -> super::wire::WireGrade<'_> {
                     checks: &r.checks,
                     progress: r.progress.as_ref(),
                     report: r.report.as_ref().map(|rep| report::json::wire(rep, &opts)),
-                }),
+                })),
             })
             .collect(),
     }

@@ -28,7 +28,7 @@ pub struct WireGrade<'a> {
 #[derive(Serialize)]
 #[serde(untagged)]
 pub enum WireRow<'a> {
-    Graded(WireLearner<'a>),
+    Graded(Box<WireLearner<'a>>),
     Kept(&'a serde_json::Value),
 }
 
