@@ -89,6 +89,10 @@ pub enum ToolError {
     /// `labcheck reset` refused or stopped.
     #[error("reset: {0}")]
     Reset(String),
+
+    /// `labcheck grade` cannot run: the roster, the output folder, `--only`.
+    #[error("{0}")]
+    Grade(String),
 }
 
 /// A problem in a lab.toml, located at `file:line:column` (1-based).

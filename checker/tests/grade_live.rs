@@ -621,6 +621,56 @@ endpoint = "tcp://127.0.0.5:{hole}"
         eprintln!("[grade] {n} target(s): {:.2}s wall", g.wall.as_secs_f64());
         times.push(g.wall.as_secs_f64());
     }
+    // Regrade two of the 10 in place: the other rows are kept as they were, the dashboard
+    // shows the whole class and the history records the regrading.
+    let ten = t.join("scale-10");
+    let read_json = |dir: &Path| -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("grade.json")).unwrap()).unwrap()
+    };
+    let before = read_json(&ten);
+    let again = grade(
+        &t.join("scale-10.toml"),
+        &ten,
+        &["--timeout", "30s", "--only", "l01,l03"],
+        &[],
+    );
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    eprintln!(
+        "[grade] --only 2 of 10: {:.2}s wall",
+        again.wall.as_secs_f64()
+    );
+    let after = read_json(&ten);
+    let rows = |j: &serde_json::Value| j["learners"].as_array().unwrap().clone();
+    for (b, a) in rows(&before).iter().zip(rows(&after).iter()) {
+        let regraded = a["id"] == "l01" || a["id"] == "l03";
+        assert_eq!(b["id"], a["id"]);
+        assert_eq!(
+            b["started_at"] != a["started_at"],
+            regraded,
+            "{}: only the named learners are regraded",
+            a["id"]
+        );
+        if !regraded {
+            assert_eq!(a, b);
+        }
+    }
+    let page = std::fs::read_to_string(ten.join("index.html")).unwrap();
+    assert_eq!(
+        page.matches("<tr class=\"").count(),
+        10,
+        "a row per learner"
+    );
+    assert!(
+        page.contains("only l01, l03"),
+        "the history shows the regrading"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ten.join("history.jsonl"))
+            .unwrap()
+            .lines()
+            .count(),
+        2
+    );
     // The same 30, one at a time: what a loop over the class would cost.
     let r = t.join("scale-30.toml");
     let serial = grade(

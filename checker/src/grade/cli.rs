@@ -3,14 +3,15 @@
 //!
 //! Exit codes: 0 every learner was graded (whatever their points), 1 some learners could not
 //! be graded (unreachable engine, time limit, ambiguous project), 2 labcheck could not run
-//! (unknown lab, bad roster, output folder not writable).
+//! (unknown lab, bad roster, output folder not writable, `--only` with nothing to keep).
+//! With `--only`, the codes speak of the learners regraded.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use super::{output, Event, GradeOptions, RowStatus};
+use super::live::Display;
+use super::{dashboard, only, output, read, Event, GradeOptions, RowStatus};
 use crate::error::ToolError;
 use crate::labs_dir;
 
@@ -24,9 +25,15 @@ pub struct GradeArgs {
     #[arg(long, value_name = "FILE")]
     pub roster: PathBuf,
 
-    /// Where to write gradebook.csv, grade.json and junit/<learner>.xml.
+    /// Where to write gradebook.csv, grade.json, junit/<learner>.xml, index.html (the class
+    /// dashboard) and history.jsonl (one line per grading).
     #[arg(long, value_name = "DIR", default_value = "grades")]
     pub out: PathBuf,
+
+    /// Regrade only these learners (ids, comma-separated) and keep the other rows of the
+    /// previous grading in --out.
+    #[arg(long, value_name = "IDS", value_delimiter = ',')]
+    pub only: Vec<String>,
 
     /// Learners graded at once.
     #[arg(long, short = 'j', default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
@@ -57,96 +64,85 @@ fn parse_limit(s: &str) -> Result<Duration, String> {
 pub fn run(labs: &Path, args: &GradeArgs) -> Result<u8, ToolError> {
     let lab = labs_dir::load(labs, &args.lab)?;
     let mut roster =
-        super::roster::load(&args.roster).map_err(|e| ToolError::Api(format!("roster {e}")))?;
+        super::roster::load(&args.roster).map_err(|e| ToolError::Grade(format!("roster {e}")))?;
     roster.rules.strict |= args.strict;
     std::fs::create_dir_all(&args.out)
-        .map_err(|e| ToolError::Api(format!("cannot create {}: {e}", args.out.display())))?;
+        .map_err(|e| ToolError::Grade(format!("cannot create {}: {e}", args.out.display())))?;
+    let regrade = (!args.only.is_empty()).then_some(args.only.as_slice());
+    let previous = match read::load(&args.out) {
+        Ok(p) => p,
+        // Without --only an unreadable grade.json is replaced; with it, nothing can be kept.
+        Err(e) if regrade.is_some() => {
+            return Err(ToolError::Grade(format!(
+                "--only keeps the rows of the previous grading, and it cannot be read: {e}"
+            )))
+        }
+        Err(e) => {
+            eprintln!(
+                "labcheck grade: the previous grading is not readable and will be replaced ({e})"
+            );
+            None
+        }
+    };
+    let (to_grade, dropped) = match regrade {
+        None => (roster.clone(), Vec::new()),
+        Some(ids) => only::plan(
+            &roster,
+            ids,
+            previous.as_ref().map(|p| &p.0),
+            &lab.id,
+            &super::lab_sha256(&lab),
+            &args.out,
+        )
+        .map_err(ToolError::Grade)?,
+    };
+    if !dropped.is_empty() {
+        eprintln!(
+            "labcheck grade: no longer in the roster, left out of the gradebook: {}",
+            dropped.join(", ")
+        );
+    }
     let opts = GradeOptions {
         jobs: usize::from(args.jobs),
         timeout: args.timeout,
     };
-    let total = roster.learners.len();
 
-    let tty = std::io::stderr().is_terminal();
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(total as u64),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if tty {
-        bar.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{bar:30} {pos}/{len} graded, {msg} [{elapsed}]",
-            )
-            .expect("a valid progress template")
-            .progress_chars("=> "),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-    } else {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let in_flight = AtomicUsize::new(0);
-    let done = AtomicUsize::new(0);
-    let progress = |ev: Event<'_>| match ev {
-        Event::Started(_) => {
-            let n = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
-            bar.set_message(format!("{n} in flight"));
-        }
-        Event::Finished(row) => {
-            let n = in_flight.fetch_sub(1, Ordering::SeqCst) - 1;
-            let d = done.fetch_add(1, Ordering::SeqCst) + 1;
-            let line = format!(
-                "{d}/{total} {} {} {}/{} in {:.1}s{}",
-                row.learner.id,
-                row.status.as_str(),
-                row.points,
-                row.max_points,
-                row.duration.as_secs_f64(),
-                row.error
-                    .as_deref()
-                    .map(|e| format!(
-                        ": {}",
-                        e.lines()
-                            .next()
-                            .unwrap_or_default()
-                            .chars()
-                            .take(120)
-                            .collect::<String>()
-                    ))
-                    .unwrap_or_default()
-            );
-            if tty {
-                bar.println(line);
-                bar.inc(1);
-                bar.set_message(format!("{n} in flight"));
-            } else {
-                eprintln!("labcheck grade: {line} ({n} in flight)");
-            }
-        }
-    };
+    let display = Display::new(to_grade.learners.len(), std::io::stderr().is_terminal());
+    let progress = |ev: Event<'_>| display.event(ev);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(|e| ToolError::Api(e.to_string()))?;
-    let book = rt.block_on(super::grade(&lab, &roster, &opts, &progress));
-    bar.finish_and_clear();
+    let book = rt.block_on(super::grade(&lab, &to_grade, &opts, &progress));
+    display.finish();
     // Leave the runtime without waiting on anything a timed-out learner left behind.
     rt.shutdown_timeout(Duration::from_millis(500));
+    let unreached = book.rows.iter().any(|r| r.status == RowStatus::Error);
+    let book = match (&previous, regrade) {
+        (Some((doc, json)), Some(_)) => only::merge(&roster, book, doc, json),
+        _ => book,
+    };
 
-    output::write_all(&book, &args.out).map_err(|e| {
-        ToolError::Api(format!(
+    let cannot_write = |e: String| {
+        ToolError::Grade(format!(
             "cannot write the gradebook into {}: {e}",
             args.out.display()
         ))
-    })?;
+    };
+    output::write_all(&book, &args.out).map_err(|e| cannot_write(e.to_string()))?;
+    dashboard::write(&args.out, previous.as_ref().map(|p| &p.0), regrade).map_err(cannot_write)?;
     print!("{}", output::summary(&book));
+    if let Some(ids) = regrade {
+        println!(
+            "\nregraded: {}; the {} other row(s) kept from the previous grading",
+            ids.join(", "),
+            book.rows.len() - to_grade.learners.len()
+        );
+    }
     println!(
-        "\nwritten: {0}/gradebook.csv, {0}/grade.json, {0}/junit/<learner>.xml",
+        "\nwritten: {0}/gradebook.csv, {0}/grade.json, {0}/junit/<learner>.xml, {0}/index.html, {0}/history.jsonl",
         args.out.display()
     );
-    Ok(if book.rows.iter().any(|r| r.status == RowStatus::Error) {
-        1
-    } else {
-        0
-    })
+    Ok(u8::from(unreached))
 }

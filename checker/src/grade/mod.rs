@@ -4,14 +4,24 @@
 //! - connecting is [`crate::target::connect_to`] (unix, tcp+TLS, ssh tunnel, docker context).
 //! - [`score`]: points per check from a learner's [`Report`].
 //! - [`output`]: gradebook.csv, grade.json, junit/<learner>.xml and the terminal summary.
-//! - [`cli`]: the subcommand's arguments and progress display.
+//! - [`read`]: grade.json read back; [`history`]: history.jsonl, one line per grading;
+//!   [`dashboard`]: index.html, the class at a glance, made from those two.
+//! - [`only`]: `grade --only`: the previous grade.json's rows kept, some learners regraded.
+//! - [`progress_file`]: a learner's exported progress file, for the time to green.
+//! - [`live`]: the progress display while grading; [`cli`]: the subcommand's arguments.
 //!
 //! At most `jobs` learners are in flight; each has one overall time limit that covers
 //! connecting and every check, so a dead host, a hanging engine or a hostile container costs
 //! that learner at most its limit and never stops the run.
 
 pub mod cli;
+pub mod dashboard;
+pub mod history;
+pub mod live;
+pub mod only;
 pub mod output;
+pub mod progress_file;
+pub mod read;
 pub mod roster;
 pub mod score;
 pub mod wire;
@@ -55,6 +65,10 @@ pub struct LearnerGrade {
     pub report: Option<Report>,
     pub started_at: SystemTime,
     pub duration: Duration,
+    /// The learner's progress file, when the roster names one.
+    pub progress: Option<progress_file::Progress>,
+    /// Not graded in this run: the row as the previous grade.json has it (`grade --only`).
+    pub kept: Option<serde_json::Value>,
 }
 
 /// The whole run.
@@ -166,6 +180,10 @@ async fn grade_one(
     };
     let endpoint = reached.unwrap_or_else(|| learner.endpoint.display());
     let duration = started.elapsed();
+    let progress = learner
+        .progress
+        .as_deref()
+        .map(|p| progress_file::read(p, &lab.id));
     match outcome {
         Ok(report) => {
             let checks = score::grade_checks(lab, &report, rules);
@@ -187,6 +205,8 @@ async fn grade_one(
                 report: Some(report),
                 started_at,
                 duration,
+                progress,
+                kept: None,
             }
         }
         Err(e) => {
@@ -202,6 +222,8 @@ async fn grade_one(
                 report: None,
                 started_at,
                 duration,
+                progress,
+                kept: None,
             }
         }
     }
@@ -234,9 +256,7 @@ pub async fn grade(
         rows[i] = Some(row);
     }
     drop(stream);
-    let lab_sha256 = std::fs::read(&lab.file)
-        .map(|b| crate::target::context::hex(&sha2::Sha256::digest(&b)))
-        .unwrap_or_default();
+    let lab_sha256 = lab_sha256(lab);
     Gradebook {
         lab_id: lab.id.clone(),
         lab_title: lab.title.clone(),
@@ -255,6 +275,13 @@ pub async fn grade(
             .map(|r| r.expect("every learner was graded"))
             .collect(),
     }
+}
+
+/// The SHA-256 of the lab.toml as it is on disk (empty when it cannot be read).
+pub fn lab_sha256(lab: &Lab) -> String {
+    std::fs::read(&lab.file)
+        .map(|b| crate::target::context::hex(&sha2::Sha256::digest(&b)))
+        .unwrap_or_default()
 }
 
 use sha2::Digest as _;

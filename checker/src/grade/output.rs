@@ -58,6 +58,14 @@ pub fn csv(g: &Gradebook) -> String {
 }
 
 fn project_of(r: &LearnerGrade) -> String {
+    if let Some(p) = r
+        .kept
+        .as_ref()
+        .and_then(|k| k.get("project"))
+        .and_then(|p| p.as_str())
+    {
+        return p.to_string();
+    }
     match r.report.as_ref().map(|rep| &rep.stack) {
         Some(crate::report::StackState::Found {
             project: Some(p), ..
@@ -175,18 +183,22 @@ pub fn json(g: &Gradebook) -> super::wire::WireGrade<'_> {
         learners: g
             .rows
             .iter()
-            .map(|r| WireLearner {
-                id: &r.learner.id,
-                status: r.status,
-                points: r.points,
-                max_points: r.max_points,
-                error: r.error.as_deref(),
-                endpoint: &r.endpoint,
-                project: project_of(r),
-                started_at: rfc3339(r.started_at),
-                duration_ms: r.duration.as_millis() as u64,
-                checks: &r.checks,
-                report: r.report.as_ref().map(|rep| report::json::wire(rep, &opts)),
+            .map(|r| match &r.kept {
+                Some(row) => WireRow::Kept(row),
+                None => WireRow::Graded(Box::new(WireLearner {
+                    id: &r.learner.id,
+                    status: r.status,
+                    points: r.points,
+                    max_points: r.max_points,
+                    error: r.error.as_deref(),
+                    endpoint: &r.endpoint,
+                    project: project_of(r),
+                    started_at: rfc3339(r.started_at),
+                    duration_ms: r.duration.as_millis() as u64,
+                    checks: &r.checks,
+                    progress: r.progress.as_ref(),
+                    report: r.report.as_ref().map(|rep| report::json::wire(rep, &opts)),
+                })),
             })
             .collect(),
     }
@@ -227,14 +239,15 @@ pub fn junit(g: &Gradebook, r: &LearnerGrade) -> String {
     junit::to_xml(&doc)
 }
 
-/// Write gradebook.csv, grade.json and junit/<learner>.xml into `dir`.
+/// Write gradebook.csv, grade.json and junit/<learner>.xml into `dir` (a kept row's JUnit file
+/// is left as the run that graded it wrote it).
 pub fn write_all(g: &Gradebook, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir.join("junit"))?;
     std::fs::write(dir.join("gradebook.csv"), csv(g))?;
     let mut j = serde_json::to_string_pretty(&json(g)).expect("grade JSON serialises");
     j.push('\n');
     std::fs::write(dir.join("grade.json"), j)?;
-    for r in &g.rows {
+    for r in g.rows.iter().filter(|r| r.kept.is_none()) {
         // ids are checked by the roster: letters, digits, '.', '_', '-', never a leading '.'.
         std::fs::write(
             dir.join("junit").join(format!("{}.xml", r.learner.id)),
@@ -357,6 +370,7 @@ mod tests {
                 endpoint: Endpoint::Unix("/run/docker.sock".into()),
                 project: Some(format!("{id}-lab")),
                 http_host: None,
+                progress: None,
             },
             status,
             checks: vec![CheckGrade {
@@ -373,6 +387,8 @@ mod tests {
             report: None,
             started_at: UNIX_EPOCH,
             duration: Duration::from_millis(1234),
+            progress: None,
+            kept: None,
         }
     }
 

@@ -17,6 +17,7 @@
 //! [[learner]]
 //! id = "carol"
 //! context = "carol-vm"            # a `docker context` of the instructor's docker CLI
+//! progress = "progress/carol.json" # optional: the learner's exported labcheck-progress file
 //! ```
 //! Relative paths are resolved against the roster's folder; `~/` against $HOME.
 
@@ -59,12 +60,15 @@ struct RawLearner {
     ssh_identity: Option<PathBuf>,
     ssh_known_hosts: Option<PathBuf>,
     docker_socket: Option<String>,
+    /// The learner's own file: never a default.
+    progress: Option<PathBuf>,
 }
 
 impl RawLearner {
-    fn split(self) -> (String, RawCommon) {
+    fn split(self) -> (String, Option<PathBuf>, RawCommon) {
         (
             self.id,
+            self.progress,
             RawCommon {
                 endpoint: self.endpoint,
                 context: self.context,
@@ -108,6 +112,8 @@ pub struct Learner {
     /// Replaces localhost in the lab's `http` checks. Default: the engine's host for tcp://, a
     /// forwarded loopback address for ssh://, nothing (localhost) for unix://.
     pub http_host: Option<String>,
+    /// The learner's exported progress file (`labcheck-progress`), for the time to green.
+    pub progress: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -176,7 +182,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Roster, String> {
     let mut seen = BTreeSet::new();
     let mut learners = Vec::with_capacity(raw.learner.len());
     for (i, l) in raw.learner.into_iter().enumerate() {
-        let (id, own) = l.split();
+        let (id, progress, own) = l.split();
         let at = format!(
             "learner #{} ({})",
             i + 1,
@@ -201,6 +207,7 @@ pub fn parse(text: &str, base: &Path) -> Result<Roster, String> {
             endpoint,
             project: c.project,
             http_host: c.http_host,
+            progress: progress.map(|p| resolve(&p, base)),
         });
     }
     let grading = raw.grading.unwrap_or_default();
@@ -337,6 +344,7 @@ project = "mine"
 id = "carol"
 context = "carol-vm"
 http_host = "carol.lab"
+progress = "progress/carol.json"
 
 [[learner]]
 id = "dan"
@@ -376,6 +384,8 @@ endpoint = "unix:///var/run/docker.sock"
         assert_eq!(b.http_host, None);
         assert_eq!(c.endpoint, Endpoint::Context("carol-vm".into()));
         assert_eq!(c.http_host.as_deref(), Some("carol.lab"));
+        assert_eq!(c.progress, Some("/class/progress/carol.json".into()));
+        assert_eq!(a.progress, None);
         assert_eq!(d.endpoint, Endpoint::Unix("/var/run/docker.sock".into()));
         assert_eq!(b.endpoint.display(), "tcp://10.0.0.6:2376 (TLS)");
         assert_eq!(a.endpoint.display(), "ssh://alice@10.0.0.5:2222");

@@ -37,6 +37,17 @@ impl RowStatus {
             RowStatus::Error => "error",
         }
     }
+
+    pub fn parse(s: &str) -> Option<RowStatus> {
+        [
+            RowStatus::Ok,
+            RowStatus::Failing,
+            RowStatus::Absent,
+            RowStatus::Error,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
+    }
 }
 
 /// How one check was graded.

@@ -4,6 +4,7 @@
 
 use serde::Serialize;
 
+use super::progress_file::Progress;
 use super::score::{CheckGrade, RowStatus};
 use crate::report::wire::WireReport;
 
@@ -19,7 +20,16 @@ pub struct WireGrade<'a> {
     pub finished_at: String,
     pub duration_ms: u64,
     pub summary: WireSummary,
-    pub learners: Vec<WireLearner<'a>>,
+    pub learners: Vec<WireRow<'a>>,
+}
+
+/// A learner graded in this run, or a row kept as the previous grade.json had it
+/// (`grade --only`).
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum WireRow<'a> {
+    Graded(Box<WireLearner<'a>>),
+    Kept(&'a serde_json::Value),
 }
 
 #[derive(Serialize)]
@@ -77,5 +87,8 @@ pub struct WireLearner<'a> {
     pub started_at: String,
     pub duration_ms: u64,
     pub checks: &'a [CheckGrade],
+    /// Present when the roster names the learner's progress file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<&'a Progress>,
     pub report: Option<WireReport<'a>>,
 }
