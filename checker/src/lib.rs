@@ -15,6 +15,7 @@
 //!   until green ([`run::run_until`]).
 //! - [`grade`]: `labcheck grade`, a class roster graded concurrently into a gradebook.
 //! - [`doctor`]: `labcheck doctor`, the environment before the stack.
+//! - [`watch`]: `labcheck watch`, the ladder re-checked on Docker events and file changes.
 
 pub mod doctor;
 pub mod drill;
@@ -31,6 +32,7 @@ pub mod run;
 pub mod see;
 pub mod target;
 pub mod verdict;
+pub mod watch;
 
 pub use error::ToolError;
 pub use report::{Report, Status};

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use crate::error::ToolError;
 use crate::lab::{Lab, Target};
-use crate::limits::bounded;
+use futures_util::FutureExt;
+
+use crate::limits::{bounded, error_chain};
 use crate::target::discover::{choose_project, list, pick_units, Units};
 use crate::target::labels::LABEL_PROJECT;
 use crate::target::{ContainerRef, Engine, Stack};
@@ -60,7 +62,7 @@ async fn discover_compose(
     };
     let all = list(&engine.docker, &engine.timeouts, label)
         .await
-        .map_err(ToolError::Api)?;
+        .map_err(|e| ToolError::api_call(&engine.endpoint, e))?;
     let project = choose_project(&all, services, explicit, cwd).map_err(|candidates| {
         ToolError::Ambiguous {
             lab: lab.id.clone(),
@@ -109,10 +111,10 @@ async fn discover_containers(
     names: &[String],
 ) -> Result<Discovery, ToolError> {
     let looks = names.iter().map(|n| async move {
-        let r = engine.docker.inspect_container(
-            n,
-            None::<bollard::query_parameters::InspectContainerOptions>,
-        );
+        let r = engine
+            .docker
+            .inspect_container(n, None::<bollard::query_parameters::InspectContainerOptions>)
+            .map(|r| r.map_err(|e| error_chain(&e)));
         (n, bounded(engine.timeouts.api, "inspect", r).await)
     });
     let mut units = BTreeMap::new();
@@ -131,7 +133,7 @@ async fn discover_containers(
             Err(e) if e.contains("404") || e.contains("No such container") => {
                 missing.push(name.clone())
             }
-            Err(e) => return Err(ToolError::Api(e)),
+            Err(e) => return Err(ToolError::api_call(&engine.endpoint, e)),
         }
     }
     if units.is_empty() {
