@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Check, Fault, Lab, Severity, Target, FORMAT_VERSION};
+use super::{Check, Fault, Lab, Role, Severity, Target, Variant, FORMAT_VERSION};
 
 pub use crate::error::{LoadError, SpecError};
 
@@ -19,14 +19,23 @@ pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     src: &'a str,
     file: &'a Path,
     errors: Vec<SpecError>,
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+    /// The byte offset where a 1-based line starts.
+    pub(super) fn line_start(&self, line: usize) -> usize {
+        self.src
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum()
+    }
+
+    pub(super) fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = line_col(self.src, span.start);
         self.errors.push(SpecError {
             file: self.file.to_path_buf(),
@@ -61,6 +70,15 @@ struct RawLab {
     checks: Vec<Spanned<RawCheck>>,
     #[serde(default)]
     faults: Vec<Spanned<RawFault>>,
+    #[serde(default)]
+    variants: Vec<Spanned<RawVariant>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariant {
+    dir: String,
+    summary: String,
 }
 
 /// Each check as a plain table, to name unsupported kinds before strict parsing.
@@ -84,7 +102,7 @@ struct SpannedChecks {
 
 /// The fields every check has; the rest of its table belongs to its kind.
 const COMMON_FIELDS: &[&str] = &[
-    "id", "title", "kind", "points", "severity", "needs", "hint", "book",
+    "id", "title", "kind", "role", "explains", "points", "severity", "needs", "hint", "book",
 ];
 
 /// Decode a check of a kind that lives in `kinds/`: None when no such kind is registered.
@@ -139,6 +157,9 @@ struct RawCheck {
     id: Spanned<String>,
     title: String,
     kind: Spanned<String>,
+    role: Option<Spanned<String>>,
+    #[serde(default)]
+    explains: Vec<Spanned<String>>,
     points: Option<u32>,
     severity: Option<Spanned<String>>,
     #[serde(default)]
@@ -152,8 +173,14 @@ struct RawCheck {
 struct RawFault {
     file: String,
     summary: String,
-    first_broken: Spanned<String>,
+    first_broken: Option<Spanned<String>>,
     fails: Vec<Spanned<String>>,
+    /// A fault whose stack still works: the checks that end as warnings, and the diagnoses
+    /// that pass with a note.
+    #[serde(default)]
+    warns: Vec<Spanned<String>>,
+    #[serde(default)]
+    notes: Vec<Spanned<String>>,
     /// `fails` was measured with `--drill`.
     drill: Option<bool>,
 }
@@ -177,7 +204,13 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     };
     let toml_err = |cx: &mut Ctx, e: toml::de::Error| {
         let span = e.span().unwrap_or(0..0);
-        cx.err(span, e.message().trim().to_string());
+        // the toml crate leaves the message empty for some syntax errors (a value cut off at
+        // the end of the file): say what it is rather than nothing (found by tests/fuzz.rs)
+        let message = match e.message().trim() {
+            "" => "invalid TOML: a key, value or table is incomplete here".to_string(),
+            m => m.to_string(),
+        };
+        cx.err(span, message);
         LoadError::Spec(std::mem::take(&mut cx.errors))
     };
 
@@ -288,6 +321,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     let mut checks = Vec::new();
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
     let mut need_spans: Vec<(String, Spanned<String>)> = Vec::new();
+    let mut explain_spans: Vec<(String, Spanned<String>)> = Vec::new();
     for (rc, table) in raw.checks.into_iter().zip(tables.checks) {
         let span = rc.span();
         let rc = rc.into_inner();
@@ -305,6 +339,9 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         }
         for n in &rc.needs {
             need_spans.push((id.clone(), n.clone()));
+        }
+        for n in &rc.explains {
+            explain_spans.push((id.clone(), n.clone()));
         }
         if let Some(check) = build_check(&mut cx, span, rc, table.get_ref()) {
             checks.push(check);
@@ -326,12 +363,15 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         }
     }
 
+    super::roles::validate(&mut cx, &checks, &need_spans, &explain_spans);
+
     let mut faults = Vec::new();
     for rf in raw.faults {
         let span = rf.span();
         let rf = rf.into_inner();
         let (line, _) = line_col(src, span.start);
-        for name in std::iter::once(&rf.first_broken).chain(rf.fails.iter()) {
+        let named = rf.first_broken.iter().chain(&rf.fails);
+        for name in named.chain(&rf.warns).chain(&rf.notes) {
             if !seen.contains_key(name.get_ref()) {
                 cx.err(
                     name.span(),
@@ -343,25 +383,41 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
                 );
             }
         }
-        if !rf
-            .fails
-            .iter()
-            .any(|f| f.get_ref() == rf.first_broken.get_ref())
-        {
-            cx.err(
-                rf.first_broken.span(),
+        match &rf.first_broken {
+            Some(first) if !rf.fails.iter().any(|f| f.get_ref() == first.get_ref()) => cx.err(
+                first.span(),
                 format!(
                     "fault `{}`: first_broken `{}` is not in its `fails` list",
                     rf.file,
-                    rf.first_broken.get_ref()
+                    first.get_ref()
+                ),
+            ),
+            None if !rf.fails.is_empty() => cx.err(
+                span.clone(),
+                format!(
+                    "fault `{}` fails checks but names no `first_broken`",
+                    rf.file
+                ),
+            ),
+            _ => {}
+        }
+        if rf.fails.is_empty() && rf.warns.is_empty() && rf.notes.is_empty() {
+            cx.err(
+                span.clone(),
+                format!(
+                    "fault `{}` changes nothing: list what it `fails`, `warns` or `notes`",
+                    rf.file
                 ),
             );
         }
+        let names = |v: Vec<Spanned<String>>| v.into_iter().map(Spanned::into_inner).collect();
         faults.push(Fault {
             file: rf.file,
             summary: rf.summary,
-            first_broken: rf.first_broken.into_inner(),
-            fails: rf.fails.into_iter().map(Spanned::into_inner).collect(),
+            first_broken: rf.first_broken.map(Spanned::into_inner),
+            fails: names(rf.fails),
+            warns: names(rf.warns),
+            notes: names(rf.notes),
             line,
             drill: rf.drill.unwrap_or(false),
         });
@@ -394,6 +450,20 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         }
     }
 
+    let variants = raw
+        .variants
+        .into_iter()
+        .map(|v| {
+            let line = line_col(src, v.span().start).0;
+            let v = v.into_inner();
+            Variant {
+                dir: v.dir,
+                summary: v.summary,
+                line,
+            }
+        })
+        .collect();
+
     if checks.is_empty() && cx.errors.is_empty() {
         cx.err(0..0, "the lab declares no [[checks]]: nothing to check");
     }
@@ -424,6 +494,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         target,
         checks,
         faults,
+        variants,
         requires_api: raw.requires_api.map(Spanned::into_inner),
         warnings_cost_points: raw.warnings_cost_points,
         dir: dir.to_path_buf(),
@@ -452,11 +523,29 @@ fn build_check(
     let kind_name = rc.kind.get_ref().clone();
     // an unknown kind was reported before the strict parse
     let kind = decode_kind(cx, &span, &id, &kind_name, table)??;
+    let role = match rc.role.as_ref().map(|r| (r.get_ref().as_str(), r.span())) {
+        None | Some(("behaviour", _)) => Role::Behaviour,
+        Some(("diagnosis", _)) => Role::Diagnosis,
+        Some(("hardening", _)) => Role::Hardening,
+        Some((other, sp)) => {
+            cx.err(
+                sp,
+                format!("check `{id}`: role `{other}` must be \"behaviour\", \"diagnosis\" or \"hardening\""),
+            );
+            Role::Behaviour
+        }
+    };
     let severity = match rc
         .severity
         .as_ref()
         .map(|s| (s.get_ref().as_str(), s.span()))
     {
+        // hardening warns; `--strict` is what makes it fail
+        Some((_, sp)) if role == Role::Hardening => {
+            cx.err(sp, format!("check `{id}`: a hardening check always warns (use --strict to make warnings fail); remove `severity`"));
+            Severity::Warn
+        }
+        None if role == Role::Hardening => Severity::Warn,
         None | Some(("fail", _)) => Severity::Fail,
         Some(("warn", _)) => Severity::Warn,
         Some((other, sp)) => {
@@ -472,6 +561,8 @@ fn build_check(
         title: rc.title,
         points: rc.points.unwrap_or(1),
         severity,
+        role,
+        explains: rc.explains.into_iter().map(Spanned::into_inner).collect(),
         needs: rc.needs.into_iter().map(Spanned::into_inner).collect(),
         hint: rc.hint,
         book: rc.book,

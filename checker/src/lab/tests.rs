@@ -115,7 +115,8 @@ fn a_good_lab_loads_in_ladder_order_with_defaults() {
             not: crate::kinds::OneOrMany(vec!["localhost".into()])
         })
     );
-    assert_eq!(lab.faults[0].first_broken, "web-up");
+    assert_eq!(lab.faults[0].first_broken.as_deref(), Some("web-up"));
+    assert!(lab.faults[0].warns.is_empty() && lab.faults[0].notes.is_empty());
     assert_eq!(
         lab.target,
         Target::Compose {
@@ -205,6 +206,27 @@ fn faults_must_name_real_checks() {
     assert!(e.message.contains("names `nope`"), "{e}");
     let e = one_error(&GOOD.replace("first_broken = \"web-up\"", "first_broken = \"port\""));
     assert!(e.message.contains("not in its `fails`"), "{e}");
+    let e = one_error(&GOOD.replace("first_broken = \"web-up\"\n", ""));
+    assert!(e.message.contains("names no `first_broken`"), "{e}");
+}
+
+#[test]
+fn a_fault_that_only_warns_lists_its_warnings_and_notes() {
+    let warns = GOOD.replace(
+        "first_broken = \"web-up\"\nfails = [\"web-up\"]",
+        "fails = []\nwarns = [\"db-up\"]\nnotes = [\"env\"]",
+    );
+    let lab = load(&warns).unwrap();
+    let f = &lab.faults[0];
+    assert_eq!(f.first_broken, None);
+    assert_eq!(
+        (f.warns.as_slice(), f.notes.as_slice()),
+        (&["db-up".to_string()][..], &["env".to_string()][..])
+    );
+    let e = one_error(&warns.replace("warns = [\"db-up\"]", "warns = [\"db-upp\"]"));
+    assert!(e.message.contains("names `db-upp`"), "{e}");
+    let e = one_error(&warns.replace("warns = [\"db-up\"]\nnotes = [\"env\"]", ""));
+    assert!(e.message.contains("changes nothing"), "{e}");
 }
 
 #[test]
@@ -344,4 +366,104 @@ needs = ["cached"]
     .unwrap();
     let leaves: Vec<bool> = lab.checks.iter().map(|c| c.kind.leaves_state()).collect();
     assert_eq!(leaves, [false, true, false]);
+}
+
+const ROLES_HEAD: &str = r#"format_version = 1
+id = "r"
+title = "r"
+[target]
+kind = "compose"
+services = ["web", "db"]
+[[checks]]
+id = "up"
+title = "up"
+kind = "running"
+service = "web"
+"#;
+
+#[test]
+fn roles_load_with_their_defaults() {
+    let lab = load(&format!(
+        "{ROLES_HEAD}{}",
+        r#"[[checks]]
+id = "host"
+title = "h"
+kind = "env"
+role = "diagnosis"
+explains = ["up"]
+service = "web"
+var = "DB_HOST"
+equals = "db"
+[[checks]]
+id = "closed"
+title = "c"
+kind = "not_published"
+role = "hardening"
+service = "db"
+[[variants]]
+dir = "variants/renamed"
+summary = "other service names"
+"#
+    ))
+    .unwrap();
+    let roles: Vec<(Role, Severity)> = lab.checks.iter().map(|c| (c.role, c.severity)).collect();
+    assert_eq!(
+        roles,
+        [
+            (Role::Behaviour, Severity::Fail),
+            (Role::Diagnosis, Severity::Fail),
+            (Role::Hardening, Severity::Warn)
+        ]
+    );
+    assert_eq!(lab.checks[1].explains, ["up"]);
+    assert_eq!(lab.variants[0].dir, "variants/renamed");
+}
+
+#[test]
+fn the_ladder_is_made_of_behaviours() {
+    let e = one_error(&format!(
+        "{ROLES_HEAD}{}",
+        r#"[[checks]]
+id = "closed"
+title = "c"
+kind = "not_published"
+role = "hardening"
+service = "db"
+[[checks]]
+id = "after"
+title = "a"
+kind = "running"
+service = "db"
+needs = ["closed"]
+"#
+    ));
+    assert!(
+        e.message.contains("needs `closed`, a hardening check"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_diagnosis_explains_behaviours_and_only_a_diagnosis_explains() {
+    let bad = |fields: &str| {
+        one_error(&format!(
+            "{ROLES_HEAD}[[checks]]\nid = \"x\"\ntitle = \"x\"\nkind = \"env\"\nservice = \"web\"\nvar = \"A\"\nequals = \"b\"\n{fields}\n"
+        ))
+        .message
+    };
+    assert!(bad("role = \"diagnosis\"").contains("names no behaviour in `explains"));
+    assert!(bad("explains = [\"up\"]").contains("is not `role = \"diagnosis\"`"));
+    assert!(bad("role = \"diagnosis\"\nexplains = [\"nope\"]")
+        .contains("explains `nope`, which is not a check"));
+    assert!(bad("role = \"diagnosis\"\nexplains = [\"x\"]")
+        .contains("a diagnosis check: a diagnosis explains behaviours"));
+    assert!(bad("role = \"hardening\"\nseverity = \"fail\"").contains("always warns"));
+    assert!(bad("role = \"config\"").contains("role `config` must be"));
+}
+
+#[test]
+fn a_value_cut_off_at_the_end_says_so() {
+    // found by tests/fuzz.rs: the toml crate gives an empty message here
+    let e = one_error(&format!("{ROLES_HEAD}[[checks]]\nid = \"x\"\nequals ="));
+    assert!(e.message.contains("incomplete"), "{e}");
 }

@@ -3,6 +3,7 @@
 use owo_colors::OwoColorize;
 
 use super::{CheckResult, RenderOptions, Report, StackState, Status};
+use crate::verdict::inert;
 
 struct Paint(bool);
 
@@ -52,14 +53,15 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     )));
     out.push('\n');
     for note in &r.notes {
-        out.push_str(&p.status(Status::Warn, &format!("note: {note}")));
+        out.push_str(&p.status(Status::Warn, &format!("note: {}", inert(note))));
         out.push('\n');
     }
     out.push('\n');
 
     if let StackState::Absent { message } = &r.stack {
         out.push_str(&p.status(Status::Fail, "✗ "));
-        out.push_str(&message.replace('\n', "\n  "));
+        let lines: Vec<String> = message.lines().map(inert).collect();
+        out.push_str(&lines.join("\n  "));
         out.push_str("\n\n");
         let s = r.summary();
         out.push_str(&format!(
@@ -68,20 +70,27 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         ));
         return out;
     }
-    if let StackState::Found { missing, .. } = &r.stack {
+    if let StackState::Found { missing, project } = &r.stack {
         if !missing.is_empty() {
             let runnable = r
                 .results
                 .iter()
                 .filter(|c| c.status != Status::Skip)
                 .count();
+            let them = if missing.len() == 1 { "it" } else { "them" };
+            let names = inert(&missing.join(" "));
+            // plain containers (the phases before Compose) are made with `docker run`
+            let start = match project {
+                Some(_) => format!("Start {them}: docker compose up -d {names}"),
+                None => format!(
+                    "Create {them} with `docker run --name …` as the lab's chapter shows (`docker ps -a` lists what exists)"
+                ),
+            };
             out.push_str(&p.status(
                 Status::Fail,
                 &format!(
-                    "The stack is only half up: no container for {}. Start {}: docker compose up -d {}",
-                    missing.join(", "),
-                    if missing.len() == 1 { "it" } else { "them" },
-                    missing.join(" ")
+                    "The stack is only half up: no container for {}. {start}",
+                    inert(&missing.join(", ")),
                 ),
             ));
             out.push_str(&format!(
@@ -100,11 +109,17 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     for c in &r.results {
         let indent = "  ".repeat(c.depth);
         let pad = " ".repeat(width - c.id.len() - 2 * c.depth);
-        let detail = match c.status {
-            Status::Skip => c.message.clone(),
-            Status::Pass if !o.verbose => c.title.clone(),
+        // results come inert from the scheduler; a report built elsewhere is made so here
+        let detail = match (c.status, &c.note) {
+            (Status::Pass, Some(note)) => format!("{} ({note})", c.message),
+            (Status::Fail, _) if !c.causes.is_empty() => {
+                format!("{} (cause: {})", c.message, c.causes.join(", "))
+            }
+            (Status::Skip, _) => c.message.clone(),
+            (Status::Pass, _) if !o.verbose => c.title.clone(),
             _ => c.message.clone(),
         };
+        let detail = inert(&detail);
         let timing = if o.verbose && o.timings {
             p.dim(&format!("  ({} ms)", c.duration.as_millis()))
         } else {
@@ -122,14 +137,14 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         ));
         if o.verbose && c.status != Status::Skip {
             for e in &c.evidence {
-                out.push_str(&format!("{indent}    {}\n", p.dim(e)));
+                out.push_str(&format!("{indent}    {}\n", p.dim(&inert(e))));
             }
         }
     }
 
     if let Some(b) = r.first_broken() {
         out.push('\n');
-        out.push_str(&first_broken(b, o, &p));
+        out.push_str(&first_broken(r, b, o, &p));
     }
     let warns: Vec<&CheckResult> = r
         .results
@@ -141,7 +156,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
             "\n{} {}: {}\n",
             p.status(Status::Warn, "!"),
             w.id,
-            w.message
+            inert(&w.message)
         ));
         if let Some(h) = &w.hint {
             out.push_str(&format!("  hint: {h}\n"));
@@ -187,16 +202,39 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     out
 }
 
-fn first_broken(b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {
+fn first_broken(r: &Report, b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {
     let mut out = format!(
         "{} {} ({})\n",
         p.status(Status::Fail, "First broken step:"),
         p.bold(&b.title),
         b.id
     );
-    out.push_str(&format!("  {}\n", b.message));
+    out.push_str(&format!("  {}\n", inert(&b.message)));
     for e in &b.evidence {
-        out.push_str(&format!("    {}\n", p.dim(e)));
+        out.push_str(&format!("    {}\n", p.dim(&inert(e))));
+    }
+    // a diagnosis and the behaviours it explains, either way round
+    let explained: Vec<&str> = r
+        .results
+        .iter()
+        .filter(|x| x.causes.contains(&b.id))
+        .map(|x| x.id.as_str())
+        .collect();
+    if !explained.is_empty() {
+        out.push_str(&format!(
+            "  {} {} fail{} because of this.\n",
+            p.bold("Why it matters:"),
+            explained.join(", "),
+            if explained.len() == 1 { "s" } else { "" }
+        ));
+    }
+    for cause in r.results.iter().filter(|x| b.causes.contains(&x.id)) {
+        out.push_str(&format!(
+            "  {} {}: {}\n",
+            p.bold("Cause:"),
+            cause.id,
+            inert(&cause.message)
+        ));
     }
     if let Some(h) = &b.hint {
         out.push_str(&format!("  {} {h}\n", p.bold("Hint:")));
