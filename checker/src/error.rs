@@ -154,8 +154,14 @@ mod tests {
             gone("listing containers: client error (Connect): No such file or directory (os error 2)"),
             "its socket is gone"
         );
-        assert_eq!(gone("inspect: connection reset by peer"), "the connection was cut");
-        assert_eq!(gone("listing containers: no answer within 5.0s"), "no answer within 5.0s");
+        assert_eq!(
+            gone("inspect: connection reset by peer"),
+            "the connection was cut"
+        );
+        assert_eq!(
+            gone("listing containers: no answer within 5.0s"),
+            "no answer within 5.0s"
+        );
         assert_eq!(
             gone("listing containers: Error in the hyper legacy client: client error (Connect)"),
             "cannot connect"

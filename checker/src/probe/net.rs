@@ -500,7 +500,10 @@ mod tests {
     #[test]
     fn only_a_socket_on_this_machine_is_local() {
         assert_eq!(Patience::of("unix:///var/run/docker.sock"), Patience::Local);
-        assert_eq!(Patience::of("npipe:////./pipe/docker_engine"), Patience::Local);
+        assert_eq!(
+            Patience::of("npipe:////./pipe/docker_engine"),
+            Patience::Local
+        );
         assert_eq!(Patience::of("tcp://10.0.0.5:2376"), Patience::Full);
         assert_eq!(Patience::of("ssh://me@host"), Patience::Full);
     }

@@ -113,7 +113,10 @@ async fn discover_containers(
     let looks = names.iter().map(|n| async move {
         let r = engine
             .docker
-            .inspect_container(n, None::<bollard::query_parameters::InspectContainerOptions>)
+            .inspect_container(
+                n,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
             .map(|r| r.map_err(|e| error_chain(&e)));
         (n, bounded(engine.timeouts.api, "inspect", r).await)
     });

@@ -60,8 +60,7 @@ impl Changes {
     /// Compares a run with the one before; returns what this run changed (nothing on the first
     /// run: there is nothing to compare with).
     pub fn record(&mut self, results: &[CheckResult], at: Instant) -> Vec<Change> {
-        let now: Vec<(String, Status)> =
-            results.iter().map(|r| (r.id.clone(), r.status)).collect();
+        let now: Vec<(String, Status)> = results.iter().map(|r| (r.id.clone(), r.status)).collect();
         let mut changed = Vec::new();
         if let Some(before) = &self.last {
             for (id, to) in &now {
@@ -128,8 +127,14 @@ mod tests {
         let t1 = t0 + Duration::from_secs(10);
         let changed = c.record(&red, t1);
         assert_eq!(
-            changed.iter().map(|c| c.describe(t1 + Duration::from_secs(3))).collect::<Vec<_>>(),
-            ["db-running turned red 3 s ago", "db-healthy turned grey (skipped) 3 s ago"]
+            changed
+                .iter()
+                .map(|c| c.describe(t1 + Duration::from_secs(3)))
+                .collect::<Vec<_>>(),
+            [
+                "db-running turned red 3 s ago",
+                "db-healthy turned grey (skipped) 3 s ago"
+            ]
         );
         // the same statuses again: nothing new, the old changes stay on screen
         assert!(c.record(&red, t1 + Duration::from_secs(5)).is_empty());
@@ -142,12 +147,24 @@ mod tests {
         let t0 = Instant::now();
         let mut c = Changes::default();
         c.record(&[r("a", Status::Pass), r("b", Status::Pass)], t0);
-        c.record(&[r("a", Status::Fail), r("b", Status::Pass)], t0 + Duration::from_secs(1));
-        c.record(&[r("a", Status::Fail), r("b", Status::Warn)], t0 + Duration::from_secs(2));
-        c.record(&[r("a", Status::Pass), r("b", Status::Warn)], t0 + Duration::from_secs(3));
+        c.record(
+            &[r("a", Status::Fail), r("b", Status::Pass)],
+            t0 + Duration::from_secs(1),
+        );
+        c.record(
+            &[r("a", Status::Fail), r("b", Status::Warn)],
+            t0 + Duration::from_secs(2),
+        );
+        c.record(
+            &[r("a", Status::Pass), r("b", Status::Warn)],
+            t0 + Duration::from_secs(3),
+        );
         let now = t0 + Duration::from_secs(65);
         let shown: Vec<String> = c.recent().iter().map(|x| x.describe(now)).collect();
-        assert_eq!(shown, ["a turned green 1 min ago", "b turned yellow 1 min ago"]);
+        assert_eq!(
+            shown,
+            ["a turned green 1 min ago", "b turned yellow 1 min ago"]
+        );
     }
 
     #[test]

@@ -76,8 +76,7 @@ impl Filter {
                 ours.then(|| format!("{who}: {}", action.trim()))
             }
             EventMessageTypeEnum::NETWORK => {
-                if !NETWORK_ACTIONS.contains(&action) || self.helpers.contains(attr("container"))
-                {
+                if !NETWORK_ACTIONS.contains(&action) || self.helpers.contains(attr("container")) {
                     return None;
                 }
                 let name = attr("name");
@@ -158,7 +157,12 @@ mod tests {
     use super::*;
     use bollard::models::EventActor;
 
-    fn ev(typ: EventMessageTypeEnum, action: &str, id: &str, attrs: &[(&str, &str)]) -> EventMessage {
+    fn ev(
+        typ: EventMessageTypeEnum,
+        action: &str,
+        id: &str,
+        attrs: &[(&str, &str)],
+    ) -> EventMessage {
         EventMessage {
             typ: Some(typ),
             action: Some(action.into()),
@@ -192,16 +196,22 @@ mod tests {
     fn the_projects_container_events_count_and_labchecks_own_do_not() {
         let scope = Scope::Project(Some("p".into()));
         let mut f = Filter::default();
-        assert_eq!(f.relevant(&scope, &db("die", "p")).as_deref(), Some("db: die"));
         assert_eq!(
-            f.relevant(&scope, &db("health_status: unhealthy", "p")).as_deref(),
+            f.relevant(&scope, &db("die", "p")).as_deref(),
+            Some("db: die")
+        );
+        assert_eq!(
+            f.relevant(&scope, &db("health_status: unhealthy", "p"))
+                .as_deref(),
             Some("db: health_status: unhealthy")
         );
         assert_eq!(f.relevant(&scope, &db("exec_start: sh -c true", "p")), None);
         assert_eq!(f.relevant(&scope, &db("archive-path", "p")), None);
         assert_eq!(f.relevant(&scope, &db("die", "other")), None);
         // before the project is known, any compose project's events count
-        assert!(f.relevant(&Scope::Project(None), &db("start", "other")).is_some());
+        assert!(f
+            .relevant(&Scope::Project(None), &db("start", "other"))
+            .is_some());
     }
 
     #[test]
@@ -241,14 +251,21 @@ mod tests {
     fn the_projects_volumes_and_plain_containers_by_name() {
         let mut f = Filter::default();
         let vol = ev(EventMessageTypeEnum::VOLUME, "destroy", "p_pgdata", &[]);
-        assert!(f.relevant(&Scope::Project(Some("p".into())), &vol).is_some());
+        assert!(f
+            .relevant(&Scope::Project(Some("p".into())), &vol)
+            .is_some());
         let mount = ev(EventMessageTypeEnum::VOLUME, "mount", "p_pgdata", &[]);
         assert_eq!(f.relevant(&Scope::Project(Some("p".into())), &mount), None);
         let plain = Scope::Containers {
             names: vec!["api".into()],
             networks: vec!["frontend".into()],
         };
-        let api = ev(EventMessageTypeEnum::CONTAINER, "stop", "a", &[("name", "api")]);
+        let api = ev(
+            EventMessageTypeEnum::CONTAINER,
+            "stop",
+            "a",
+            &[("name", "api")],
+        );
         assert_eq!(f.relevant(&plain, &api).as_deref(), Some("api: stop"));
         let net = ev(
             EventMessageTypeEnum::NETWORK,

@@ -87,7 +87,10 @@ pub fn watch(dir: &Path, tx: UnboundedSender<Trigger>) -> Result<RecommendedWatc
 
 /// What to do when the folder cannot be watched, for the screen.
 pub fn unavailable(dir: &Path, why: &str) -> String {
-    let limit = if why.contains("inotify") || why.contains("No space left") || why.contains("Too many") {
+    let limit = if why.contains("inotify")
+        || why.contains("No space left")
+        || why.contains("Too many")
+    {
         " (raise the limit: `sudo sysctl fs.inotify.max_user_watches=524288`, or close other watchers)"
     } else {
         ""
@@ -114,7 +117,14 @@ mod tests {
 
     #[test]
     fn the_labs_files_count_and_editor_noise_does_not() {
-        for p in ["compose.yaml", ".env", "app/app.py", "Dockerfile", "db/init.sql", ".env.local"] {
+        for p in [
+            "compose.yaml",
+            ".env",
+            "app/app.py",
+            "Dockerfile",
+            "db/init.sql",
+            ".env.local",
+        ] {
             assert!(counts(Path::new(p)), "{p}");
         }
         for p in [
@@ -134,7 +144,10 @@ mod tests {
     #[test]
     fn a_missing_inotify_budget_says_how_to_raise_it() {
         let m = unavailable(Path::new("/lab"), "OS file watch limit reached (inotify)");
-        assert!(m.contains("max_user_watches") && m.contains("press Enter"), "{m}");
+        assert!(
+            m.contains("max_user_watches") && m.contains("press Enter"),
+            "{m}"
+        );
     }
 
     #[tokio::test]
@@ -150,6 +163,9 @@ mod tests {
             .await
             .expect("an event within 5 s")
             .unwrap();
-        assert!(matches!(&first, Trigger::File(p) if p == Path::new(".env")), "{first:?}");
+        assert!(
+            matches!(&first, Trigger::File(p) if p == Path::new(".env")),
+            "{first:?}"
+        );
     }
 }

@@ -79,11 +79,7 @@ pub async fn watch(engine: &Engine, lab: &Lab, o: &WatchOptions) -> Result<u8, T
         },
     };
     let (scope_tx, scope_rx) = tokio::sync::watch::channel(scope);
-    let forwarder = tokio::spawn(events::forward(
-        engine.docker.clone(),
-        scope_rx,
-        tx.clone(),
-    ));
+    let forwarder = tokio::spawn(events::forward(engine.docker.clone(), scope_rx, tx.clone()));
     if o.enter {
         let tx = tx.clone();
         std::thread::spawn(move || {
@@ -161,7 +157,11 @@ pub async fn watch(engine: &Engine, lab: &Lab, o: &WatchOptions) -> Result<u8, T
                 Trigger::EngineBack => {
                     view.engine_down = None;
                     if !o.tty {
-                        let _ = writeln!(out, "labcheck watch: the Docker engine at {} answers again; re-checking", view.endpoint);
+                        let _ = writeln!(
+                            out,
+                            "labcheck watch: the Docker engine at {} answers again; re-checking",
+                            view.endpoint
+                        );
                     }
                     reasons.push("the engine came back".to_string());
                 }
@@ -260,7 +260,10 @@ async fn project_folder(engine: &Engine, view: &View, cwd: &Path) -> PathBuf {
     )
     .await
     .unwrap_or_default();
-    let wd = seen.iter().map(|s| s.working_dir.as_str()).find(|w| !w.is_empty());
+    let wd = seen
+        .iter()
+        .map(|s| s.working_dir.as_str())
+        .find(|w| !w.is_empty());
     files::folder(wd, cwd)
 }
 

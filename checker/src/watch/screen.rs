@@ -108,7 +108,11 @@ fn history(v: &View) -> String {
         .collect();
     format!(
         "runs: {} (newest last; the last at {} after {})",
-        if runs.is_empty() { "none yet".to_string() } else { runs.join(" · ") },
+        if runs.is_empty() {
+            "none yet".to_string()
+        } else {
+            runs.join(" · ")
+        },
         clock(v.last_at),
         v.last_reason
     )
@@ -130,7 +134,11 @@ pub fn frame(v: &View, now: Instant, o: &RenderOptions) -> String {
     let changed: Vec<String> = v.changes.recent().iter().map(|c| c.describe(now)).collect();
     out.push_str(&format!(
         "changed: {}\n",
-        if changed.is_empty() { "nothing since watch started".to_string() } else { changed.join(" · ") }
+        if changed.is_empty() {
+            "nothing since watch started".to_string()
+        } else {
+            changed.join(" · ")
+        }
     ));
     out.push_str(&history(v));
     out.push('\n');
@@ -166,7 +174,10 @@ pub fn plain(v: &View, changed: &[Change], o: &RenderOptions) -> String {
             .iter()
             .map(|c| c.describe(at).trim_end_matches(" 0 s ago").to_string())
             .collect();
-        out.push_str(&format!("changed since the last run: {}\n", words.join(" · ")));
+        out.push_str(&format!(
+            "changed since the last run: {}\n",
+            words.join(" · ")
+        ));
     }
     out.push_str(&history(v));
     out.push('\n');
