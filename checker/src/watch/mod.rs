@@ -144,9 +144,15 @@ pub async fn watch(engine: &Engine, lab: &Lab, o: &WatchOptions) -> Result<u8, T
                     None => break 'watch,
                     Some(first) => break debounce::settle(&mut rx, first, o.settle).await,
                 },
-                // on a terminal, "3 s ago" keeps counting
-                _ = tick.tick(), if o.tty => {
-                    let _ = screen::draw(&mut out, &screen::frame(&view, Instant::now(), &o.render));
+                // on a terminal, "3 s ago" keeps counting; with the engine away, ask it each
+                // second too (it may be back before its event stream noticed it was gone)
+                _ = tick.tick(), if o.tty || view.engine_down.is_some() => {
+                    if view.engine_down.is_some() && events::ping(&engine.docker).await.is_ok() {
+                        break vec![Trigger::EngineBack];
+                    }
+                    if o.tty {
+                        let _ = screen::draw(&mut out, &screen::frame(&view, Instant::now(), &o.render));
+                    }
                 }
             }
         };
