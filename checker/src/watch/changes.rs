@@ -94,7 +94,7 @@ impl Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::Severity;
+    use crate::lab::{Role, Severity};
 
     fn r(id: &str, status: Status) -> CheckResult {
         CheckResult {
@@ -104,6 +104,9 @@ mod tests {
             status,
             verdict: None,
             severity: Severity::Fail,
+            role: Role::Behaviour,
+            note: None,
+            causes: vec![],
             points: 0,
             max_points: 1,
             message: String::new(),
