@@ -79,6 +79,11 @@ pub enum ToolError {
     #[error("cannot find the labs folder: not given with --lab-dir or $LABCHECK_LABS, and no `labs/` folder next to the labcheck binary or above the current folder")]
     NoLabDir,
 
+    /// The engine answered when labcheck connected, then a call found no engine behind the
+    /// endpoint (stopped, restarted, its socket gone).
+    #[error("the Docker engine at {endpoint} stopped answering ({cause}); start it, or see `labcheck doctor`")]
+    EngineGone { endpoint: String, cause: String },
+
     #[error("Docker API error: {0}")]
     Api(String),
 
@@ -93,6 +98,48 @@ pub enum ToolError {
     /// `labcheck grade` cannot run: the roster, the output folder, `--only`.
     #[error("{0}")]
     Grade(String),
+}
+
+impl ToolError {
+    /// A failed Engine API call to `endpoint`: [`ToolError::EngineGone`] when nothing answered
+    /// there, else the engine's own error.
+    pub fn api_call(endpoint: &str, detail: String) -> ToolError {
+        match engine_gone(&detail) {
+            Some(cause) => ToolError::EngineGone {
+                endpoint: endpoint.to_string(),
+                cause,
+            },
+            None => ToolError::Api(detail),
+        }
+    }
+}
+
+/// Why a call's error (with its causes, see `limits::error_chain`) means that no engine
+/// answered, in words; None for an answer the engine gave (a 404, a 500, ...).
+pub fn engine_gone(detail: &str) -> Option<String> {
+    let d = detail.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| d.contains(w));
+    let cause = if has(&["connection refused", "os error 111"]) {
+        "connection refused".to_string()
+    } else if has(&["no such file or directory", "os error 2)"]) {
+        "its socket is gone".to_string()
+    } else if has(&["permission denied", "os error 13"]) {
+        "permission denied on its socket".to_string()
+    } else if has(&[
+        "connection reset",
+        "broken pipe",
+        "connection closed before message completed",
+        "unexpected eof",
+    ]) {
+        "the connection was cut".to_string()
+    } else if let Some(i) = d.find("no answer within ") {
+        detail[i..].trim().to_string()
+    } else if has(&["client error (connect)", "error trying to connect"]) {
+        "cannot connect".to_string()
+    } else {
+        return None;
+    };
+    Some(cause)
 }
 
 /// A problem in a lab.toml, located at `file:line:column` (1-based).
@@ -126,4 +173,51 @@ pub enum LoadError {
     },
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Spec(Vec<SpecError>),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_connection_is_the_engine_gone_in_words() {
+        let e = ToolError::api_call(
+            "unix:///tmp/hw.sock",
+            "listing containers: Error in the hyper legacy client: client error (Connect): Connection refused (os error 111)".into(),
+        );
+        assert_eq!(
+            e.to_string(),
+            "the Docker engine at unix:///tmp/hw.sock stopped answering (connection refused); start it, or see `labcheck doctor`"
+        );
+    }
+
+    #[test]
+    fn a_missing_socket_a_cut_and_a_timeout_are_named() {
+        let gone = |d: &str| engine_gone(d).unwrap();
+        assert_eq!(
+            gone("listing containers: client error (Connect): No such file or directory (os error 2)"),
+            "its socket is gone"
+        );
+        assert_eq!(
+            gone("inspect: connection reset by peer"),
+            "the connection was cut"
+        );
+        assert_eq!(
+            gone("listing containers: no answer within 5.0s"),
+            "no answer within 5.0s"
+        );
+        assert_eq!(
+            gone("listing containers: Error in the hyper legacy client: client error (Connect)"),
+            "cannot connect"
+        );
+    }
+
+    #[test]
+    fn an_answer_from_the_engine_stays_an_api_error() {
+        let e = ToolError::api_call(
+            "unix:///var/run/docker.sock",
+            "inspect: Docker responded with status code 500: boom".into(),
+        );
+        assert!(matches!(e, ToolError::Api(_)), "{e:?}");
+    }
 }

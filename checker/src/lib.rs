@@ -17,6 +17,7 @@
 //! - [`doctor`]: `labcheck doctor`, the environment before the stack.
 //! - [`progress`]: the learner's progress file, recorded by every run; `labcheck progress`.
 //! - [`reset`]: `labcheck reset`, a lab's stack taken down and its folder laid down afresh.
+//! - [`watch`]: `labcheck watch`, the ladder re-checked on Docker events and file changes.
 
 pub mod doctor;
 pub mod drill;
@@ -35,6 +36,7 @@ pub mod run;
 pub mod see;
 pub mod target;
 pub mod verdict;
+pub mod watch;
 
 pub use error::ToolError;
 pub use report::{Report, Status};

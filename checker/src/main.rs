@@ -119,6 +119,23 @@ struct DoctorArgs {
     engine: EngineArgs,
 }
 
+#[derive(clap::Args, Debug)]
+struct WatchArgs {
+    /// The lab to watch (e.g. phase-3).
+    lab: String,
+
+    /// The compose project to check (default: the project of this folder, else the one that has the lab's services).
+    #[arg(long, short = 'p')]
+    project: Option<String>,
+
+    /// The folder whose files to watch (default: the project's folder, else the current one).
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum DoctorFormat {
     Human,
@@ -155,6 +172,9 @@ enum Command {
     Progress(ProgressArgs),
     /// Start a lab over: take down its stack, back up your folder, lay down the starter (or the solution).
     Reset(labcheck::reset::cli::ResetArgs),
+    /// Watch a lab: the ladder, re-checked when Docker reports an event for the stack or a file
+    /// of the lab changes, redrawn in place. Ctrl-C quits with the last verdict's exit code.
+    Watch(WatchArgs),
     /// Run a lab's checks (the same as `labcheck <lab>`).
     #[command(hide = true)]
     Check {
@@ -192,6 +212,7 @@ fn real_main(cli: Cli) -> Result<u8, ToolError> {
         }
         (Some(Command::Lint), _) => lint_cmd(&labs()?),
         (Some(Command::Check { lab, run }), _) => check(&labs()?, &lab, &run),
+        (Some(Command::Watch(args)), _) => watch(&labs()?, &args),
         (Some(Command::Doctor(args)), _) => doctor(cli.lab_dir.as_deref(), &args),
         (Some(Command::Grade(args)), _) => labcheck::grade::cli::run(&labs()?, &args),
         (Some(Command::Progress(args)), _) => progress(cli.lab_dir.as_deref(), &args),
@@ -331,16 +352,7 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
         ..RunOptions::here()
     };
     let report = rt.block_on(async {
-        let asked = args.engine.asked();
-        // An ssh tunnel forwards the lab's localhost HTTP ports, unless LABCHECK_HTTP_HOST says
-        // where they are.
-        let ports = match opts.http_host {
-            None => lab.host_ports(),
-            Some(_) => vec![],
-        };
-        let conn = target::connect_cli(&asked, Timeouts::default(), &ports).await?;
-        opts.http_host = opts.http_host.take().or(conn.http_host);
-        let engine = conn.engine;
+        let engine = connect(&lab, &args.engine, &mut opts).await?;
         match args.wait {
             None => labcheck::run_lab(&engine, &lab, &opts).await,
             Some(wait) => {
@@ -410,6 +422,49 @@ fn progress(lab_dir: Option<&std::path::Path>, args: &ProgressArgs) -> Result<u8
         }
     }
     Ok(0)
+}
+
+/// The engine for a lab's run; `opts.http_host` becomes where its HTTP ports are.
+async fn connect(
+    lab: &Lab,
+    engine: &EngineArgs,
+    opts: &mut RunOptions,
+) -> Result<target::Engine, ToolError> {
+    // An ssh tunnel forwards the lab's localhost HTTP ports, unless LABCHECK_HTTP_HOST says
+    // where they are.
+    let ports = match opts.http_host {
+        None => lab.host_ports(),
+        Some(_) => vec![],
+    };
+    let conn = target::connect_cli(&engine.asked(), Timeouts::default(), &ports).await?;
+    opts.http_host = opts.http_host.take().or(conn.http_host);
+    Ok(conn.engine)
+}
+
+fn watch(dir: &std::path::Path, args: &WatchArgs) -> Result<u8, ToolError> {
+    let lab = labs_dir::load(dir, &args.lab)?;
+    let mut run = RunOptions {
+        project: args.project.clone(),
+        ..RunOptions::here()
+    };
+    let tty = std::io::stdout().is_terminal();
+    runtime()?.block_on(async {
+        let engine = connect(&lab, &args.engine, &mut run).await?;
+        let opts = labcheck::watch::WatchOptions {
+            run,
+            tty,
+            render: RenderOptions {
+                verbose: false,
+                color: color_on(tty),
+                book_url: book_url(),
+                timings: false,
+            },
+            settle: Default::default(),
+            enter: std::io::stdin().is_terminal(),
+            dir: args.dir.clone(),
+        };
+        labcheck::watch::watch(&engine, &lab, &opts).await
+    })
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ToolError> {

@@ -194,7 +194,8 @@ impl CheckKind for TcpBlocked {
         };
         let (docker, t) = (cx.docker(), cx.timeouts());
         let to = (cx.yours(&self.host), self.port.0);
-        blocked(docker, t, &c.id, to, &addresses, self.timeout.0)
+        let patience = net::Patience::of(&cx.engine.endpoint);
+        blocked(docker, t, &c.id, to, &addresses, self.timeout.0, patience)
             .await
             .map_err(fail)
     }
@@ -246,8 +247,8 @@ impl CheckKind for TcpBlocked {
 }
 
 /// From a helper in container `id`'s network namespace: look `host` up, then try a connection
-/// to every address found and every one of `addresses` (all at once, each waiting up to `secs`:
-/// a dropped packet is a timeout). The helper is removed afterwards.
+/// to every address found and every one of `addresses` ([`net::connect_attempts`]). The helper
+/// is removed afterwards.
 pub async fn blocked(
     docker: &Docker,
     t: &Timeouts,
@@ -255,6 +256,7 @@ pub async fn blocked(
     (host, port): (&str, u16),
     addresses: &[String],
     secs: u64,
+    patience: net::Patience,
 ) -> Result<Blocked, String> {
     let helper = Helper::start(docker, t, &format!("container:{id}")).await?;
     let looked = helper.exec(&["nslookup", host]).await;
@@ -268,29 +270,7 @@ pub async fn blocked(
             targets.push(a.clone());
         }
     }
-    let (port_s, secs_s) = (port.to_string(), secs.to_string());
-    let tries = targets.iter().map(|ip| {
-        let (helper, port_s, secs_s) = (&helper, &port_s, &secs_s);
-        async move {
-            let target = format!("{ip}:{port_s}");
-            match helper
-                .exec(&["nc", "-w", secs_s, ip, port_s, "-e", "true"])
-                .await
-            {
-                Ok(o) => Attempt {
-                    target,
-                    reached: o.exit_code == Some(0),
-                    detail: o.diagnostic(),
-                },
-                Err(e) => Attempt {
-                    target,
-                    reached: false,
-                    detail: e,
-                },
-            }
-        }
-    });
-    let attempts = futures_util::future::join_all(tries).await;
+    let attempts = net::connect_attempts(&helper, &targets, port, secs, patience).await;
     helper.remove().await;
     if let Err(e) = looked {
         return Err(format!("looking up {host}: {e}"));

@@ -2,6 +2,7 @@
 //! an exec in the container first, a helper container when the image lacks the tools.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use bollard::Docker;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
@@ -329,6 +330,7 @@ pub struct Isolation<'a> {
     pub name: &'a str,
     pub port: Option<u16>,
     pub timeout_secs: u64,
+    pub patience: Patience,
 }
 
 pub async fn isolated(
@@ -343,6 +345,7 @@ pub async fn isolated(
         name,
         port,
         timeout_secs,
+        patience,
     } = probe;
     let helper = Helper::start(docker, t, network).await?;
     let attempts = match via {
@@ -363,33 +366,14 @@ pub async fn isolated(
                     detail,
                 }]
             }),
-        IsolationVia::Ip => {
-            let port_s = port.unwrap_or(0).to_string();
-            let secs = timeout_secs.to_string();
-            let tries = addresses.iter().map(|ip| {
-                let (port_s, secs) = (&port_s, &secs);
-                let helper = &helper;
-                async move {
-                    let target = format!("{ip}:{port_s}");
-                    match helper
-                        .exec(&["nc", "-w", secs, ip, port_s, "-e", "true"])
-                        .await
-                    {
-                        Ok(out) => Attempt {
-                            target,
-                            reached: out.exit_code == Some(0),
-                            detail: out.diagnostic(),
-                        },
-                        Err(e) => Attempt {
-                            target,
-                            reached: false,
-                            detail: e,
-                        },
-                    }
-                }
-            });
-            Ok(futures_util::future::join_all(tries).await)
-        }
+        IsolationVia::Ip => Ok(connect_attempts(
+            &helper,
+            addresses,
+            port.unwrap_or(0),
+            timeout_secs,
+            patience,
+        )
+        .await),
     };
     helper.remove().await;
     Ok(IsolationFacts {
@@ -399,9 +383,135 @@ pub async fn isolated(
     })
 }
 
+/// How long an unanswered connection attempt waits before it counts as not reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Patience {
+    /// The check's whole timeout: on a remote engine labcheck's clock also counts the network
+    /// to the engine, whose delays it cannot tell from a slow answer.
+    Full,
+    /// On this machine's engine: a reachable address on a local bridge answers within
+    /// milliseconds, so [`bound`] of a measured answered attempt is enough.
+    Local,
+}
+
+impl Patience {
+    /// Local for a unix socket or a named pipe, full otherwise (tcp://, ssh://).
+    pub fn of(endpoint: &str) -> Patience {
+        if endpoint.starts_with("unix://") || endpoint.starts_with("npipe://") {
+            Patience::Local
+        } else {
+            Patience::Full
+        }
+    }
+}
+
+/// The least a blocked attempt waits on a local engine.
+pub const LOCAL_FLOOR: Duration = Duration::from_millis(150);
+/// How many times the answered attempt's time a blocked one waits.
+pub const LOCAL_FACTOR: u32 = 10;
+
+/// How long an attempt waits on a local engine when an answered one took `answered`:
+/// max(10 x answered, 150 ms), and never more than the check's `secs`.
+pub fn bound(answered: Duration, secs: u64) -> Duration {
+    (answered * LOCAL_FACTOR)
+        .max(LOCAL_FLOOR)
+        .min(Duration::from_secs(secs))
+}
+
+/// From `helper`: a TCP connection to each of `targets` on `port`, all at once, each waiting up
+/// to `secs` (between bridges a blocked packet is dropped, so "blocked" is a timeout). With
+/// [`Patience::Local`], an attempt to 127.0.0.1 in the same helper (an exec, nc's start and a
+/// connect that is answered at once, refused or accepted) measures the reachable case, and an
+/// attempt with no answer after [`bound`] of it counts as not reached.
+pub async fn connect_attempts(
+    helper: &Helper<'_>,
+    targets: &[String],
+    port: u16,
+    secs: u64,
+    patience: Patience,
+) -> Vec<Attempt> {
+    let (port_s, secs_s) = (port.to_string(), secs.to_string());
+    let start = tokio::time::Instant::now();
+    // the answered attempt's time, measured beside the real ones; None: wait the whole timeout
+    let answered = async {
+        match patience {
+            Patience::Full => None,
+            Patience::Local => helper
+                .exec(&["nc", "-w", "1", "127.0.0.1", &port_s, "-e", "true"])
+                .await
+                .ok()
+                .map(|_| start.elapsed()),
+        }
+    }
+    .boxed()
+    .shared();
+    let tries = targets.iter().map(|ip| {
+        let (port_s, secs_s, answered) = (&port_s, &secs_s, answered.clone());
+        async move {
+            let target = format!("{ip}:{port_s}");
+            let cmd = ["nc", "-w", secs_s, ip, port_s, "-e", "true"];
+            let attempt = helper.exec(&cmd);
+            let cut = async {
+                match answered.await {
+                    Some(a) => {
+                        let b = bound(a, secs);
+                        tokio::time::sleep_until(start + b).await;
+                        (a, b)
+                    }
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                out = attempt => match out {
+                    Ok(o) => Attempt {
+                        target,
+                        reached: o.exit_code == Some(0),
+                        detail: o.diagnostic(),
+                    },
+                    Err(e) => Attempt {
+                        target,
+                        reached: false,
+                        detail: e,
+                    },
+                },
+                (a, b) = cut => Attempt {
+                    target,
+                    reached: false,
+                    detail: format!(
+                        "no answer within {} ms (an answered attempt from the same place took {} ms)",
+                        b.as_millis(),
+                        a.as_millis()
+                    ),
+                },
+            }
+        }
+    });
+    futures_util::future::join_all(tries).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blocked_attempt_waits_ten_answered_ones_at_least_150_ms_at_most_the_timeout() {
+        let ms = Duration::from_millis;
+        assert_eq!(bound(ms(4), 1), ms(150));
+        assert_eq!(bound(ms(40), 1), ms(400));
+        assert_eq!(bound(ms(400), 1), ms(1000));
+        assert_eq!(bound(ms(400), 5), ms(4000));
+    }
+
+    #[test]
+    fn only_a_socket_on_this_machine_is_local() {
+        assert_eq!(Patience::of("unix:///var/run/docker.sock"), Patience::Local);
+        assert_eq!(
+            Patience::of("npipe:////./pipe/docker_engine"),
+            Patience::Local
+        );
+        assert_eq!(Patience::of("tcp://10.0.0.5:2376"), Patience::Full);
+        assert_eq!(Patience::of("ssh://me@host"), Patience::Full);
+    }
 
     #[test]
     fn batch_lines_are_parsed() {

@@ -6,7 +6,9 @@ use std::path::Path;
 
 use crate::error::ToolError;
 use crate::lab::{Lab, Target};
-use crate::limits::bounded;
+use futures_util::FutureExt;
+
+use crate::limits::{bounded, error_chain};
 use crate::probe::compose;
 use crate::probe::facts::DependsFacts;
 use crate::target::discover::{choose_project, list, pick_units, Seen, Units, Wanted};
@@ -111,7 +113,7 @@ async fn discover_compose(
     };
     let mut all = list(&engine.docker, &engine.timeouts, label)
         .await
-        .map_err(ToolError::Api)?;
+        .map_err(|e| ToolError::api_call(&engine.endpoint, e))?;
     v1_depends_on(&mut all);
     let project =
         choose_project(&all, want, explicit, cwd).map_err(|candidates| ToolError::Ambiguous {
@@ -199,10 +201,13 @@ async fn discover_containers(
 ) -> Result<Discovery, ToolError> {
     let looks = names.iter().map(|n| async move {
         let theirs = flags.get(n).unwrap_or(n);
-        let r = engine.docker.inspect_container(
-            theirs,
-            None::<bollard::query_parameters::InspectContainerOptions>,
-        );
+        let r = engine
+            .docker
+            .inspect_container(
+                theirs,
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .map(|r| r.map_err(|e| error_chain(&e)));
         (n, bounded(engine.timeouts.api, "inspect", r).await)
     });
     let mut units = BTreeMap::new();
@@ -221,7 +226,7 @@ async fn discover_containers(
             Err(e) if e.contains("404") || e.contains("No such container") => {
                 missing.push(name.clone())
             }
-            Err(e) => return Err(ToolError::Api(e)),
+            Err(e) => return Err(ToolError::api_call(&engine.endpoint, e)),
         }
     }
     if units.is_empty() {

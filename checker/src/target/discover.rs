@@ -9,7 +9,9 @@ use bollard::models::ContainerSummary;
 use bollard::query_parameters::ListContainersOptions;
 use bollard::Docker;
 
-use crate::limits::{bounded, Timeouts};
+use futures_util::FutureExt;
+
+use crate::limits::{bounded, error_chain, Timeouts};
 use crate::target::labels::{
     parse_depends_label, LABEL_CONFIG_FILES, LABEL_DEPENDS_ON, LABEL_ONEOFF, LABEL_PROJECT,
     LABEL_SERVICE, LABEL_WORKING_DIR,
@@ -245,11 +247,14 @@ pub(crate) async fn list(
     let list = bounded(
         t.api,
         "listing containers",
-        docker.list_containers(Some(ListContainersOptions {
-            all: true,
-            filters: Some(filters),
-            ..Default::default()
-        })),
+        // with its causes: "(Connect): Connection refused" tells that the engine is gone
+        docker
+            .list_containers(Some(ListContainersOptions {
+                all: true,
+                filters: Some(filters),
+                ..Default::default()
+            }))
+            .map(|r| r.map_err(|e| error_chain(&e))),
     )
     .await?;
     Ok(list.iter().filter_map(seen).collect())

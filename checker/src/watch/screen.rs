@@ -1,0 +1,193 @@
+//! What watch shows: on a terminal, one frame redrawn in place (the report, then what changed,
+//! the run history and what is watched); otherwise a plain report per run.
+
+use std::collections::VecDeque;
+use std::io::Write;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossterm::cursor::MoveTo;
+use crossterm::terminal::{Clear, ClearType};
+
+use super::changes::{ago, Change, Changes};
+use crate::error::ToolError;
+use crate::report::{human, RenderOptions, Report};
+
+/// How many run times the history line keeps.
+const HISTORY: usize = 8;
+
+/// Everything on screen.
+#[derive(Debug)]
+pub struct View {
+    pub lab_id: String,
+    pub endpoint: String,
+    /// The last verdict, kept while the engine is away.
+    pub report: Option<Report>,
+    /// Why the last run could not check (an ambiguous project, ...), if it could not.
+    pub error: Option<String>,
+    /// The engine stopped answering: why, and since when.
+    pub engine_down: Option<(String, Instant)>,
+    pub changes: Changes,
+    /// Newest last: how long each run took and whether it was green.
+    pub runs: VecDeque<(Duration, bool)>,
+    /// Runs so far, the ones that could not check included.
+    pub total_runs: usize,
+    /// What started the last run, and when (UTC).
+    pub last_reason: String,
+    pub last_at: SystemTime,
+    /// "Docker events of project p; files in /lab"
+    pub watching: String,
+    /// Files cannot be watched: what to do instead.
+    pub files_note: Option<String>,
+}
+
+impl View {
+    pub fn new(lab_id: &str, endpoint: &str) -> Self {
+        View {
+            lab_id: lab_id.into(),
+            endpoint: endpoint.into(),
+            report: None,
+            error: None,
+            engine_down: None,
+            changes: Changes::default(),
+            runs: VecDeque::new(),
+            total_runs: 0,
+            last_reason: "start".into(),
+            last_at: SystemTime::now(),
+            watching: String::new(),
+            files_note: None,
+        }
+    }
+
+    /// A finished run: returns what it changed.
+    pub fn ran(&mut self, report: Report, at: Instant) -> Vec<Change> {
+        let changed = self.changes.record(&report.results, at);
+        self.runs.push_back((report.duration, report.ok()));
+        while self.runs.len() > HISTORY {
+            self.runs.pop_front();
+        }
+        self.report = Some(report);
+        self.error = None;
+        self.engine_down = None;
+        changed
+    }
+
+    /// The exit code of the last verdict: 0 green, 1 failing, 2 when nothing could be checked.
+    pub fn exit_code(&self) -> u8 {
+        match &self.report {
+            Some(r) => r.exit_code(),
+            None => 2,
+        }
+    }
+
+    /// The engine-gone line, the same words as a single run's error.
+    pub fn engine_line(&self, now: Instant) -> Option<String> {
+        self.engine_down.as_ref().map(|(cause, since)| {
+            let gone = ToolError::EngineGone {
+                endpoint: self.endpoint.clone(),
+                cause: cause.clone(),
+            };
+            format!(
+                "{gone}\n  ({} ago; the verdict shown is the last one; watch re-checks when the engine answers again)",
+                ago(now.saturating_duration_since(*since))
+            )
+        })
+    }
+}
+
+/// "12:04:05Z"
+pub fn clock(t: SystemTime) -> String {
+    let s = humantime::format_rfc3339_seconds(t).to_string();
+    s.split('T').nth(1).unwrap_or(&s).to_string()
+}
+
+fn history(v: &View) -> String {
+    let runs: Vec<String> = v
+        .runs
+        .iter()
+        .map(|(d, ok)| format!("{} {:.2}s", if *ok { "✓" } else { "✗" }, d.as_secs_f64()))
+        .collect();
+    format!(
+        "runs: {} (newest last; the last at {} after {})",
+        if runs.is_empty() {
+            "none yet".to_string()
+        } else {
+            runs.join(" · ")
+        },
+        clock(v.last_at),
+        v.last_reason
+    )
+}
+
+/// The terminal frame at `now`.
+pub fn frame(v: &View, now: Instant, o: &RenderOptions) -> String {
+    let mut out = match &v.report {
+        Some(r) => human::render(r, o),
+        None => format!("labcheck watch {}: checking…\n", v.lab_id),
+    };
+    out.push_str("\n── watch ──\n");
+    if let Some(e) = &v.error {
+        out.push_str(&format!("could not check: {}\n", e.replace('\n', "\n  ")));
+    }
+    if let Some(line) = v.engine_line(now) {
+        out.push_str(&format!("✗ {line}\n"));
+    }
+    let changed: Vec<String> = v.changes.recent().iter().map(|c| c.describe(now)).collect();
+    out.push_str(&format!(
+        "changed: {}\n",
+        if changed.is_empty() {
+            "nothing since watch started".to_string()
+        } else {
+            changed.join(" · ")
+        }
+    ));
+    out.push_str(&history(v));
+    out.push('\n');
+    if let Some(note) = &v.files_note {
+        out.push_str(&format!("note: {note}\n"));
+    }
+    out.push_str(&format!(
+        "watching {} · Enter re-checks · Ctrl-C quits\n",
+        v.watching
+    ));
+    out
+}
+
+/// A run's plain report when stdout is not a terminal: a header, the report, what changed.
+pub fn plain(v: &View, changed: &[Change], o: &RenderOptions) -> String {
+    let mut out = format!(
+        "── labcheck watch {}: run {} at {} after {} ──\n",
+        v.lab_id,
+        v.total_runs,
+        clock(v.last_at),
+        v.last_reason
+    );
+    match &v.report {
+        Some(r) => out.push_str(&human::render(r, o)),
+        None => out.push_str("nothing checked yet\n"),
+    }
+    if let Some(e) = &v.error {
+        out.push_str(&format!("could not check: {e}\n"));
+    }
+    if !changed.is_empty() {
+        let at = changed[0].at;
+        let words: Vec<String> = changed
+            .iter()
+            .map(|c| c.describe(at).trim_end_matches(" 0 s ago").to_string())
+            .collect();
+        out.push_str(&format!(
+            "changed since the last run: {}\n",
+            words.join(" · ")
+        ));
+    }
+    out.push_str(&history(v));
+    out.push('\n');
+    out
+}
+
+/// Draws `frame` over the previous one.
+pub fn draw(out: &mut impl Write, frame: &str) -> std::io::Result<()> {
+    crossterm::queue!(out, MoveTo(0, 0), Clear(ClearType::All))?;
+    // the terminal is not in raw mode: "\n" returns the carriage too
+    out.write_all(frame.as_bytes())?;
+    out.flush()
+}
