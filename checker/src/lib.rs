@@ -15,11 +15,13 @@
 //!   until green ([`run::run_until`]).
 //! - [`grade`]: `labcheck grade`, a class roster graded concurrently into a gradebook.
 //! - [`doctor`]: `labcheck doctor`, the environment before the stack.
+//! - [`hint`]: `labcheck hint`, a check's hint one level at a time, remembered in hints.json.
 
 pub mod doctor;
 pub mod drill;
 pub mod error;
 pub mod grade;
+pub mod hint;
 pub mod kinds;
 pub mod lab;
 pub mod labs_dir;

@@ -97,6 +97,30 @@ struct DoctorArgs {
     engine: EngineArgs,
 }
 
+#[derive(clap::Args, Debug)]
+struct HintArgs {
+    /// The lab (e.g. phase-3).
+    lab: String,
+
+    /// A check of the lab (see `labcheck explain <lab>`); default: the first broken step.
+    check: Option<String>,
+
+    /// Show this level directly: 1 nudge, 2 the idea, 3 the command to see it, 4 the fix.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=4), conflicts_with = "reset")]
+    level: Option<u8>,
+
+    /// Forget the levels revealed (for the named check, else for every check of the lab).
+    #[arg(long)]
+    reset: bool,
+
+    /// The compose project to check (as for `labcheck <lab>`).
+    #[arg(long, short = 'p')]
+    project: Option<String>,
+
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum DoctorFormat {
     Human,
@@ -118,6 +142,12 @@ enum Command {
     Doctor(DoctorArgs),
     /// Grade a class: every learner's engine from a roster, into a gradebook (see examples/README.md).
     Grade(labcheck::grade::GradeArgs),
+    /// A hint, one level more each time: a nudge, the idea, the command to see it, the fix.
+    ///
+    /// Without a check, for the first broken step (it runs the lab's checks); with one, for that
+    /// check (no engine needed). How far you got is kept in hints.json in $XDG_STATE_HOME/labcheck
+    /// (default ~/.local/state/labcheck).
+    Hint(HintArgs),
     /// Run a lab's checks (the same as `labcheck <lab>`).
     #[command(hide = true)]
     Check {
@@ -157,6 +187,7 @@ fn real_main(cli: Cli) -> Result<u8, ToolError> {
         (Some(Command::Check { lab, run }), _) => check(&labs()?, &lab, &run),
         (Some(Command::Doctor(args)), _) => doctor(cli.lab_dir.as_deref(), &args),
         (Some(Command::Grade(args)), _) => labcheck::grade::cli::run(&labs()?, &args),
+        (Some(Command::Hint(args)), _) => hint(&labs()?, &args),
         (None, Some(lab)) => check(&labs()?, &lab, &cli.run),
         (None, None) => unreachable!("clap requires a lab or a command"),
     }
@@ -236,6 +267,14 @@ fn explain(lab: &Lab, book: &str) -> String {
         if !c.needs.is_empty() {
             out.push_str(&format!("     {indent}   needs: {}\n", c.needs.join(", ")));
         }
+        for level in labcheck::lab::Level::ALL {
+            if let Some(text) = c.hints.get(level) {
+                out.push_str(&format!("     {indent}   {}: {text}\n", level.key()));
+            }
+        }
+        if let Some(b) = &c.book {
+            out.push_str(&format!("     {indent}   read: {}\n", link(b)));
+        }
     }
     out.push_str(&format!("\n{} checks, {total} points\n", lab.checks.len()));
     out
@@ -273,16 +312,7 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
         ..RunOptions::here()
     };
     let report = rt.block_on(async {
-        let asked = args.engine.asked();
-        // An ssh tunnel forwards the lab's localhost HTTP ports, unless LABCHECK_HTTP_HOST says
-        // where they are.
-        let ports = match opts.http_host {
-            None => lab.host_ports(),
-            Some(_) => vec![],
-        };
-        let conn = target::connect_cli(&asked, Timeouts::default(), &ports).await?;
-        opts.http_host = opts.http_host.take().or(conn.http_host);
-        let engine = conn.engine;
+        let engine = connect(&lab, &args.engine, &mut opts).await?;
         match args.wait {
             None => labcheck::run_lab(&engine, &lab, &opts).await,
             Some(wait) => {
@@ -310,6 +340,74 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
     };
     print!("{}", report::render(&report, args.format, &opts));
     Ok(report.exit_code())
+}
+
+/// The engine the flags name. An ssh tunnel forwards the lab's localhost HTTP ports, unless
+/// LABCHECK_HTTP_HOST (already in `opts`) says where they are.
+async fn connect(
+    lab: &Lab,
+    engine: &EngineArgs,
+    opts: &mut RunOptions,
+) -> Result<target::Engine, ToolError> {
+    let ports = match opts.http_host {
+        None => lab.host_ports(),
+        Some(_) => vec![],
+    };
+    let conn = target::connect_cli(&engine.asked(), Timeouts::default(), &ports).await?;
+    opts.http_host = opts.http_host.take().or(conn.http_host);
+    Ok(conn.engine)
+}
+
+fn hint(dir: &std::path::Path, args: &HintArgs) -> Result<u8, ToolError> {
+    use labcheck::hint::{self, state, Subject};
+    let lab = labs_dir::load(dir, &args.lab)?;
+    let named = args
+        .check
+        .as_deref()
+        .map(|id| hint::named(&lab, id))
+        .transpose()?;
+    let state_dir = state::state_dir().ok_or_else(|| {
+        ToolError::State(
+            "no folder to remember hints in: set XDG_STATE_HOME or HOME".to_string(),
+        )
+    })?;
+    if args.reset {
+        print!("{}", hint::reset(&state_dir, &lab, named)?);
+        return Ok(0);
+    }
+    let level = args.level.and_then(labcheck::lab::Level::from_number);
+    // A named check needs no engine; otherwise the first broken step of a run.
+    let report;
+    let subject = match named {
+        Some(c) => Subject::Named(c),
+        None => {
+            let mut opts = RunOptions {
+                project: args.project.clone(),
+                ..RunOptions::here()
+            };
+            report = runtime()?.block_on(async {
+                let engine = connect(&lab, &args.engine, &mut opts).await?;
+                labcheck::run_lab(&engine, &lab, &opts).await
+            })?;
+            match report.first_broken() {
+                Some(r) => Subject::FirstBroken(hint::named(&lab, &r.id)?, r),
+                None => {
+                    let (text, code) = hint::nothing_broken(&lab, &report);
+                    print!("{text}");
+                    return Ok(code);
+                }
+            }
+        }
+    };
+    let check = match &subject {
+        Subject::Named(c) | Subject::FirstBroken(c, _) => *c,
+    };
+    let (shown, note) = hint::reveal(&state_dir, &lab, check, level)?;
+    if let Some(n) = note {
+        eprintln!("labcheck: note: {n}");
+    }
+    print!("{}", hint::render(&lab, &subject, &shown, &book_url()));
+    Ok(0)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ToolError> {

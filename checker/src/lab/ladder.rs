@@ -84,7 +84,7 @@ mod tests {
             points: 1,
             severity: Severity::Fail,
             needs: needs.iter().map(|s| s.to_string()).collect(),
-            hint: None,
+            hints: Default::default(),
             book: None,
             kind: crate::kinds::Kind::Running(crate::kinds::running::Running {
                 service: "db".into(),

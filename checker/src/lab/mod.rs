@@ -4,10 +4,12 @@
 //! (with spans), then each check's own table goes to its kind (`crate::kinds`), so a missing
 //! field or a bad value is reported at the exact place in the file.
 
+pub mod hints;
 pub mod ladder;
 pub mod lint;
 pub(crate) mod load;
 
+pub use hints::{Hints, Level};
 pub use load::{load_lab, load_str, parse_api as parse_api_version, LoadError, SpecError};
 
 use std::path::PathBuf;
@@ -88,7 +90,8 @@ pub struct Check {
     pub points: u32,
     pub severity: Severity,
     pub needs: Vec<String>,
-    pub hint: Option<String>,
+    /// The hint's levels, from hints.toml beside lab.toml.
+    pub hints: Hints,
     /// Book page and anchor, relative to the book root.
     pub book: Option<String>,
     pub kind: crate::kinds::Kind,

@@ -129,7 +129,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
 
     if let Some(b) = r.first_broken() {
         out.push('\n');
-        out.push_str(&first_broken(b, o, &p));
+        out.push_str(&first_broken(&r.lab_id, b, o, &p));
     }
     let warns: Vec<&CheckResult> = r
         .results
@@ -143,8 +143,8 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
             w.id,
             w.message
         ));
-        if let Some(h) = &w.hint {
-            out.push_str(&format!("  hint: {h}\n"));
+        if let Some(h) = &w.hints.nudge {
+            out.push_str(&format!("  hint: {h} (more: labcheck hint {} {})\n", r.lab_id, w.id));
         }
     }
 
@@ -187,7 +187,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     out
 }
 
-fn first_broken(b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {
+fn first_broken(lab: &str, b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {
     let mut out = format!(
         "{} {} ({})\n",
         p.status(Status::Fail, "First broken step:"),
@@ -198,7 +198,8 @@ fn first_broken(b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {
     for e in &b.evidence {
         out.push_str(&format!("    {}\n", p.dim(e)));
     }
-    if let Some(h) = &b.hint {
+    // The first level only: the learner asks for the next ones, one at a time.
+    if let Some(h) = &b.hints.nudge {
         out.push_str(&format!("  {} {h}\n", p.bold("Hint:")));
     }
     if let Some(see) = &b.see {
@@ -206,6 +207,12 @@ fn first_broken(b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {
     }
     if let Some(book) = &b.book {
         out.push_str(&format!("  {} {}\n", p.bold("Read:"), o.book_link(book)));
+    }
+    if b.hints.nudge.is_some() {
+        out.push_str(&format!(
+            "  {} labcheck hint {lab}  (one more level each run: the idea, the command to see it, the fix)\n",
+            p.bold("More help:"),
+        ));
     }
     out
 }
