@@ -64,6 +64,11 @@ struct RunArgs {
     /// Without it they are reported as skipped.
     #[arg(long)]
     drill: bool,
+
+    /// Judge against the lab's exact solution contract: every failed check is a failure
+    /// (hardening is not a warning, a config that differs from the solution is not a note).
+    #[arg(long)]
+    strict: bool,
 }
 
 /// Which engine: the same flags for `labcheck <lab>` and `labcheck doctor`.
@@ -309,6 +314,7 @@ fn check(dir: &std::path::Path, id: &str, args: &RunArgs) -> Result<u8, ToolErro
     let mut opts = RunOptions {
         project: args.project.clone(),
         drill: args.drill,
+        strict: args.strict,
         ..RunOptions::here()
     };
     let report = rt.block_on(async {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::lab::Severity;
+use crate::lab::{Role, Severity};
 use crate::verdict::Verdict;
 
 /// The status of one check.
@@ -99,6 +99,11 @@ pub struct CheckResult {
     /// The kind's verdict (None when skipped).
     pub verdict: Option<Verdict>,
     pub severity: Severity,
+    pub role: Role,
+    /// A diagnosis that differs from the solution while what it explains works: why it passed.
+    pub note: Option<String>,
+    /// For a failed behaviour: the failed diagnoses that explain it, in ladder order.
+    pub causes: Vec<String>,
     /// Points earned, by [`earned`] under the lab's rules.
     pub points: u32,
     /// What the check is worth (0 for a drill not run).
@@ -177,6 +182,9 @@ mod tests {
             status,
             verdict,
             severity: Severity::Warn,
+            role: Role::Behaviour,
+            note: None,
+            causes: vec![],
             points: 0,
             max_points: 3,
             message: "m".into(),

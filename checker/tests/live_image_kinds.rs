@@ -206,6 +206,7 @@ fn live_image_kinds_on_built_images() {
         cwd: std::env::temp_dir(),
         http_host: None,
         drill: false,
+        strict: false,
     };
 
     for api in [None, Some("1.41")] {

@@ -2,7 +2,8 @@
 //!
 //! For each such compose lab (plain-containers labs: their `[live]` up/down scripts, faults as
 //! scripts run after `up`): the solution passes every check; each fault (solution + override)
-//! fails exactly its declared `fails`, with `first_broken` first; a half-up stack (only the
+//! fails exactly its declared `fails`, with `first_broken` first; each working variant
+//! (`[[variants]]`, a learner's own way of writing the stack) has no failure; a half-up stack (only the
 //! first service) and an absent stack give their single clear message.
 //! Each compose lab runs from a private copy of its folder; each fault starts from a fresh
 //! project (`down -v` first). A compose lab's `[live] after_up`
@@ -136,6 +137,11 @@ impl Stack {
     fn up(&mut self, overrides: &[PathBuf], services: &[&str]) {
         let mut files = vec![self.dir.join("solution/compose.yaml")];
         files.extend(overrides.iter().cloned());
+        self.up_files(files, services)
+    }
+
+    /// `up` of exactly these compose files (a working variant is a whole compose file).
+    fn up_files(&mut self, files: Vec<PathBuf>, services: &[&str]) {
         self.files = files.clone();
         let mut args = vec!["up", "-d", "--build", "--remove-orphans"];
         if !services.is_empty() {
@@ -332,6 +338,7 @@ fn opts(project: &str) -> RunOptions {
         cwd: std::env::temp_dir(),
         http_host: None,
         drill: false,
+        strict: false,
     }
 }
 
@@ -607,6 +614,39 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
             started.elapsed().as_secs_f64()
         );
     }
+    // Each working variant (the learner's own way of writing the stack): no failure.
+    for variant in &lab.variants {
+        stack.down();
+        stack.up_files(vec![lab.dir.join(&variant.dir).join("compose.yaml")], &[]);
+        let started = Instant::now();
+        let r = probing(false, || {
+            rt.block_on(run_until_with(
+                engine,
+                lab,
+                &opts(&stack.project),
+                started + settle,
+                tick,
+                Report::ok,
+                |_| {},
+            ))
+            .unwrap()
+        });
+        assert!(
+            r.ok(),
+            "the working variant {} of {} ({}) must pass:\n{}",
+            variant.dir,
+            lab.id,
+            variant.summary,
+            show(&r)
+        );
+        eprintln!(
+            "[live] {}: variant {} passes after {:.1}s ({} warning(s))",
+            lab.id,
+            variant.dir,
+            started.elapsed().as_secs_f64(),
+            r.summary().warned
+        );
+    }
     // back to the solution: a fault must not leave the stack broken for the next lab
     drop(stack);
     cleanup_bind_dirs(lab);
@@ -673,9 +713,10 @@ fn live_every_container_lab_solution_and_faults() {
             cwd: std::env::temp_dir(),
             http_host: None,
             drill: false,
+            strict: false,
         };
-        let variants = std::iter::once(None).chain(lab.faults.iter().map(Some));
-        for fault in variants {
+        let runs = std::iter::once(None).chain(lab.faults.iter().map(Some));
+        for fault in runs {
             let _ = bash(&scripts.down); // a clean slate
             let stack = ScriptStack(&scripts);
             let up = bash(&scripts.up);
@@ -724,6 +765,35 @@ fn live_every_container_lab_solution_and_faults() {
                 lab.id,
                 started.elapsed().as_secs_f64(),
                 r.duration
+            );
+            drop(stack);
+        }
+        // Each working variant: its own up.sh instead of the solution's; no failure.
+        for variant in &lab.variants {
+            let _ = bash(&scripts.down);
+            let stack = ScriptStack(&scripts);
+            let up = bash(&lab.dir.join(&variant.dir).join("up.sh"));
+            assert!(
+                up.status.success(),
+                "variant {} up.sh failed: {}",
+                variant.dir,
+                String::from_utf8_lossy(&up.stderr)
+            );
+            let r = until_failing(
+                &rt,
+                &engine,
+                &lab,
+                &opts,
+                Duration::from_secs(60),
+                &BTreeSet::new(),
+            );
+            assert!(
+                r.ok(),
+                "the working variant {} of {} ({}) must pass:\n{}",
+                variant.dir,
+                lab.id,
+                variant.summary,
+                show(&r)
             );
             drop(stack);
         }

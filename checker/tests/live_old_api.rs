@@ -138,6 +138,7 @@ port = 5432
         cwd: std::env::temp_dir(),
         http_host: None,
         drill: false,
+        strict: false,
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let r = rt

@@ -139,6 +139,7 @@ peer = "{srv}"
         cwd: std::env::temp_dir(),
         http_host: None,
         drill: false,
+        strict: false,
     };
     let r = rt.block_on(run_lab(&engine, &lab, &opts)).unwrap();
     let get = |id: &str| r.results.iter().find(|c| c.id == id).unwrap();

@@ -71,6 +71,7 @@ container_port = 80
         cwd: std::env::temp_dir(),
         http_host: None,
         drill: false,
+        strict: false,
     };
     let r = rt.block_on(run_lab(&engine, &lab, &opts)).unwrap();
     let web_r = r.results.iter().find(|c| c.id == "web-serves").unwrap();

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use labcheck::kinds::Verdict;
-use labcheck::lab::Severity;
+use labcheck::lab::{Role, Severity};
 use labcheck::report::{
     self, CheckResult, EngineInfo, Format, RenderOptions, Report, Skip, StackState, Status,
 };
@@ -21,6 +21,9 @@ fn result(id: &str, status: Status, depth: usize) -> CheckResult {
             Status::Skip => None,
         },
         severity: Severity::Fail,
+        role: Role::Behaviour,
+        note: None,
+        causes: vec![],
         points: if status == Status::Pass { 2 } else { 0 },
         max_points: 2,
         message: format!("{id}: what was found"),
@@ -245,5 +248,73 @@ fn human_green_with_drills_not_run() {
     insta::assert_snapshot!(
         "human_green_with_drills_not_run",
         report::render(&r, Format::Human, &opts(false))
+    );
+}
+
+/// The learner's own working config: a diagnosis that differs from the solution passes with a
+/// note; a broken behaviour names its cause; hardening warns.
+fn roles_fixture() -> Report {
+    let mut r = fixture();
+    let mut port = result("web-published", Status::Fail, 1);
+    port.kind = "published".into();
+    port.message = "web publishes 5000/tcp on 0.0.0.0:8000, not on 8080".into();
+    let mut host = result("web-db-host", Status::Fail, 1);
+    host.kind = "env".into();
+    host.role = Role::Diagnosis;
+    host.message = "DB_HOST in web is `localhost`, which cannot work here".into();
+    let mut serves = result("healthz-ok", Status::Fail, 1);
+    serves.kind = "serves".into();
+    serves.message = "GET http://127.0.0.1:8000/healthz answered 503".into();
+    serves.causes = vec!["web-db-host".into()];
+    let mut dep = result("depends-on-healthy", Status::Pass, 1);
+    dep.kind = "depends_on".into();
+    dep.role = Role::Diagnosis;
+    dep.message = "web depends on db with condition service_started".into();
+    dep.note = Some("differs from the lab's solution, but healthz-ok works".into());
+    let mut exposed = result("db-not-published", Status::Warn, 1);
+    exposed.kind = "not_published".into();
+    exposed.role = Role::Hardening;
+    exposed.verdict = Some(Verdict::Fail);
+    exposed.message = "db publishes 5432/tcp on 0.0.0.0:5432".into();
+    exposed.points = 2;
+    r.results = vec![
+        result("web-running", Status::Pass, 0),
+        port,
+        dep,
+        host,
+        serves,
+        exposed,
+    ];
+    r
+}
+
+#[test]
+fn roles_human() {
+    insta::assert_snapshot!(
+        "roles_human",
+        report::render(&roles_fixture(), Format::Human, &opts(false))
+    );
+    // a diagnosis that is the first broken step says which behaviours it breaks
+    let mut r = roles_fixture();
+    r.results.remove(1);
+    let human = report::render(&r, Format::Human, &opts(false));
+    assert!(
+        human.contains("First broken step: web-db-host title"),
+        "{human}"
+    );
+    assert!(
+        human.contains("healthz-ok fails because of this."),
+        "{human}"
+    );
+    // and from the behaviour's side when the behaviour comes first
+    r.results.swap(2, 3);
+    let human = report::render(&r, Format::Human, &opts(false));
+    assert!(
+        human.contains("First broken step: healthz-ok title"),
+        "{human}"
+    );
+    assert!(
+        human.contains("Cause: web-db-host: DB_HOST in web is `localhost`"),
+        "{human}"
     );
 }

@@ -35,6 +35,10 @@ pub struct GradeArgs {
     /// Time limit per learner, connecting included (e.g. 30s, 1m).
     #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_limit)]
     pub timeout: Duration,
+    /// Grade against the lab's exact solution contract: every failed check is a failure
+    /// (also `strict = true` under the roster's [grading]).
+    #[arg(long)]
+    pub strict: bool,
 }
 
 /// A per-learner limit: a duration above 0 and at most an hour.
@@ -52,8 +56,9 @@ fn parse_limit(s: &str) -> Result<Duration, String> {
 /// Run the subcommand; returns the exit code.
 pub fn run(labs: &Path, args: &GradeArgs) -> Result<u8, ToolError> {
     let lab = labs_dir::load(labs, &args.lab)?;
-    let roster =
+    let mut roster =
         super::roster::load(&args.roster).map_err(|e| ToolError::Api(format!("roster {e}")))?;
+    roster.rules.strict |= args.strict;
     std::fs::create_dir_all(&args.out)
         .map_err(|e| ToolError::Api(format!("cannot create {}: {e}", args.out.display())))?;
     let opts = GradeOptions {

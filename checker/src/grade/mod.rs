@@ -149,6 +149,7 @@ async fn grade_one(
             http_host: learner.http_host.clone().or_else(|| conn.http_host.clone()),
             // grading only observes: drills change a learner's stack
             drill: false,
+            strict: rules.strict,
         };
         run_lab(&conn.engine, lab, &opts)
             .await

@@ -79,11 +79,13 @@ impl RawLearner {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawGrading {
     #[serde(default)]
     warnings_cost_points: bool,
+    #[serde(default)]
+    strict: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -112,6 +114,8 @@ pub struct Learner {
 pub struct GradingRules {
     /// A check with severity "warn" that does not pass earns 0 instead of its points.
     pub warnings_cost_points: bool,
+    /// Grade against the lab's exact solution contract (`labcheck --strict`).
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -199,8 +203,10 @@ pub fn parse(text: &str, base: &Path) -> Result<Roster, String> {
             http_host: c.http_host,
         });
     }
+    let grading = raw.grading.unwrap_or_default();
     let rules = GradingRules {
-        warnings_cost_points: raw.grading.map(|g| g.warnings_cost_points).unwrap_or(false),
+        warnings_cost_points: grading.warnings_cost_points,
+        strict: grading.strict,
     };
     Ok(Roster {
         file: base.to_path_buf(),

@@ -135,7 +135,7 @@ pub fn error_checks(lab: &Lab) -> Vec<CheckGrade> {
 mod tests {
     use super::*;
     use crate::kinds::Verdict;
-    use crate::lab::Severity;
+    use crate::lab::{Role, Severity};
     use crate::report::{CheckResult, EngineInfo};
     use crate::report::{Skip, Status};
     use std::time::Duration;
@@ -190,6 +190,9 @@ needs = ["a"]
                 Status::Skip => None,
             },
             severity: Severity::Fail,
+            role: Role::Behaviour,
+            note: None,
+            causes: vec![],
             points: if status == Status::Pass { max } else { 0 },
             max_points: max,
             message: format!("{id} said so"),
@@ -239,6 +242,7 @@ needs = ["a"]
             &r,
             &GradingRules {
                 warnings_cost_points: true,
+                strict: false,
             },
         );
         assert_eq!(g.iter().map(|c| c.points).collect::<Vec<_>>(), [2, 0, 4]);

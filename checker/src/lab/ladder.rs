@@ -83,6 +83,8 @@ mod tests {
             title: id.into(),
             points: 1,
             severity: Severity::Fail,
+            role: crate::lab::Role::Behaviour,
+            explains: vec![],
             needs: needs.iter().map(|s| s.to_string()).collect(),
             hints: Default::default(),
             book: None,

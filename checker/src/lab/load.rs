@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Check, Fault, Lab, Severity, Target, FORMAT_VERSION};
+use super::{Check, Fault, Lab, Role, Severity, Target, Variant, FORMAT_VERSION};
 
 pub use crate::error::{LoadError, SpecError};
 
@@ -19,14 +19,23 @@ pub(crate) fn line_col(src: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
-struct Ctx<'a> {
+pub(super) struct Ctx<'a> {
     src: &'a str,
     file: &'a Path,
     errors: Vec<SpecError>,
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
+    /// The byte offset where a 1-based line starts.
+    pub(super) fn line_start(&self, line: usize) -> usize {
+        self.src
+            .split_inclusive('\n')
+            .take(line.saturating_sub(1))
+            .map(str::len)
+            .sum()
+    }
+
+    pub(super) fn err(&mut self, span: Range<usize>, message: impl Into<String>) {
         let (line, column) = line_col(self.src, span.start);
         self.errors.push(SpecError {
             file: self.file.to_path_buf(),
@@ -61,6 +70,15 @@ struct RawLab {
     checks: Vec<Spanned<RawCheck>>,
     #[serde(default)]
     faults: Vec<Spanned<RawFault>>,
+    #[serde(default)]
+    variants: Vec<Spanned<RawVariant>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVariant {
+    dir: String,
+    summary: String,
 }
 
 /// Each check as a plain table, to name unsupported kinds before strict parsing.
@@ -84,7 +102,7 @@ struct SpannedChecks {
 
 /// The fields every check has; the rest of its table belongs to its kind.
 const COMMON_FIELDS: &[&str] = &[
-    "id", "title", "kind", "points", "severity", "needs", "hint", "book",
+    "id", "title", "kind", "role", "explains", "points", "severity", "needs", "hint", "book",
 ];
 
 /// Decode a check of a kind that lives in `kinds/`: None when no such kind is registered.
@@ -139,6 +157,9 @@ struct RawCheck {
     id: Spanned<String>,
     title: String,
     kind: Spanned<String>,
+    role: Option<Spanned<String>>,
+    #[serde(default)]
+    explains: Vec<Spanned<String>>,
     points: Option<u32>,
     severity: Option<Spanned<String>>,
     #[serde(default)]
@@ -307,6 +328,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     let mut checks = Vec::new();
     let mut seen: HashMap<String, Range<usize>> = HashMap::new();
     let mut need_spans: Vec<(String, Spanned<String>)> = Vec::new();
+    let mut explain_spans: Vec<(String, Spanned<String>)> = Vec::new();
     for (rc, table) in raw.checks.into_iter().zip(tables.checks) {
         let span = rc.span();
         let rc = rc.into_inner();
@@ -324,6 +346,9 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         }
         for n in &rc.needs {
             need_spans.push((id.clone(), n.clone()));
+        }
+        for n in &rc.explains {
+            explain_spans.push((id.clone(), n.clone()));
         }
         if let Some(check) = build_check(&mut cx, span, rc, table.get_ref()) {
             checks.push(check);
@@ -344,6 +369,8 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
             cx.err(need.span(), format!("check `{owner}` needs itself"));
         }
     }
+
+    super::roles::validate(&mut cx, &checks, &need_spans, &explain_spans);
 
     let mut faults = Vec::new();
     for rf in raw.faults {
@@ -413,6 +440,20 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         }
     }
 
+    let variants = raw
+        .variants
+        .into_iter()
+        .map(|v| {
+            let line = line_col(src, v.span().start).0;
+            let v = v.into_inner();
+            Variant {
+                dir: v.dir,
+                summary: v.summary,
+                line,
+            }
+        })
+        .collect();
+
     if checks.is_empty() && cx.errors.is_empty() {
         cx.err(0..0, "the lab declares no [[checks]]: nothing to check");
     }
@@ -443,6 +484,7 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         target,
         checks,
         faults,
+        variants,
         requires_api: raw.requires_api.map(Spanned::into_inner),
         warnings_cost_points: raw.warnings_cost_points,
         dir: dir.to_path_buf(),
@@ -471,11 +513,29 @@ fn build_check(
     let kind_name = rc.kind.get_ref().clone();
     // an unknown kind was reported before the strict parse
     let kind = decode_kind(cx, &span, &id, &kind_name, table)??;
+    let role = match rc.role.as_ref().map(|r| (r.get_ref().as_str(), r.span())) {
+        None | Some(("behaviour", _)) => Role::Behaviour,
+        Some(("diagnosis", _)) => Role::Diagnosis,
+        Some(("hardening", _)) => Role::Hardening,
+        Some((other, sp)) => {
+            cx.err(
+                sp,
+                format!("check `{id}`: role `{other}` must be \"behaviour\", \"diagnosis\" or \"hardening\""),
+            );
+            Role::Behaviour
+        }
+    };
     let severity = match rc
         .severity
         .as_ref()
         .map(|s| (s.get_ref().as_str(), s.span()))
     {
+        // hardening warns; `--strict` is what makes it fail
+        Some((_, sp)) if role == Role::Hardening => {
+            cx.err(sp, format!("check `{id}`: a hardening check always warns (use --strict to make warnings fail); remove `severity`"));
+            Severity::Warn
+        }
+        None if role == Role::Hardening => Severity::Warn,
         None | Some(("fail", _)) => Severity::Fail,
         Some(("warn", _)) => Severity::Warn,
         Some((other, sp)) => {
@@ -491,6 +551,8 @@ fn build_check(
         title: rc.title,
         points: rc.points.unwrap_or(1),
         severity,
+        role,
+        explains: rc.explains.into_iter().map(Spanned::into_inner).collect(),
         needs: rc.needs.into_iter().map(Spanned::into_inner).collect(),
         hints: Default::default(),
         book: rc.book,

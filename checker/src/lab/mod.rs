@@ -8,6 +8,7 @@ pub mod hints;
 pub mod ladder;
 pub mod lint;
 pub(crate) mod load;
+mod roles;
 
 pub use hints::{Hints, Level};
 pub use load::{load_lab, load_str, parse_api as parse_api_version, LoadError, SpecError};
@@ -28,6 +29,8 @@ pub struct Lab {
     /// Checks in ladder order (a stable topological order of `needs`, file order otherwise).
     pub checks: Vec<Check>,
     pub faults: Vec<Fault>,
+    /// Working stacks that differ from the solution the way learners' stacks do (live tests).
+    pub variants: Vec<Variant>,
     /// Lowest Docker Engine API version the lab's stack needs (e.g. "1.44" for `start_interval`).
     pub requires_api: Option<String>,
     /// Grading: whether a check of severity `warn` that ends as a warning scores zero. Default
@@ -82,6 +85,31 @@ pub enum Severity {
     Warn,
 }
 
+/// What a check's verdict means for the learner's stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// What the stack does (it runs, answers, resolves, keeps data): the ladder and the verdict.
+    #[default]
+    Behaviour,
+    /// A configuration fact that explains the behaviours it names in `explains`: a failure
+    /// only when one of them does not work, otherwise a pass with a note.
+    Diagnosis,
+    /// Least exposure (nothing published that need not be, non-root, no secrets in env):
+    /// always a warning, never in the way of anything.
+    Hardening,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Behaviour => "behaviour",
+            Role::Diagnosis => "diagnosis",
+            Role::Hardening => "hardening",
+        }
+    }
+}
+
 /// One step of the ladder.
 #[derive(Debug, Clone)]
 pub struct Check {
@@ -89,6 +117,9 @@ pub struct Check {
     pub title: String,
     pub points: u32,
     pub severity: Severity,
+    pub role: Role,
+    /// For a diagnosis: the behaviours it explains.
+    pub explains: Vec<String>,
     pub needs: Vec<String>,
     /// The hint's levels, from hints.toml beside lab.toml.
     pub hints: Hints,
@@ -109,6 +140,15 @@ pub struct Fault {
     pub line: usize,
     /// `fails` was measured with drills enabled (`--drill`).
     pub drill: bool,
+}
+
+/// A working stack written otherwise than the solution: `dir` holds its compose.yaml, and
+/// labcheck must find no failure on it.
+#[derive(Debug, Clone)]
+pub struct Variant {
+    pub dir: String,
+    pub summary: String,
+    pub line: usize,
 }
 
 /// For unit tests of kinds: a compose lab with these services and these extra tables.

@@ -345,3 +345,96 @@ needs = ["cached"]
     let leaves: Vec<bool> = lab.checks.iter().map(|c| c.kind.leaves_state()).collect();
     assert_eq!(leaves, [false, true, false]);
 }
+
+const ROLES_HEAD: &str = r#"format_version = 1
+id = "r"
+title = "r"
+[target]
+kind = "compose"
+services = ["web", "db"]
+[[checks]]
+id = "up"
+title = "up"
+kind = "running"
+service = "web"
+"#;
+
+#[test]
+fn roles_load_with_their_defaults() {
+    let lab = load(&format!(
+        "{ROLES_HEAD}{}",
+        r#"[[checks]]
+id = "host"
+title = "h"
+kind = "env"
+role = "diagnosis"
+explains = ["up"]
+service = "web"
+var = "DB_HOST"
+equals = "db"
+[[checks]]
+id = "closed"
+title = "c"
+kind = "not_published"
+role = "hardening"
+service = "db"
+[[variants]]
+dir = "variants/renamed"
+summary = "other service names"
+"#
+    ))
+    .unwrap();
+    let roles: Vec<(Role, Severity)> = lab.checks.iter().map(|c| (c.role, c.severity)).collect();
+    assert_eq!(
+        roles,
+        [
+            (Role::Behaviour, Severity::Fail),
+            (Role::Diagnosis, Severity::Fail),
+            (Role::Hardening, Severity::Warn)
+        ]
+    );
+    assert_eq!(lab.checks[1].explains, ["up"]);
+    assert_eq!(lab.variants[0].dir, "variants/renamed");
+}
+
+#[test]
+fn the_ladder_is_made_of_behaviours() {
+    let e = one_error(&format!(
+        "{ROLES_HEAD}{}",
+        r#"[[checks]]
+id = "closed"
+title = "c"
+kind = "not_published"
+role = "hardening"
+service = "db"
+[[checks]]
+id = "after"
+title = "a"
+kind = "running"
+service = "db"
+needs = ["closed"]
+"#
+    ));
+    assert!(
+        e.message.contains("needs `closed`, a hardening check"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_diagnosis_explains_behaviours_and_only_a_diagnosis_explains() {
+    let bad = |fields: &str| {
+        one_error(&format!(
+            "{ROLES_HEAD}[[checks]]\nid = \"x\"\ntitle = \"x\"\nkind = \"env\"\nservice = \"web\"\nvar = \"A\"\nequals = \"b\"\n{fields}\n"
+        ))
+        .message
+    };
+    assert!(bad("role = \"diagnosis\"").contains("names no behaviour in `explains"));
+    assert!(bad("explains = [\"up\"]").contains("is not `role = \"diagnosis\"`"));
+    assert!(bad("role = \"diagnosis\"\nexplains = [\"nope\"]")
+        .contains("explains `nope`, which is not a check"));
+    assert!(bad("role = \"diagnosis\"\nexplains = [\"x\"]")
+        .contains("a diagnosis check: a diagnosis explains behaviours"));
+    assert!(bad("role = \"hardening\"\nseverity = \"fail\"").contains("always warns"));
+    assert!(bad("role = \"config\"").contains("role `config` must be"));
+}

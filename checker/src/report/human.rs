@@ -100,9 +100,13 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     for c in &r.results {
         let indent = "  ".repeat(c.depth);
         let pad = " ".repeat(width - c.id.len() - 2 * c.depth);
-        let detail = match c.status {
-            Status::Skip => c.message.clone(),
-            Status::Pass if !o.verbose => c.title.clone(),
+        let detail = match (c.status, &c.note) {
+            (Status::Pass, Some(note)) => format!("{} ({note})", c.message),
+            (Status::Fail, _) if !c.causes.is_empty() => {
+                format!("{} (cause: {})", c.message, c.causes.join(", "))
+            }
+            (Status::Skip, _) => c.message.clone(),
+            (Status::Pass, _) if !o.verbose => c.title.clone(),
             _ => c.message.clone(),
         };
         let timing = if o.verbose && o.timings {
@@ -129,7 +133,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
 
     if let Some(b) = r.first_broken() {
         out.push('\n');
-        out.push_str(&first_broken(&r.lab_id, b, o, &p));
+        out.push_str(&first_broken(r, b, o, &p));
     }
     let warns: Vec<&CheckResult> = r
         .results
@@ -187,7 +191,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     out
 }
 
-fn first_broken(lab: &str, b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {
+fn first_broken(r: &Report, b: &CheckResult, o: &RenderOptions, p: &Paint) -> String {
     let mut out = format!(
         "{} {} ({})\n",
         p.status(Status::Fail, "First broken step:"),
@@ -197,6 +201,29 @@ fn first_broken(lab: &str, b: &CheckResult, o: &RenderOptions, p: &Paint) -> Str
     out.push_str(&format!("  {}\n", b.message));
     for e in &b.evidence {
         out.push_str(&format!("    {}\n", p.dim(e)));
+    }
+    // a diagnosis and the behaviours it explains, either way round
+    let explained: Vec<&str> = r
+        .results
+        .iter()
+        .filter(|x| x.causes.contains(&b.id))
+        .map(|x| x.id.as_str())
+        .collect();
+    if !explained.is_empty() {
+        out.push_str(&format!(
+            "  {} {} fail{} because of this.\n",
+            p.bold("Why it matters:"),
+            explained.join(", "),
+            if explained.len() == 1 { "s" } else { "" }
+        ));
+    }
+    for cause in r.results.iter().filter(|x| b.causes.contains(&x.id)) {
+        out.push_str(&format!(
+            "  {} {}: {}\n",
+            p.bold("Cause:"),
+            cause.id,
+            cause.message
+        ));
     }
     // The first level only: the learner asks for the next ones, one at a time.
     if let Some(h) = &b.hints.nudge {
@@ -210,8 +237,9 @@ fn first_broken(lab: &str, b: &CheckResult, o: &RenderOptions, p: &Paint) -> Str
     }
     if b.hints.nudge.is_some() {
         out.push_str(&format!(
-            "  {} labcheck hint {lab}  (one more level each run: the idea, the command to see it, the fix)\n",
+            "  {} labcheck hint {}  (one more level each run: the idea, the command to see it, the fix)\n",
             p.bold("More help:"),
+            r.lab_id
         ));
     }
     out

@@ -53,7 +53,13 @@ pub struct WireCheck<'a> {
     pub id: &'a str,
     pub title: &'a str,
     pub kind: &'a str,
+    /// behaviour, diagnosis or hardening
+    pub role: crate::lab::Role,
     pub status: Status,
+    /// Why a diagnosis that differs from the solution passed.
+    pub note: Option<&'a str>,
+    /// For a failed behaviour: the failed diagnoses that explain it.
+    pub causes: &'a [String],
     pub points: u32,
     pub max_points: u32,
     pub message: &'a str,

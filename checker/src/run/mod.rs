@@ -36,6 +36,8 @@ pub struct RunOptions {
     pub http_host: Option<String>,
     /// `--drill`: run the checks that change state (otherwise they are skipped, saying so).
     pub drill: bool,
+    /// `--strict`: the lab's exact solution contract (see [`schedule::Rules`]).
+    pub strict: bool,
 }
 
 impl RunOptions {
@@ -45,6 +47,7 @@ impl RunOptions {
             cwd: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
             http_host: std::env::var("LABCHECK_HTTP_HOST").ok(),
             drill: false,
+            strict: false,
         }
     }
 }
@@ -131,7 +134,12 @@ pub async fn run_lab(engine: &Engine, lab: &Lab, opts: &RunOptions) -> Result<Re
     let scoring = Scoring {
         warnings_cost_points: lab.warnings_cost_points,
     };
-    let results = schedule::schedule(lab, &cx, opts.drill, scoring).await;
+    let rules = schedule::Rules {
+        drill: opts.drill,
+        strict: opts.strict,
+        scoring,
+    };
+    let results = schedule::schedule(lab, &cx, rules).await;
     Ok(report(
         StackState::Found {
             project: stack.project.clone(),

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::future::{BoxFuture, Either, FutureExt, Shared};
 
-use crate::lab::{Check, Lab};
+use crate::lab::{Check, Lab, Role, Severity};
 use crate::result::{earned, CheckResult, Scoring, Skip, Status};
 use crate::verdict::Judgement;
 
@@ -25,19 +25,25 @@ pub trait Observer: Sync {
     fn see(&self, check: &Check) -> Option<String>;
 }
 
+/// How a run judges: which checks run and what a failure costs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rules {
+    /// `--drill`: run the checks that change the stack.
+    pub drill: bool,
+    /// `--strict`: the lab's exact solution contract; every failed check is a failure (no
+    /// warnings for hardening, no notes for diagnoses whose behaviours work).
+    pub strict: bool,
+    pub scoring: Scoring,
+}
+
 /// Run the lab's checks against `obs`, in ladder order.
-pub async fn schedule(
-    lab: &Lab,
-    obs: &dyn Observer,
-    drill: bool,
-    scoring: Scoring,
-) -> Vec<CheckResult> {
+pub async fn schedule(lab: &Lab, obs: &dyn Observer, rules: Rules) -> Vec<CheckResult> {
     let depths = crate::lab::ladder::depths(&lab.checks);
     let one = |check| Step {
         check,
         depth: depths[&check.id],
         obs,
-        scoring,
+        rules,
     };
     let mut futs: HashMap<&str, Shared<BoxFuture<'_, CheckResult>>> = HashMap::new();
     for check in lab.checks.iter().filter(|c| !c.kind.is_drill()) {
@@ -88,7 +94,7 @@ pub async fn schedule(
     // Drills change the stack: after every other check, one at a time, in ladder order.
     for check in lab.checks.iter().filter(|c| c.kind.is_drill()) {
         let step = one(check);
-        let result = if !drill {
+        let result = if !rules.drill {
             step.skipped(Skip::DrillNotRequested)
         } else {
             let needs: Vec<CheckResult> = check
@@ -104,10 +110,51 @@ pub async fn schedule(
         };
         done.insert(check.id.clone(), result);
     }
-    lab.checks
+    let mut results: Vec<CheckResult> = lab
+        .checks
         .iter()
         .filter_map(|c| done.remove(&c.id))
-        .collect()
+        .collect();
+    if !rules.strict {
+        explain(lab, &mut results, rules.scoring);
+    }
+    results
+}
+
+/// Diagnoses against their behaviours: a failed diagnosis whose behaviours all pass becomes a
+/// pass with a note (the learner's config differs from the solution and works); one whose
+/// behaviour fails or is skipped stays a failure and is named as that behaviour's cause.
+fn explain(lab: &Lab, results: &mut [CheckResult], scoring: Scoring) {
+    let at: HashMap<String, usize> = results
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.clone(), i))
+        .collect();
+    for d in lab.checks.iter().filter(|c| c.role == Role::Diagnosis) {
+        let Some(&di) = at.get(&d.id) else { continue };
+        if results[di].status != Status::Fail {
+            continue;
+        }
+        let broken: Vec<usize> = d
+            .explains
+            .iter()
+            .filter_map(|b| at.get(b).copied())
+            .filter(|&bi| results[bi].status != Status::Pass)
+            .collect();
+        if broken.is_empty() {
+            let r = &mut results[di];
+            r.note = Some(format!(
+                "differs from the lab's solution, but {} work{}",
+                d.explains.join(", "),
+                if d.explains.len() == 1 { "s" } else { "" }
+            ));
+            r.status = Status::Pass;
+            r.points = earned(r, scoring).0;
+        }
+        for bi in broken {
+            results[bi].causes.push(d.id.clone());
+        }
+    }
 }
 
 /// Every check skipped, when nothing of the lab's stack is there.
@@ -134,7 +181,7 @@ struct Step<'a> {
     check: &'a Check,
     depth: usize,
     obs: &'a dyn Observer,
-    scoring: Scoring,
+    rules: Rules,
 }
 
 impl Step<'_> {
@@ -157,13 +204,20 @@ impl Step<'_> {
         }
         let started = Instant::now();
         let j = self.obs.evaluate(c).await;
+        let severity = match self.rules.strict {
+            true => Severity::Fail,
+            false => c.severity,
+        };
         let mut r = CheckResult {
             id: c.id.clone(),
             title: c.title.clone(),
             kind: c.kind.name().into(),
-            status: Status::of(j.verdict, c.severity),
+            status: Status::of(j.verdict, severity),
             verdict: Some(j.verdict),
-            severity: c.severity,
+            severity,
+            role: c.role,
+            note: None,
+            causes: vec![],
             points: 0,
             max_points: c.points,
             message: j.message,
@@ -175,7 +229,7 @@ impl Step<'_> {
             duration: started.elapsed(),
             depth: self.depth,
         };
-        r.points = earned(&r, self.scoring).0;
+        r.points = earned(&r, self.rules.scoring).0;
         r
     }
 }
@@ -188,6 +242,9 @@ fn skipped(c: &Check, depth: usize, why: Skip, see: Option<String>) -> CheckResu
         status: Status::Skip,
         verdict: None,
         severity: c.severity,
+        role: c.role,
+        note: None,
+        causes: vec![],
         points: 0,
         // a drill not run is worth nothing either way: a green stack scores full marks
         max_points: if why == Skip::DrillNotRequested {
@@ -306,7 +363,7 @@ mod tests {
             ("c", 100, Verdict::Pass),
         ]);
         let t = tokio::time::Instant::now();
-        let results = schedule(&lab, &obs, false, Scoring::default()).await;
+        let results = schedule(&lab, &obs, Rules::default()).await;
         assert!(
             t.elapsed() < Duration::from_millis(150),
             "{:?}",
@@ -332,7 +389,7 @@ mod tests {
             ("d", 20, Verdict::Pass),
         ]);
         let t = tokio::time::Instant::now();
-        let results = schedule(&lab, &obs, false, Scoring::default()).await;
+        let results = schedule(&lab, &obs, Rules::default()).await;
         assert!(
             t.elapsed() < Duration::from_millis(100),
             "waited for dropped probes: {:?}",
@@ -359,7 +416,7 @@ mod tests {
     async fn a_warning_does_not_block() {
         let lab = lab(&[check("a", RUNNING_DB, &[]), check("b", HEALTHY_DB, &["a"])].concat());
         let obs = Canned::with(&[("a", 1, Verdict::Unknown)]);
-        let results = schedule(&lab, &obs, false, Scoring::default()).await;
+        let results = schedule(&lab, &obs, Rules::default()).await;
         assert_eq!(status(&results, "a").0, Status::Warn);
         assert_eq!(status(&results, "b").0, Status::Pass);
         assert_eq!(results[0].points, 0, "an undecided check earns nothing");
@@ -373,7 +430,7 @@ mod tests {
         ]
         .concat());
         let obs = Canned::with(&[("fill", 50, Verdict::Pass), ("after", 10, Verdict::Pass)]);
-        let results = schedule(&lab, &obs, false, Scoring::default()).await;
+        let results = schedule(&lab, &obs, Rules::default()).await;
         assert_eq!(obs.started(), ["fill", "after"]);
         assert_eq!(obs.finished(), ["fill", "after"]);
         assert!(results.iter().all(|r| r.status == Status::Pass));
@@ -388,7 +445,7 @@ mod tests {
         ]
         .concat());
         let obs = Canned::with(&[("up", 30, Verdict::Pass), ("h", 10, Verdict::Pass)]);
-        let results = schedule(&lab, &obs, false, Scoring::default()).await;
+        let results = schedule(&lab, &obs, Rules::default()).await;
         assert_eq!(
             status(&results, "heal"),
             (Status::Skip, Some(Skip::DrillNotRequested))
@@ -400,7 +457,15 @@ mod tests {
         assert!(!obs.started().contains(&"heal".into()));
 
         let obs = Canned::with(&[("up", 30, Verdict::Pass), ("h", 10, Verdict::Pass)]);
-        let results = schedule(&lab, &obs, true, Scoring::default()).await;
+        let results = schedule(
+            &lab,
+            &obs,
+            Rules {
+                drill: true,
+                ..Rules::default()
+            },
+        )
+        .await;
         assert_eq!(status(&results, "heal").0, Status::Pass);
         assert_eq!(obs.started().last().map(String::as_str), Some("heal"));
         assert_eq!(obs.finished().len(), 3);
@@ -416,7 +481,7 @@ mod tests {
         .concat());
         let mut obs = Canned::with(&[("up", 1, Verdict::Fail)]);
         obs.missing = vec!["db".into()];
-        let results = schedule(&lab, &obs, false, Scoring::default()).await;
+        let results = schedule(&lab, &obs, Rules::default()).await;
         assert_eq!(status(&results, "up").0, Status::Fail);
         assert_eq!(
             status(&results, "h"),
@@ -438,5 +503,72 @@ mod tests {
         let results = absent(&lab);
         assert!(results.iter().all(|r| r.skip == Some(Skip::StackAbsent)));
         assert_eq!(results[1].message, "skipped: the stack is not up");
+    }
+
+    const ENV_DIAG: &str = "kind = \"env\"\nservice = \"web\"\nvar = \"DB_HOST\"\nequals = \"db\"\nrole = \"diagnosis\"\nexplains = [\"b\"]";
+    const NOT_PUBLISHED: &str = "kind = \"not_published\"\nservice = \"db\"\nrole = \"hardening\"";
+
+    #[tokio::test(start_paused = true)]
+    async fn a_diagnosis_whose_behaviour_works_is_a_pass_with_a_note() {
+        let lab = lab(&[
+            check("a", RUNNING_DB, &[]),
+            check("b", HEALTHY_WEB, &["a"]),
+            check("d", ENV_DIAG, &["a"]),
+        ]
+        .concat());
+        let obs = Canned::with(&[("d", 0, Verdict::Fail)]);
+        let results = schedule(&lab, &obs, Rules::default()).await;
+        let d = results.iter().find(|r| r.id == "d").unwrap();
+        assert_eq!(d.status, Status::Pass);
+        assert_eq!(d.points, 1);
+        assert!(d.note.as_deref().unwrap().contains("but b works"), "{d:?}");
+        // --strict: the solution's contract, a failure
+        let strict = Rules {
+            strict: true,
+            ..Rules::default()
+        };
+        let results = schedule(&lab, &obs, strict).await;
+        assert_eq!(status(&results, "d").0, Status::Fail);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_diagnosis_of_a_broken_behaviour_is_its_cause() {
+        let lab = lab(&[
+            check("a", RUNNING_DB, &[]),
+            check("b", HEALTHY_WEB, &["a"]),
+            check("d", ENV_DIAG, &["a"]),
+        ]
+        .concat());
+        let obs = Canned::with(&[("b", 0, Verdict::Fail), ("d", 0, Verdict::Fail)]);
+        let results = schedule(&lab, &obs, Rules::default()).await;
+        assert_eq!(status(&results, "d").0, Status::Fail);
+        let b = results.iter().find(|r| r.id == "b").unwrap();
+        assert_eq!(
+            (b.status, b.causes.clone()),
+            (Status::Fail, vec!["d".into()])
+        );
+        // a passing diagnosis is no cause
+        let obs = Canned::with(&[("b", 0, Verdict::Fail)]);
+        let results = schedule(&lab, &obs, Rules::default()).await;
+        assert!(results.iter().all(|r| r.causes.is_empty()));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn hardening_warns_unless_strict() {
+        let lab = lab(&[
+            check("a", RUNNING_DB, &[]),
+            check("h", NOT_PUBLISHED, &["a"]),
+        ]
+        .concat());
+        let obs = Canned::with(&[("h", 0, Verdict::Fail)]);
+        let results = schedule(&lab, &obs, Rules::default()).await;
+        let h = results.iter().find(|r| r.id == "h").unwrap();
+        assert_eq!((h.status, h.points), (Status::Warn, 1));
+        let strict = Rules {
+            strict: true,
+            ..Rules::default()
+        };
+        let results = schedule(&lab, &obs, strict).await;
+        assert_eq!(status(&results, "h").0, Status::Fail);
     }
 }
