@@ -373,9 +373,7 @@ fn hint(dir: &std::path::Path, args: &HintArgs) -> Result<u8, ToolError> {
         .map(|id| hint::named(&lab, id))
         .transpose()?;
     let state_dir = state::state_dir().ok_or_else(|| {
-        ToolError::State(
-            "no folder to remember hints in: set XDG_STATE_HOME or HOME".to_string(),
-        )
+        ToolError::State("no folder to remember hints in: set XDG_STATE_HOME or HOME".to_string())
     })?;
     if args.reset {
         print!("{}", hint::reset(&state_dir, &lab, named)?);

@@ -389,7 +389,11 @@ fn a_hint_in_lab_toml_is_refused_and_points_to_hints_toml() {
             "service = \"db\"\nhint = \"Start it.\"\n",
         ),
     );
-    insta::assert_snapshot!(ctx.run(ctx.labcheck().args(["explain", "demo", "--lab-dir"]).arg(labs)));
+    insta::assert_snapshot!(ctx.run(
+        ctx.labcheck()
+            .args(["explain", "demo", "--lab-dir"])
+            .arg(labs)
+    ));
 }
 
 #[test]
@@ -401,7 +405,11 @@ fn hints_toml_for_a_check_that_does_not_exist() {
         DEMO_HINTS.replace("[web-running]", "[web-runing]"),
     )
     .unwrap();
-    insta::assert_snapshot!(ctx.run(ctx.labcheck().args(["explain", "demo", "--lab-dir"]).arg(labs)));
+    insta::assert_snapshot!(ctx.run(
+        ctx.labcheck()
+            .args(["explain", "demo", "--lab-dir"])
+            .arg(labs)
+    ));
 }
 
 #[test]

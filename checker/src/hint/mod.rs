@@ -224,7 +224,10 @@ mod tests {
         reveal(dir.path(), &lab, c, Some(Level::Nudge)).unwrap();
         assert_eq!(state::revealed(dir.path()).unwrap()["t"]["db-running"], 4);
         let said = reset(dir.path(), &lab, None).unwrap();
-        assert!(said.contains("Forgot the hints revealed for t (1 check)"), "{said}");
+        assert!(
+            said.contains("Forgot the hints revealed for t (1 check)"),
+            "{said}"
+        );
         assert!(state::revealed(dir.path()).unwrap().is_empty());
         let said = reset(dir.path(), &lab, Some(c)).unwrap();
         assert!(said.contains("nothing to forget"), "{said}");
@@ -236,7 +239,9 @@ mod tests {
         let c = &lab.checks[0];
         let text = render(&lab, &Subject::Named(c), &Level::ALL, "http://book/");
         assert!(
-            text.contains("2/4 The idea: C\n    Read: http://book/phase-3/troubleshooting.html#db-running"),
+            text.contains(
+                "2/4 The idea: C\n    Read: http://book/phase-3/troubleshooting.html#db-running"
+            ),
             "{text}"
         );
         assert!(text.contains("That is the last level"), "{text}");

@@ -53,8 +53,12 @@ fn read(path: &Path) -> Result<Doc, String> {
         }
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    let doc: Doc = serde_json::from_str(&text)
-        .map_err(|e| format!("{} is not a hints file labcheck can read: {e}", path.display()))?;
+    let doc: Doc = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "{} is not a hints file labcheck can read: {e}",
+            path.display()
+        )
+    })?;
     if doc.version != VERSION {
         return Err(format!(
             "{} has version {}; this labcheck reads version {VERSION}",
@@ -192,7 +196,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join(FILE), r#"{"version": 2, "labs": {}}"#).unwrap();
         let e = revealed(dir.path()).unwrap_err();
-        assert!(e.contains("version 2") && e.contains("reads version 1"), "{e}");
+        assert!(
+            e.contains("version 2") && e.contains("reads version 1"),
+            "{e}"
+        );
     }
 
     #[test]

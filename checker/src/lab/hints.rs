@@ -221,8 +221,8 @@ mod tests {
 
     #[test]
     fn an_id_that_is_not_a_check_is_located() {
-        let e = attach_text("[db-running]\nnudge = \"N\"\n\n[db-runing]\nnudge = \"N\"\n")
-            .unwrap_err();
+        let e =
+            attach_text("[db-running]\nnudge = \"N\"\n\n[db-runing]\nnudge = \"N\"\n").unwrap_err();
         assert_eq!(
             e,
             "hints.toml:4:2: `db-runing` is not a check of lab t; hints.toml has one table per check id"
@@ -234,7 +234,10 @@ mod tests {
         let e = attach_text("[db-running]\nnudge = \"N\"\nnudj = \"x\"\n").unwrap_err();
         assert!(e.starts_with("hints.toml:3:1: unknown field `nudj`"), "{e}");
         let e = attach_text("[db-running]\nnudge = 3\n").unwrap_err();
-        assert!(e.starts_with("hints.toml:2:9: invalid type: integer"), "{e}");
+        assert!(
+            e.starts_with("hints.toml:2:9: invalid type: integer"),
+            "{e}"
+        );
         let e = attach_text("[db-running\nnudge = \"N\"\n").unwrap_err();
         assert!(e.starts_with("hints.toml:1:"), "{e}");
         let e = attach_text("db-running = \"N\"\n").unwrap_err();

@@ -148,7 +148,10 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
             w.message
         ));
         if let Some(h) = &w.hints.nudge {
-            out.push_str(&format!("  hint: {h} (more: labcheck hint {} {})\n", r.lab_id, w.id));
+            out.push_str(&format!(
+                "  hint: {h} (more: labcheck hint {} {})\n",
+                r.lab_id, w.id
+            ));
         }
     }
 
