@@ -222,21 +222,23 @@ fn parse_csv(text: &str) -> BTreeMap<String, BTreeMap<String, String>> {
         .collect()
 }
 
-const CHECKS: [(&str, u32); 14] = [
+const CHECKS: [(&str, u32); 16] = [
     ("db-running", 1),
     ("db-healthy", 2),
     ("web-running", 1),
+    ("depends-on-healthy", 2),
     ("shared-network", 2),
     ("db-resolves", 1),
     ("db-port-reachable", 2),
-    ("depends-on-healthy", 2),
-    ("web-db-host", 2),
-    ("db-not-published", 2),
     ("web-published", 1),
-    ("db-volume", 1),
+    ("web-loopback", 1),
+    ("db-not-published", 2),
+    ("web-db-host", 2),
     ("healthz-ok", 2),
     ("users-endpoint", 2),
+    ("db-volume", 1),
     ("users-seeded", 2),
+    ("users-seed-rows", 1),
 ];
 
 /// Assert a row: its status, and that exactly `zero` checks earned nothing (all others full).
@@ -257,7 +259,7 @@ fn assert_row(g: &Graded, id: &str, status: &str, zero: &[&str]) {
         total += want;
     }
     assert_eq!(row["total"], total.to_string(), "{id}");
-    assert_eq!(row["max"], "23", "{id}");
+    assert_eq!(row["max"], "25", "{id}");
 }
 
 fn write(path: &Path, text: &str) -> PathBuf {
@@ -418,12 +420,19 @@ endpoint = "tcp://127.0.0.5:{hole}"
     eprintln!("{}\n{}", g.stdout, g.stderr);
     assert_eq!(g.code, 1, "some learners could not be graded: exit 1");
 
-    // The solution on another host port: the port check fails and the http checks behind it are skipped.
-    let off_port = ["web-published", "healthz-ok", "users-endpoint"];
-    assert_row(&g, "green", "failing", &off_port);
-    assert_row(&g, "ssh", "failing", &off_port);
-    let mut localhost = off_port.to_vec();
-    localhost.push("web-db-host");
+    // The solution on another host port: the port check fails, and the endpoints answer on the
+    // port it is published on. Over ssh only the lab's port (8080) is forwarded, so there the
+    // endpoints cannot be reached.
+    assert_row(&g, "green", "failing", &["web-published"]);
+    let unforwarded = ["web-published", "healthz-ok", "users-endpoint"];
+    assert_row(&g, "ssh", "failing", &unforwarded);
+    // db-localhost: /healthz fails where it is published, with DB_HOST as its cause.
+    let localhost = [
+        "web-published",
+        "web-db-host",
+        "healthz-ok",
+        "users-endpoint",
+    ];
     assert_row(&g, "broken", "failing", &localhost);
     assert_row(&g, "absent", "absent", &CHECKS.map(|c| c.0));
     assert!(
@@ -431,16 +440,17 @@ endpoint = "tcp://127.0.0.5:{hole}"
         "{:?}",
         g.rows["absent"]
     );
-    // busybox that sleeps: running, networked and resolving, but no PostgreSQL, no healthcheck, no web app.
+    // busybox that sleeps: running, networked and resolving, but no PostgreSQL, no healthcheck,
+    // no web app. DB_HOST is db, and web's missing port binding is only a warning on loopback.
     let sleeping = [
         "db-healthy",
-        "db-port-reachable",
         "depends-on-healthy",
-        "web-db-host",
+        "db-port-reachable",
         "web-published",
         "healthz-ok",
         "users-endpoint",
         "users-seeded",
+        "users-seed-rows",
     ];
     assert_row(&g, "tls", "failing", &sleeping);
     assert_row(&g, "ctx", "failing", &sleeping);
@@ -499,21 +509,25 @@ endpoint = "tcp://127.0.0.5:{hole}"
     assert_eq!(json["learners"].as_array().unwrap().len(), 10);
     assert_eq!(json["summary"]["error"], 4);
     assert_eq!(json["summary"]["absent"], 1);
-    let green_json = json["learners"]
+    let learner_json = |id: &str| {
+        json["learners"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(learner_json("green")["report"]["schema"], "labcheck-report");
+    let skipped = learner_json("broken")["checks"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|l| l["id"] == "green")
-        .unwrap();
-    assert_eq!(green_json["report"]["schema"], "labcheck-report");
-    let skipped = green_json["checks"]
-        .as_array()
+        .find(|c| c["id"] == "users-endpoint")
         .unwrap()
-        .iter()
-        .find(|c| c["id"] == "healthz-ok")
-        .unwrap();
+        .clone();
     assert_eq!(
-        skipped["note"], "skipped: needs web-published",
+        skipped["note"], "skipped: needs healthz-ok",
         "a skipped check says why"
     );
     let db_running = json["summary"]["checks"]
@@ -538,10 +552,9 @@ endpoint = "tcp://127.0.0.5:{hole}"
         "{xml}"
     );
     let green_xml = std::fs::read_to_string(g.out.join("junit/green.xml")).unwrap();
-    assert!(
-        green_xml.contains("failures=\"1\"") && green_xml.contains("<skipped"),
-        "{green_xml}"
-    );
+    assert!(green_xml.contains("failures=\"1\""), "{green_xml}");
+    let broken_xml = std::fs::read_to_string(g.out.join("junit/broken.xml")).unwrap();
+    assert!(broken_xml.contains("<skipped"), "{broken_xml}");
     assert!(
         green_xml.contains("<property name=\"learner\" value=\"green\"/>"),
         "{green_xml}"

@@ -2,7 +2,8 @@
 //!
 //! For each such compose lab (plain-containers labs: their `[live]` up/down scripts, faults as
 //! scripts run after `up`): the solution passes every check; each fault (solution + override)
-//! fails exactly its declared `fails`, with `first_broken` first; each working variant
+//! fails exactly its declared `fails`, with `first_broken` first (a fault that leaves the stack
+//! working shows its declared `warns` and `notes` instead, and exits 0); each working variant
 //! (`[[variants]]`, a learner's own way of writing the stack) has no failure; a half-up stack (only the
 //! first service) and an absent stack give their single clear message.
 //! Each compose lab runs from a private copy of its folder; each fault starts from a fresh
@@ -289,14 +290,60 @@ fn drills_wanted() -> bool {
     std::env::var("LABCHECK_LIVE_NO_DRILLS").map_or(true, |v| v.is_empty() || v == "0")
 }
 
-/// Runs labcheck every second until exactly `want` fails, or `settle` has passed.
+/// What a run is expected to show: exactly `fails` fail; each of `warns` ends as a warning and
+/// each of `notes` passes with a note (others may too).
+#[derive(Default)]
+struct Want {
+    fails: BTreeSet<String>,
+    warns: BTreeSet<String>,
+    notes: BTreeSet<String>,
+}
+
+impl Want {
+    fn of(f: &labcheck::lab::Fault) -> Want {
+        let set = |v: &[String]| v.iter().cloned().collect();
+        Want {
+            fails: set(&f.fails),
+            warns: set(&f.warns),
+            notes: set(&f.notes),
+        }
+    }
+
+    fn met(&self, r: &Report) -> bool {
+        failing(r) == self.fails
+            && self.warns.is_subset(&warned(r))
+            && self.notes.is_subset(&noted(r))
+    }
+
+    /// Everything the run shows differs from the expectation, as assertions.
+    fn assert(&self, r: &Report, what: &str) {
+        assert_eq!(failing(r), self.fails, "{what}:\n{}", show(r));
+        assert!(
+            self.warns.is_subset(&warned(r)),
+            "{what}: expected the warnings {:?}:\n{}",
+            self.warns,
+            show(r)
+        );
+        assert!(
+            self.notes.is_subset(&noted(r)),
+            "{what}: expected notes on {:?}:\n{}",
+            self.notes,
+            show(r)
+        );
+        // a fault that only warns leaves a working stack: exit 0
+        let code = if self.fails.is_empty() { 0 } else { 1 };
+        assert_eq!(r.exit_code(), code, "{what}:\n{}", show(r));
+    }
+}
+
+/// Runs labcheck every second until it shows what `want` expects, or `settle` has passed.
 fn until_failing(
     rt: &tokio::runtime::Runtime,
     engine: &labcheck::target::Engine,
     lab: &Lab,
     opts: &RunOptions,
     settle: Duration,
-    want: &BTreeSet<String>,
+    want: &Want,
 ) -> Report {
     probing(opts.drill, || {
         rt.block_on(run_until_with(
@@ -305,19 +352,35 @@ fn until_failing(
             opts,
             Instant::now() + settle,
             Duration::from_secs(1),
-            |r| failing(r) == *want,
+            |r| want.met(r),
             |_| {},
         ))
         .unwrap()
     })
 }
 
-fn failing(r: &Report) -> BTreeSet<String> {
+fn ids_where(
+    r: &Report,
+    keep: impl Fn(&labcheck::result::CheckResult) -> bool,
+) -> BTreeSet<String> {
     r.results
         .iter()
-        .filter(|c| c.status == Status::Fail)
+        .filter(|c| keep(c))
         .map(|c| c.id.clone())
         .collect()
+}
+
+fn failing(r: &Report) -> BTreeSet<String> {
+    ids_where(r, |c| c.status == Status::Fail)
+}
+
+fn warned(r: &Report) -> BTreeSet<String> {
+    ids_where(r, |c| c.status == Status::Warn)
+}
+
+/// Diagnoses that differ from the solution while their behaviours work.
+fn noted(r: &Report) -> BTreeSet<String> {
+    ids_where(r, |c| c.status == Status::Pass && c.note.is_some())
 }
 
 fn show(r: &Report) -> String {
@@ -572,7 +635,7 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
         assert_no_leftovers(lab);
     }
 
-    // Each fault: exactly the declared checks fail, first_broken first.
+    // Each fault: exactly the declared checks fail, first_broken first; its warnings and notes.
     for fault in &lab.faults {
         if fault.drill && !drills_wanted() {
             eprintln!(
@@ -584,29 +647,21 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
         // a fresh project: a fault may change what `up` does not recreate (networks, volumes)
         stack.down();
         stack.up(&[lab.dir.join(&fault.file)], &[]);
-        let want: BTreeSet<String> = fault.fails.iter().cloned().collect();
+        let want = Want::of(fault);
         let started = Instant::now();
         let run_opts = RunOptions {
             drill: fault.drill,
             ..opts(&stack.project)
         };
         let r = until_failing(rt, engine, lab, &run_opts, settle, &want);
-        assert_eq!(
-            failing(&r),
-            want,
-            "fault {} of {}:\n{}",
-            fault.file,
-            lab.id,
-            show(&r)
-        );
+        want.assert(&r, &format!("fault {} of {}", fault.file, lab.id));
         assert_eq!(
             r.first_broken().map(|c| c.id.as_str()),
-            Some(fault.first_broken.as_str()),
+            fault.first_broken.as_deref(),
             "fault {}:\n{}",
             fault.file,
             show(&r)
         );
-        assert_eq!(r.exit_code(), 1);
         eprintln!(
             "[live] {}: fault {} as declared after {:.1}s",
             lab.id,
@@ -726,8 +781,8 @@ fn live_every_container_lab_solution_and_faults() {
                 scripts.up.display(),
                 String::from_utf8_lossy(&up.stderr)
             );
-            let (want, name): (BTreeSet<String>, String) = match fault {
-                None => (BTreeSet::new(), "solution".into()),
+            let (want, name): (Want, String) = match fault {
+                None => (Want::default(), "solution".into()),
                 Some(f) => {
                     let out = bash(&lab.dir.join(&f.file));
                     assert!(
@@ -736,23 +791,16 @@ fn live_every_container_lab_solution_and_faults() {
                         f.file,
                         String::from_utf8_lossy(&out.stderr)
                     );
-                    (f.fails.iter().cloned().collect(), f.file.clone())
+                    (Want::of(f), f.file.clone())
                 }
             };
             let started = Instant::now();
             let r = until_failing(&rt, &engine, &lab, &opts, Duration::from_secs(60), &want);
-            assert_eq!(
-                failing(&r),
-                want,
-                "{} {name}:
-{}",
-                lab.id,
-                show(&r)
-            );
+            want.assert(&r, &format!("{} {name}", lab.id));
             if let Some(f) = fault {
                 assert_eq!(
                     r.first_broken().map(|c| c.id.as_str()),
-                    Some(f.first_broken.as_str()),
+                    f.first_broken.as_deref(),
                     "{name}:
 {}",
                     show(&r)
@@ -785,7 +833,7 @@ fn live_every_container_lab_solution_and_faults() {
                 &lab,
                 &opts,
                 Duration::from_secs(60),
-                &BTreeSet::new(),
+                &Want::default(),
             );
             assert!(
                 r.ok(),
@@ -848,15 +896,21 @@ impl Drop for Slot {
     }
 }
 
-/// The host ports a compose lab publishes, in its solution or any fault (`docker compose config`
-/// resolves overrides, ranges and defaults).
+/// The host ports a compose lab publishes, in its solution, any fault or any working variant
+/// (`docker compose config` resolves overrides, ranges and defaults).
 fn compose_lab_ports(lab: &Lab) -> BTreeSet<u16> {
     let solution = lab.dir.join("solution/compose.yaml");
-    let variants = std::iter::once(vec![solution.clone()]).chain(
-        lab.faults
-            .iter()
-            .map(|f| vec![solution.clone(), lab.dir.join(&f.file)]),
-    );
+    let variants = std::iter::once(vec![solution.clone()])
+        .chain(
+            lab.faults
+                .iter()
+                .map(|f| vec![solution.clone(), lab.dir.join(&f.file)]),
+        )
+        .chain(
+            lab.variants
+                .iter()
+                .map(|v| vec![lab.dir.join(&v.dir).join("compose.yaml")]),
+        );
     let mut ports = BTreeSet::new();
     for files in variants {
         let mut cmd = Command::new("docker");

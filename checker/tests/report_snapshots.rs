@@ -318,3 +318,28 @@ fn roles_human() {
         "{human}"
     );
 }
+
+/// A plain-containers lab (phase 2) is made with `docker run`, not Compose.
+#[test]
+fn half_up_plain_containers_says_docker_run() {
+    let mut r = fixture();
+    r.stack = StackState::Found {
+        project: None,
+        missing: vec!["api".into()],
+    };
+    let human = report::render(&r, Format::Human, &opts(false));
+    assert!(
+        human.contains("no container for api. Create it with `docker run --name …`"),
+        "{human}"
+    );
+    assert!(!human.contains("docker compose up"), "{human}");
+    r.stack = StackState::Found {
+        project: Some("phase-3".into()),
+        missing: vec!["db".into()],
+    };
+    let human = report::render(&r, Format::Human, &opts(false));
+    assert!(
+        human.contains("Start it: docker compose up -d db"),
+        "{human}"
+    );
+}

@@ -50,6 +50,11 @@ impl CheckKind for Published {
     fn units(&self) -> Vec<&str> {
         vec![&self.service]
     }
+    /// The host port the lab expects the service on: grading forwards it over ssh, so that a
+    /// `serves` check of the same service reaches the app there.
+    fn host_ports(&self) -> Vec<u16> {
+        self.host_port.map(|p| p.0).into_iter().collect()
+    }
     async fn observe(&self, cx: &ProbeCx<'_>) -> Result<Self::Facts, Judgement> {
         cx.container(&self.service).cloned()
     }
@@ -218,6 +223,14 @@ mod tests {
         assert_eq!(j.verdict, Verdict::Fail);
         assert_eq!(j.evidence, ["published instead: 0.0.0.0:8081 -> 80/tcp"]);
         assert_eq!(v(k(""), &container()), Verdict::Fail);
+    }
+
+    #[test]
+    fn the_expected_host_port_is_forwarded_when_grading_over_ssh() {
+        let k: Published = kind("service = 'web'\ncontainer_port = 5000\nhost_port = 8080");
+        assert_eq!(k.host_ports(), [8080]);
+        let any: Published = kind("service = 'web'\ncontainer_port = 5000\nhost_ip = '127.0.0.1'");
+        assert!(any.host_ports().is_empty());
     }
 
     #[test]

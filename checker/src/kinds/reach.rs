@@ -58,9 +58,15 @@ impl CheckKind for Resolves {
             }
             j
         } else {
+            // a name can answer with thousands of addresses: a few say enough
+            let shown = r.addresses.len().min(6);
+            let more = match r.addresses.len() - shown {
+                0 => String::new(),
+                n => format!(" and {n} more"),
+            };
             pass(format!(
-                "`{name}` resolves inside {from} to {}",
-                r.addresses.join(", ")
+                "`{name}` resolves inside {from} to {}{more}",
+                r.addresses[..shown].join(", ")
             ))
         };
         j.with(format!("checked with {}", r.via))

@@ -172,8 +172,14 @@ struct RawCheck {
 struct RawFault {
     file: String,
     summary: String,
-    first_broken: Spanned<String>,
+    first_broken: Option<Spanned<String>>,
     fails: Vec<Spanned<String>>,
+    /// A fault whose stack still works: the checks that end as warnings, and the diagnoses
+    /// that pass with a note.
+    #[serde(default)]
+    warns: Vec<Spanned<String>>,
+    #[serde(default)]
+    notes: Vec<Spanned<String>>,
     /// `fails` was measured with `--drill`.
     drill: Option<bool>,
 }
@@ -199,7 +205,13 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
     };
     let toml_err = |cx: &mut Ctx, e: toml::de::Error| {
         let span = e.span().unwrap_or(0..0);
-        cx.err(span, e.message().trim().to_string());
+        // the toml crate leaves the message empty for some syntax errors (a value cut off at
+        // the end of the file): say what it is rather than nothing (found by tests/fuzz.rs)
+        let message = match e.message().trim() {
+            "" => "invalid TOML: a key, value or table is incomplete here".to_string(),
+            m => m.to_string(),
+        };
+        cx.err(span, message);
         LoadError::Spec(std::mem::take(&mut cx.errors))
     };
 
@@ -377,7 +389,8 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
         let span = rf.span();
         let rf = rf.into_inner();
         let (line, _) = line_col(src, span.start);
-        for name in std::iter::once(&rf.first_broken).chain(rf.fails.iter()) {
+        let named = rf.first_broken.iter().chain(&rf.fails);
+        for name in named.chain(&rf.warns).chain(&rf.notes) {
             if !seen.contains_key(name.get_ref()) {
                 cx.err(
                     name.span(),
@@ -389,25 +402,41 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
                 );
             }
         }
-        if !rf
-            .fails
-            .iter()
-            .any(|f| f.get_ref() == rf.first_broken.get_ref())
-        {
-            cx.err(
-                rf.first_broken.span(),
+        match &rf.first_broken {
+            Some(first) if !rf.fails.iter().any(|f| f.get_ref() == first.get_ref()) => cx.err(
+                first.span(),
                 format!(
                     "fault `{}`: first_broken `{}` is not in its `fails` list",
                     rf.file,
-                    rf.first_broken.get_ref()
+                    first.get_ref()
+                ),
+            ),
+            None if !rf.fails.is_empty() => cx.err(
+                span.clone(),
+                format!(
+                    "fault `{}` fails checks but names no `first_broken`",
+                    rf.file
+                ),
+            ),
+            _ => {}
+        }
+        if rf.fails.is_empty() && rf.warns.is_empty() && rf.notes.is_empty() {
+            cx.err(
+                span.clone(),
+                format!(
+                    "fault `{}` changes nothing: list what it `fails`, `warns` or `notes`",
+                    rf.file
                 ),
             );
         }
+        let names = |v: Vec<Spanned<String>>| v.into_iter().map(Spanned::into_inner).collect();
         faults.push(Fault {
             file: rf.file,
             summary: rf.summary,
-            first_broken: rf.first_broken.into_inner(),
-            fails: rf.fails.into_iter().map(Spanned::into_inner).collect(),
+            first_broken: rf.first_broken.map(Spanned::into_inner),
+            fails: names(rf.fails),
+            warns: names(rf.warns),
+            notes: names(rf.notes),
             line,
             drill: rf.drill.unwrap_or(false),
         });

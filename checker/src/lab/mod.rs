@@ -135,8 +135,13 @@ pub struct Check {
 pub struct Fault {
     pub file: String,
     pub summary: String,
-    pub first_broken: String,
+    /// The first failing check in ladder order; None when the fault fails nothing.
+    pub first_broken: Option<String>,
     pub fails: Vec<String>,
+    /// The checks that end as warnings (a fault whose stack still works, e.g. hardening).
+    pub warns: Vec<String>,
+    /// The diagnoses that pass with a note (the config differs, its behaviours work).
+    pub notes: Vec<String>,
     pub line: usize,
     /// `fails` was measured with drills enabled (`--drill`).
     pub drill: bool,

@@ -115,7 +115,8 @@ fn a_good_lab_loads_in_ladder_order_with_defaults() {
             not: crate::kinds::OneOrMany(vec!["localhost".into()])
         })
     );
-    assert_eq!(lab.faults[0].first_broken, "web-up");
+    assert_eq!(lab.faults[0].first_broken.as_deref(), Some("web-up"));
+    assert!(lab.faults[0].warns.is_empty() && lab.faults[0].notes.is_empty());
     assert_eq!(
         lab.target,
         Target::Compose {
@@ -205,6 +206,27 @@ fn faults_must_name_real_checks() {
     assert!(e.message.contains("names `nope`"), "{e}");
     let e = one_error(&GOOD.replace("first_broken = \"web-up\"", "first_broken = \"port\""));
     assert!(e.message.contains("not in its `fails`"), "{e}");
+    let e = one_error(&GOOD.replace("first_broken = \"web-up\"\n", ""));
+    assert!(e.message.contains("names no `first_broken`"), "{e}");
+}
+
+#[test]
+fn a_fault_that_only_warns_lists_its_warnings_and_notes() {
+    let warns = GOOD.replace(
+        "first_broken = \"web-up\"\nfails = [\"web-up\"]",
+        "fails = []\nwarns = [\"db-up\"]\nnotes = [\"env\"]",
+    );
+    let lab = load(&warns).unwrap();
+    let f = &lab.faults[0];
+    assert_eq!(f.first_broken, None);
+    assert_eq!(
+        (f.warns.as_slice(), f.notes.as_slice()),
+        (&["db-up".to_string()][..], &["env".to_string()][..])
+    );
+    let e = one_error(&warns.replace("warns = [\"db-up\"]", "warns = [\"db-upp\"]"));
+    assert!(e.message.contains("names `db-upp`"), "{e}");
+    let e = one_error(&warns.replace("warns = [\"db-up\"]\nnotes = [\"env\"]", ""));
+    assert!(e.message.contains("changes nothing"), "{e}");
 }
 
 #[test]
@@ -437,4 +459,11 @@ fn a_diagnosis_explains_behaviours_and_only_a_diagnosis_explains() {
         .contains("a diagnosis check: a diagnosis explains behaviours"));
     assert!(bad("role = \"hardening\"\nseverity = \"fail\"").contains("always warns"));
     assert!(bad("role = \"config\"").contains("role `config` must be"));
+}
+
+#[test]
+fn a_value_cut_off_at_the_end_says_so() {
+    // found by tests/fuzz.rs: the toml crate gives an empty message here
+    let e = one_error(&format!("{ROLES_HEAD}[[checks]]\nid = \"x\"\nequals ="));
+    assert!(e.message.contains("incomplete"), "{e}");
 }

@@ -3,6 +3,7 @@
 use owo_colors::OwoColorize;
 
 use super::{CheckResult, RenderOptions, Report, StackState, Status};
+use crate::verdict::inert;
 
 struct Paint(bool);
 
@@ -52,14 +53,15 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     )));
     out.push('\n');
     for note in &r.notes {
-        out.push_str(&p.status(Status::Warn, &format!("note: {note}")));
+        out.push_str(&p.status(Status::Warn, &format!("note: {}", inert(note))));
         out.push('\n');
     }
     out.push('\n');
 
     if let StackState::Absent { message } = &r.stack {
         out.push_str(&p.status(Status::Fail, "✗ "));
-        out.push_str(&message.replace('\n', "\n  "));
+        let lines: Vec<String> = message.lines().map(inert).collect();
+        out.push_str(&lines.join("\n  "));
         out.push_str("\n\n");
         let s = r.summary();
         out.push_str(&format!(
@@ -68,20 +70,27 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         ));
         return out;
     }
-    if let StackState::Found { missing, .. } = &r.stack {
+    if let StackState::Found { missing, project } = &r.stack {
         if !missing.is_empty() {
             let runnable = r
                 .results
                 .iter()
                 .filter(|c| c.status != Status::Skip)
                 .count();
+            let them = if missing.len() == 1 { "it" } else { "them" };
+            let names = inert(&missing.join(" "));
+            // plain containers (the phases before Compose) are made with `docker run`
+            let start = match project {
+                Some(_) => format!("Start {them}: docker compose up -d {names}"),
+                None => format!(
+                    "Create {them} with `docker run --name …` as the lab's chapter shows (`docker ps -a` lists what exists)"
+                ),
+            };
             out.push_str(&p.status(
                 Status::Fail,
                 &format!(
-                    "The stack is only half up: no container for {}. Start {}: docker compose up -d {}",
-                    missing.join(", "),
-                    if missing.len() == 1 { "it" } else { "them" },
-                    missing.join(" ")
+                    "The stack is only half up: no container for {}. {start}",
+                    inert(&missing.join(", ")),
                 ),
             ));
             out.push_str(&format!(
@@ -100,6 +109,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
     for c in &r.results {
         let indent = "  ".repeat(c.depth);
         let pad = " ".repeat(width - c.id.len() - 2 * c.depth);
+        // results come inert from the scheduler; a report built elsewhere is made so here
         let detail = match (c.status, &c.note) {
             (Status::Pass, Some(note)) => format!("{} ({note})", c.message),
             (Status::Fail, _) if !c.causes.is_empty() => {
@@ -109,6 +119,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
             (Status::Pass, _) if !o.verbose => c.title.clone(),
             _ => c.message.clone(),
         };
+        let detail = inert(&detail);
         let timing = if o.verbose && o.timings {
             p.dim(&format!("  ({} ms)", c.duration.as_millis()))
         } else {
@@ -126,7 +137,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         ));
         if o.verbose && c.status != Status::Skip {
             for e in &c.evidence {
-                out.push_str(&format!("{indent}    {}\n", p.dim(e)));
+                out.push_str(&format!("{indent}    {}\n", p.dim(&inert(e))));
             }
         }
     }
@@ -145,7 +156,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
             "\n{} {}: {}\n",
             p.status(Status::Warn, "!"),
             w.id,
-            w.message
+            inert(&w.message)
         ));
         if let Some(h) = &w.hints.nudge {
             out.push_str(&format!(
@@ -201,9 +212,9 @@ fn first_broken(r: &Report, b: &CheckResult, o: &RenderOptions, p: &Paint) -> St
         p.bold(&b.title),
         b.id
     );
-    out.push_str(&format!("  {}\n", b.message));
+    out.push_str(&format!("  {}\n", inert(&b.message)));
     for e in &b.evidence {
-        out.push_str(&format!("    {}\n", p.dim(e)));
+        out.push_str(&format!("    {}\n", p.dim(&inert(e))));
     }
     // a diagnosis and the behaviours it explains, either way round
     let explained: Vec<&str> = r
@@ -225,7 +236,7 @@ fn first_broken(r: &Report, b: &CheckResult, o: &RenderOptions, p: &Paint) -> St
             "  {} {}: {}\n",
             p.bold("Cause:"),
             cause.id,
-            cause.message
+            inert(&cause.message)
         ));
     }
     // The first level only: the learner asks for the next ones, one at a time.

@@ -203,7 +203,8 @@ impl Step<'_> {
             return self.skipped(Skip::NoContainer(missing));
         }
         let started = Instant::now();
-        let j = self.obs.evaluate(c).await;
+        // whatever the stack said, shown inert and bounded everywhere from here on
+        let j = self.obs.evaluate(c).await.inert();
         let severity = match self.rules.strict {
             true => Severity::Fail,
             false => c.severity,
@@ -570,5 +571,69 @@ mod tests {
         };
         let results = schedule(&lab, &obs, strict).await;
         assert_eq!(status(&results, "h").0, Status::Fail);
+    }
+
+    /// A healthcheck or an env value that prints escape codes reaches no renderer raw.
+    #[tokio::test(start_paused = true)]
+    async fn hostile_output_is_inert_in_every_format() {
+        struct Hostile;
+        impl Observer for Hostile {
+            fn evaluate<'a>(&'a self, _: &'a Check) -> BoxFuture<'a, Judgement> {
+                async {
+                    fail("health: \u{1b}]0;OWNED\u{7}\u{1b}[31mred\u{1b}[2J\r<b>&")
+                        .with("env DB_HOST=\u{1b}[2J\u{202e}x\nline two\u{9b}")
+                }
+                .boxed()
+            }
+            fn missing(&self) -> &[String] {
+                &[]
+            }
+            fn see(&self, _: &Check) -> Option<String> {
+                None
+            }
+        }
+        let lab = lab(&check("a", RUNNING_DB, &[]));
+        let results = schedule(&lab, &Hostile, Rules::default()).await;
+        let report = crate::report::Report {
+            lab_id: "t".into(),
+            lab_title: "T".into(),
+            lab_book: None,
+            engine: crate::report::EngineInfo {
+                endpoint: "unix:///x".into(),
+                api_version: "1.45".into(),
+                server_version: "26".into(),
+            },
+            stack: crate::report::StackState::Found {
+                project: Some("p".into()),
+                missing: vec![],
+            },
+            notes: vec![],
+            results,
+            duration: Duration::ZERO,
+        };
+        for format in [
+            crate::report::Format::Human,
+            crate::report::Format::Json,
+            crate::report::Format::Junit,
+            crate::report::Format::Tap,
+        ] {
+            for verbose in [false, true] {
+                let o = crate::report::RenderOptions {
+                    verbose,
+                    color: false,
+                    book_url: "http://b/".into(),
+                    timings: false,
+                };
+                let out = crate::report::render(&report, format, &o);
+                assert!(
+                    !out.chars().any(|c| c.is_control() && c != '\n'),
+                    "{format:?}: {out:?}"
+                );
+                assert!(
+                    !out.contains('\u{202e}') && !out.contains('\u{9b}'),
+                    "{format:?}"
+                );
+            }
+        }
     }
 }

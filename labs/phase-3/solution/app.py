@@ -2,7 +2,8 @@
 
 Every setting comes from the environment, so the same image runs on a laptop, in Compose and
 in CI. Compose passes them in: POSTGRES_DB, POSTGRES_USER and POSTGRES_PASSWORD from .env,
-DB_HOST from compose.yaml (the name of the database service, never localhost).
+DB_HOST from compose.yaml (the name of the database service, never localhost). Without DB_HOST
+the app looks for `db`, the service name the lab uses.
 """
 
 import os
@@ -13,7 +14,12 @@ from flask import Flask, jsonify
 
 app = Flask(__name__)
 
-REQUIRED = ("DB_HOST", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD")
+REQUIRED = ("POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD")
+DEFAULT_DB_HOST = "db"
+
+
+def db_host():
+    return os.environ.get("DB_HOST") or DEFAULT_DB_HOST
 
 
 def db_settings():
@@ -22,7 +28,7 @@ def db_settings():
     if missing:
         raise RuntimeError("missing environment variable(s): " + ", ".join(missing))
     return {
-        "host": os.environ["DB_HOST"],
+        "host": db_host(),
         "port": int(os.environ.get("DB_PORT", "5432")),
         "dbname": os.environ["POSTGRES_DB"],
         "user": os.environ["POSTGRES_USER"],
@@ -42,7 +48,7 @@ def error_body(exc):
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return {
         "status": "error",
-        "db_host": os.environ.get("DB_HOST"),
+        "db_host": db_host(),
         "error": message,
     }
 
@@ -69,7 +75,7 @@ def healthz():
             conn.close()
     except (psycopg2.Error, RuntimeError) as exc:
         return jsonify(error_body(exc)), 503
-    return jsonify({"status": "ok", "database": "reachable", "db_host": os.environ["DB_HOST"]})
+    return jsonify({"status": "ok", "database": "reachable", "db_host": db_host()})
 
 
 @app.get("/users")
