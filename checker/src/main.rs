@@ -249,15 +249,18 @@ fn explain(lab: &Lab, book: &str) -> String {
     if let Some(api) = &lab.requires_api {
         out.push_str(&format!("needs Docker Engine API {api} or newer\n"));
     }
-    out.push_str("\nThe ladder (each step runs only when the steps it needs pass):\n");
+    out.push_str("\nThe ladder (each step runs only when the steps it needs pass; a diagnosis fails only\nwhen a behaviour it explains fails, and hardening only warns):\n");
     let depths = labcheck::lab::ladder::depths(&lab.checks);
     let total: u32 = lab.checks.iter().map(|c| c.points).sum();
     for (i, c) in lab.checks.iter().enumerate() {
         let indent = "  ".repeat(depths[&c.id]);
-        let warn = if c.severity == labcheck::lab::Severity::Warn {
-            ", warning only"
-        } else {
-            ""
+        let warn = match (c.role, c.severity) {
+            (labcheck::lab::Role::Hardening, _) => ", hardening: warns".to_string(),
+            (labcheck::lab::Role::Diagnosis, _) => {
+                format!(", diagnosis of {}", c.explains.join(", "))
+            }
+            (_, labcheck::lab::Severity::Warn) => ", warning only".to_string(),
+            _ => String::new(),
         };
         out.push_str(&format!(
             "{:>3}. {indent}{}  {} [{}, {} pt{}{warn}]\n",
