@@ -49,6 +49,17 @@ pub enum ToolError {
     #[error("{0}")]
     Spec(#[from] LoadError),
 
+    #[error("lab {lab} has no check `{id}`; its checks: {}", known.join(", "))]
+    UnknownCheck {
+        lab: String,
+        id: String,
+        known: Vec<String>,
+    },
+
+    /// labcheck's own files in the user's state folder (hints.json).
+    #[error("{0}")]
+    State(String),
+
     #[error("several compose projects have the services of lab {lab}: {}.\nChoose one with --project <name>.", candidates.join(", "))]
     Ambiguous {
         lab: String,

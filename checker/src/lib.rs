@@ -18,11 +18,13 @@
 //! - [`progress`]: the learner's progress file, recorded by every run; `labcheck progress`.
 //! - [`reset`]: `labcheck reset`, a lab's stack taken down and its folder laid down afresh.
 //! - [`watch`]: `labcheck watch`, the ladder re-checked on Docker events and file changes.
+//! - [`hint`]: `labcheck hint`, a check's hint one level at a time, remembered in hints.json.
 
 pub mod doctor;
 pub mod drill;
 pub mod error;
 pub mod grade;
+pub mod hint;
 pub mod kinds;
 pub mod lab;
 pub mod labs_dir;

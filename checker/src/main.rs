@@ -136,6 +136,30 @@ struct WatchArgs {
     engine: EngineArgs,
 }
 
+#[derive(clap::Args, Debug)]
+struct HintArgs {
+    /// The lab (e.g. phase-3).
+    lab: String,
+
+    /// A check of the lab (see `labcheck explain <lab>`); default: the first broken step.
+    check: Option<String>,
+
+    /// Show this level directly: 1 nudge, 2 the idea, 3 the command to see it, 4 the fix.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=4), conflicts_with = "reset")]
+    level: Option<u8>,
+
+    /// Forget the levels revealed (for the named check, else for every check of the lab).
+    #[arg(long)]
+    reset: bool,
+
+    /// The compose project to check (as for `labcheck <lab>`).
+    #[arg(long, short = 'p')]
+    project: Option<String>,
+
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum DoctorFormat {
     Human,
@@ -175,6 +199,12 @@ enum Command {
     /// Watch a lab: the ladder, re-checked when Docker reports an event for the stack or a file
     /// of the lab changes, redrawn in place. Ctrl-C quits with the last verdict's exit code.
     Watch(WatchArgs),
+    /// A hint, one level more each time: a nudge, the idea, the command to see it, the fix.
+    ///
+    /// Without a check, for the first broken step (it runs the lab's checks); with one, for that
+    /// check (no engine needed). How far you got is kept in hints.json in $XDG_STATE_HOME/labcheck
+    /// (default ~/.local/state/labcheck).
+    Hint(HintArgs),
     /// Run a lab's checks (the same as `labcheck <lab>`).
     #[command(hide = true)]
     Check {
@@ -217,6 +247,7 @@ fn real_main(cli: Cli) -> Result<u8, ToolError> {
         (Some(Command::Grade(args)), _) => labcheck::grade::cli::run(&labs()?, &args),
         (Some(Command::Progress(args)), _) => progress(cli.lab_dir.as_deref(), &args),
         (Some(Command::Reset(args)), _) => labcheck::reset::cli::run(&labs()?, &args),
+        (Some(Command::Hint(args)), _) => hint(&labs()?, &args),
         (None, Some(lab)) => check(&labs()?, &lab, &cli.run),
         (None, None) => unreachable!("clap requires a lab or a command"),
     }
@@ -298,6 +329,14 @@ fn explain(lab: &Lab, book: &str) -> String {
         out.push_str(&format!("     {indent}   checks: {}\n", c.kind.describe()));
         if !c.needs.is_empty() {
             out.push_str(&format!("     {indent}   needs: {}\n", c.needs.join(", ")));
+        }
+        for level in labcheck::lab::Level::ALL {
+            if let Some(text) = c.hints.get(level) {
+                out.push_str(&format!("     {indent}   {}: {text}\n", level.key()));
+            }
+        }
+        if let Some(b) = &c.book {
+            out.push_str(&format!("     {indent}   read: {}\n", link(b)));
         }
     }
     out.push_str(&format!("\n{} checks, {total} points\n", lab.checks.len()));
@@ -465,6 +504,56 @@ fn watch(dir: &std::path::Path, args: &WatchArgs) -> Result<u8, ToolError> {
         };
         labcheck::watch::watch(&engine, &lab, &opts).await
     })
+}
+
+fn hint(dir: &std::path::Path, args: &HintArgs) -> Result<u8, ToolError> {
+    use labcheck::hint::{self, state, Subject};
+    let lab = labs_dir::load(dir, &args.lab)?;
+    let named = args
+        .check
+        .as_deref()
+        .map(|id| hint::named(&lab, id))
+        .transpose()?;
+    let state_dir = state::state_dir().ok_or_else(|| {
+        ToolError::State("no folder to remember hints in: set XDG_STATE_HOME or HOME".to_string())
+    })?;
+    if args.reset {
+        print!("{}", hint::reset(&state_dir, &lab, named)?);
+        return Ok(0);
+    }
+    let level = args.level.and_then(labcheck::lab::Level::from_number);
+    // A named check needs no engine; otherwise the first broken step of a run.
+    let report;
+    let subject = match named {
+        Some(c) => Subject::Named(c),
+        None => {
+            let mut opts = RunOptions {
+                project: args.project.clone(),
+                ..RunOptions::here()
+            };
+            report = runtime()?.block_on(async {
+                let engine = connect(&lab, &args.engine, &mut opts).await?;
+                labcheck::run_lab(&engine, &lab, &opts).await
+            })?;
+            match report.first_broken() {
+                Some(r) => Subject::FirstBroken(hint::named(&lab, &r.id)?, r),
+                None => {
+                    let (text, code) = hint::nothing_broken(&lab, &report);
+                    print!("{text}");
+                    return Ok(code);
+                }
+            }
+        }
+    };
+    let check = match &subject {
+        Subject::Named(c) | Subject::FirstBroken(c, _) => *c,
+    };
+    let (shown, note) = hint::reveal(&state_dir, &lab, check, level)?;
+    if let Some(n) = note {
+        eprintln!("labcheck: note: {n}");
+    }
+    print!("{}", hint::render(&lab, &subject, &shown, &book_url()));
+    Ok(0)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, ToolError> {

@@ -112,7 +112,8 @@ pub struct CheckResult {
     pub message: String,
     pub evidence: Vec<String>,
     pub skip: Option<Skip>,
-    pub hint: Option<String>,
+    /// The check's hint levels (nudge, concept, see, fix).
+    pub hints: crate::lab::Hints,
     /// Book link, relative to the book root.
     pub book: Option<String>,
     /// The docker command that shows the same thing by hand.
@@ -189,7 +190,7 @@ mod tests {
             message: "m".into(),
             evidence: vec![],
             skip: None,
-            hint: None,
+            hints: Default::default(),
             book: None,
             see: None,
             duration: Duration::ZERO,

@@ -279,3 +279,151 @@ fn doctor_help() {
     let ctx = Context::new();
     insta::assert_snapshot!(ctx.run(ctx.labcheck().args(["doctor", "--help"])));
 }
+
+/// The demo lab with its hints.toml; returns the labs folder.
+fn demo_with_hints(ctx: &Context) -> PathBuf {
+    let labs = ctx.lab("demo", DEMO);
+    std::fs::write(labs.join("demo").join("hints.toml"), DEMO_HINTS).unwrap();
+    labs
+}
+
+const DEMO_HINTS: &str = include_str!("fixtures/demo-hints.toml");
+
+impl Context {
+    /// `labcheck hint <args>` on `labs`, remembering in this test's own state folder.
+    fn hint(&self, labs: &Path, args: &[&str]) -> String {
+        self.run(
+            self.labcheck()
+                .arg("hint")
+                .args(args)
+                .arg("--lab-dir")
+                .arg(labs)
+                .env("XDG_STATE_HOME", self.temp.path().join("state")),
+        )
+    }
+
+    fn hints_json(&self) -> serde_json::Value {
+        let path = self.temp.path().join("state/labcheck/hints.json");
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+}
+
+#[test]
+fn hint_reveals_one_more_level_per_run_and_stops_at_the_fix() {
+    let ctx = Context::new();
+    let labs = demo_with_hints(&ctx);
+    let runs: Vec<String> = (0..5)
+        .map(|_| ctx.hint(&labs, &["demo", "db-running"]))
+        .collect();
+    // the fifth run shows the same as the fourth: there is no fifth level
+    assert_eq!(runs[3], runs[4]);
+    insta::assert_snapshot!(runs[..4].join("\n=====\n"));
+    assert_eq!(ctx.hints_json()["labs"]["demo"]["db-running"], 4);
+    assert_eq!(ctx.hints_json()["version"], 1);
+}
+
+#[test]
+fn hint_a_level_directly_then_reset() {
+    let ctx = Context::new();
+    let labs = demo_with_hints(&ctx);
+    let out = [
+        ctx.hint(&labs, &["demo", "web-running", "--level", "3"]),
+        ctx.hint(&labs, &["demo", "db-running"]),
+        ctx.hint(&labs, &["demo", "web-running", "--reset"]),
+        ctx.hint(&labs, &["demo", "--reset"]),
+        ctx.hint(&labs, &["demo", "--reset"]),
+    ];
+    insta::assert_snapshot!(out.join("\n=====\n"));
+    assert!(ctx.hints_json()["labs"].as_object().unwrap().is_empty());
+}
+
+#[test]
+fn hint_refuses_an_unknown_check_and_a_level_out_of_range() {
+    let ctx = Context::new();
+    let labs = demo_with_hints(&ctx);
+    let out = [
+        ctx.hint(&labs, &["demo", "db-runing"]),
+        ctx.hint(&labs, &["demo", "db-running", "--level", "5"]),
+        ctx.hint(&labs, &["demo", "db-running", "--level", "2", "--reset"]),
+    ];
+    insta::assert_snapshot!(out.join("\n=====\n"));
+    assert!(!ctx.temp.path().join("state/labcheck/hints.json").exists());
+}
+
+#[test]
+fn hint_for_the_first_broken_step_needs_the_engine() {
+    let ctx = Context::new();
+    let labs = demo_with_hints(&ctx);
+    insta::assert_snapshot!(ctx.hint(&labs, &["demo"]));
+}
+
+#[test]
+fn hint_keeps_an_unreadable_state_file_aside() {
+    let ctx = Context::new();
+    let labs = demo_with_hints(&ctx);
+    let dir = ctx.temp.path().join("state/labcheck");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("hints.json"), "{\"version\": 7}").unwrap();
+    let out = ctx.hint(&labs, &["demo", "db-running"]);
+    let out = regex::Regex::new(r"unreadable-\d+")
+        .unwrap()
+        .replace(&out, "unreadable-[TIME]")
+        .into_owned();
+    insta::assert_snapshot!(out);
+    assert_eq!(ctx.hints_json()["labs"]["demo"]["db-running"], 1);
+    let aside: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+        .filter(|t| t.contains("\"version\": 7"))
+        .collect();
+    assert_eq!(aside.len(), 1, "the old file is kept, unchanged");
+}
+
+#[test]
+fn a_hint_in_lab_toml_is_refused_and_points_to_hints_toml() {
+    let ctx = Context::new();
+    let labs = ctx.lab(
+        "demo",
+        &DEMO.replace(
+            "service = \"db\"\n",
+            "service = \"db\"\nhint = \"Start it.\"\n",
+        ),
+    );
+    insta::assert_snapshot!(ctx.run(
+        ctx.labcheck()
+            .args(["explain", "demo", "--lab-dir"])
+            .arg(labs)
+    ));
+}
+
+#[test]
+fn hints_toml_for_a_check_that_does_not_exist() {
+    let ctx = Context::new();
+    let labs = demo_with_hints(&ctx);
+    std::fs::write(
+        labs.join("demo/hints.toml"),
+        DEMO_HINTS.replace("[web-running]", "[web-runing]"),
+    )
+    .unwrap();
+    insta::assert_snapshot!(ctx.run(
+        ctx.labcheck()
+            .args(["explain", "demo", "--lab-dir"])
+            .arg(labs)
+    ));
+}
+
+#[test]
+fn lint_requires_every_hint_level() {
+    let ctx = Context::new();
+    let labs = demo_with_hints(&ctx);
+    std::fs::write(
+        labs.join("demo/hints.toml"),
+        DEMO_HINTS.replace("see = \"`docker compose ps -a web`\"\n", ""),
+    )
+    .unwrap();
+    let mut out = ctx.run(ctx.labcheck().arg("lint").arg("--lab-dir").arg(&labs));
+    std::fs::remove_file(labs.join("demo/hints.toml")).unwrap();
+    out.push_str("\n=====\n");
+    out.push_str(&ctx.run(ctx.labcheck().arg("lint").arg("--lab-dir").arg(&labs)));
+    insta::assert_snapshot!(out);
+}

@@ -29,7 +29,12 @@ fn result(id: &str, status: Status, depth: usize) -> CheckResult {
         message: format!("{id}: what was found"),
         evidence: vec![],
         skip: None,
-        hint: Some(format!("hint for {id}")),
+        hints: labcheck::lab::Hints {
+            nudge: Some(format!("nudge for {id}")),
+            concept: Some(format!("concept for {id}")),
+            see: Some(format!("see for {id}")),
+            fix: Some(format!("fix for {id}")),
+        },
         book: Some(format!("phase-3/troubleshooting.html#{id}")),
         see: Some(format!("docker compose -p phase-3 ps -a {id}")),
         duration: Duration::from_millis(12),

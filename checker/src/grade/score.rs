@@ -209,7 +209,7 @@ needs = ["a"]
             message: format!("{id} said so"),
             evidence: vec![],
             skip: (status == Status::Skip).then(|| Skip::Needs(vec!["a".into()])),
-            hint: None,
+            hints: Default::default(),
             book: None,
             see: None,
             duration: Duration::ZERO,

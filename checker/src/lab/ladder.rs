@@ -86,7 +86,7 @@ mod tests {
             role: crate::lab::Role::Behaviour,
             explains: vec![],
             needs: needs.iter().map(|s| s.to_string()).collect(),
-            hint: None,
+            hints: Default::default(),
             book: None,
             kind: crate::kinds::Kind::Running(crate::kinds::running::Running {
                 service: "db".into(),

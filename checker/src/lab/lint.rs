@@ -95,6 +95,24 @@ pub fn lint_lab(lab: &Lab, book_src: Option<&Path>, out: &mut Vec<SpecError>) {
             }
         }
     }
+    // Every check has its four hint levels.
+    for check in &lab.checks {
+        let missing = check.hints.missing();
+        if !missing.is_empty() {
+            let names: Vec<&str> = missing.iter().map(|l| l.key()).collect();
+            out.push(at(
+                &lab.file,
+                check.line,
+                format!(
+                    "check `{}` lacks hint level{} {} in {}: each check needs nudge, concept, see and fix",
+                    check.id,
+                    if names.len() == 1 { "" } else { "s" },
+                    names.join(", "),
+                    lab.dir.join(super::hints::FILE).display()
+                ),
+            ));
+        }
+    }
     for fault in &lab.faults {
         if !lab.dir.join(&fault.file).is_file() {
             out.push(at(

@@ -167,7 +167,6 @@ struct RawCheck {
     severity: Option<Spanned<String>>,
     #[serde(default)]
     needs: Vec<Spanned<String>>,
-    hint: Option<String>,
     book: Option<String>,
 }
 
@@ -188,14 +187,16 @@ struct RawFault {
     drill: Option<bool>,
 }
 
-/// Read and validate `dir/lab.toml`.
+/// Read and validate `dir/lab.toml`, with the hint levels of `dir/hints.toml`.
 pub fn load_lab(dir: &Path) -> Result<Lab, LoadError> {
     let file = dir.join("lab.toml");
     let src = std::fs::read_to_string(&file).map_err(|source| LoadError::Io {
         path: file.clone(),
         source,
     })?;
-    load_str(&src, &file, dir)
+    let mut lab = load_str(&src, &file, dir)?;
+    super::hints::attach(&mut lab).map_err(LoadError::Spec)?;
+    Ok(lab)
 }
 
 /// Parse and validate lab.toml text; `file` is only used for messages, `dir` is the lab folder.
@@ -271,6 +272,24 @@ pub fn load_str(src: &str, file: &Path, dir: &Path) -> Result<Lab, LoadError> {
 
     let raw: RawLab = toml::from_str(src).map_err(|e| toml_err(&mut cx, e))?;
     let tables: SpannedChecks = toml::from_str(src).map_err(|e| toml_err(&mut cx, e))?;
+
+    // Hints live in hints.toml, in levels; a lab.toml `hint` is from the old format.
+    for t in &tables.checks {
+        if let Some(h) = t.get_ref().get("hint") {
+            let id = t
+                .get_ref()
+                .get("id")
+                .and_then(|i| i.get_ref().as_str())
+                .unwrap_or("?");
+            cx.err(
+                h.span(),
+                format!(
+                    "check `{id}`: `hint` has moved out of lab.toml; write its levels under [{id}] in {} beside it (nudge, concept, see, fix)",
+                    super::hints::FILE
+                ),
+            );
+        }
+    }
 
     let target_span = raw.target.span();
     let mut rt = raw.target.into_inner();
@@ -574,7 +593,7 @@ fn build_check(
         role,
         explains: rc.explains.into_iter().map(Spanned::into_inner).collect(),
         needs: rc.needs.into_iter().map(Spanned::into_inner).collect(),
-        hint: rc.hint,
+        hints: Default::default(),
         book: rc.book,
         kind,
         line: line_col(cx.src, span.start).0,

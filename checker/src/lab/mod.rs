@@ -4,12 +4,14 @@
 //! (with spans), then each check's own table goes to its kind (`crate::kinds`), so a missing
 //! field or a bad value is reported at the exact place in the file.
 
+pub mod hints;
 pub mod ladder;
 pub mod lint;
 pub(crate) mod load;
 mod matching;
 mod roles;
 
+pub use hints::{Hints, Level};
 pub use load::{load_lab, load_str, parse_api as parse_api_version, LoadError, SpecError};
 
 use std::path::PathBuf;
@@ -122,7 +124,8 @@ pub struct Check {
     /// For a diagnosis: the behaviours it explains.
     pub explains: Vec<String>,
     pub needs: Vec<String>,
-    pub hint: Option<String>,
+    /// The hint's levels, from hints.toml beside lab.toml.
+    pub hints: Hints,
     /// Book page and anchor, relative to the book root.
     pub book: Option<String>,
     pub kind: crate::kinds::Kind,

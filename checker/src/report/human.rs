@@ -167,8 +167,11 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
             w.id,
             inert(&w.message)
         ));
-        if let Some(h) = &w.hint {
-            out.push_str(&format!("  hint: {h}\n"));
+        if let Some(h) = &w.hints.nudge {
+            out.push_str(&format!(
+                "  hint: {h} (more: labcheck hint {} {})\n",
+                r.lab_id, w.id
+            ));
         }
     }
 
@@ -245,7 +248,8 @@ fn first_broken(r: &Report, b: &CheckResult, o: &RenderOptions, p: &Paint) -> St
             inert(&cause.message)
         ));
     }
-    if let Some(h) = &b.hint {
+    // The first level only: the learner asks for the next ones, one at a time.
+    if let Some(h) = &b.hints.nudge {
         out.push_str(&format!("  {} {h}\n", p.bold("Hint:")));
     }
     if let Some(see) = &b.see {
@@ -253,6 +257,13 @@ fn first_broken(r: &Report, b: &CheckResult, o: &RenderOptions, p: &Paint) -> St
     }
     if let Some(book) = &b.book {
         out.push_str(&format!("  {} {}\n", p.bold("Read:"), o.book_link(book)));
+    }
+    if b.hints.nudge.is_some() {
+        out.push_str(&format!(
+            "  {} labcheck hint {}  (one more level each run: the idea, the command to see it, the fix)\n",
+            p.bold("More help:"),
+            r.lab_id
+        ));
     }
     out
 }

@@ -36,8 +36,12 @@ pub fn document(r: &Report, o: &RenderOptions) -> quick_junit::Report {
         for ev in &c.evidence {
             body.push_str(&format!("{ev}\n"));
         }
-        if let Some(h) = &c.hint {
+        // For whoever reads a JUnit report (CI, a teacher's gradebook): the nudge and the fix.
+        if let Some(h) = &c.hints.nudge {
             body.push_str(&format!("hint: {h}\n"));
+        }
+        if let Some(f) = &c.hints.fix {
+            body.push_str(&format!("fix: {f}\n"));
         }
         if let Some(see) = &c.see {
             body.push_str(&format!("see it yourself: {see}\n"));

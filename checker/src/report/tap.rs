@@ -50,7 +50,7 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
                         out.push_str(&format!("    - {}\n", q(e)));
                     }
                 }
-                if let Some(h) = &c.hint {
+                if let Some(h) = &c.hints.nudge {
                     out.push_str(&format!("  hint: {}\n", q(h)));
                 }
                 if let Some(s) = &c.see {

@@ -78,7 +78,10 @@ pub struct WireCheck<'a> {
     pub message: &'a str,
     pub evidence: &'a [String],
     pub skipped_because: Vec<String>,
+    /// The first level (what the human report shows), as `hints.nudge`.
     pub hint: Option<&'a str>,
+    /// Every level: nudge, concept, see, fix (each may be null).
+    pub hints: &'a crate::lab::Hints,
     pub book_url: Option<String>,
     pub see: Option<&'a str>,
     pub duration_ms: u64,

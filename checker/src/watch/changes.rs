@@ -112,7 +112,7 @@ mod tests {
             message: String::new(),
             evidence: vec![],
             skip: None,
-            hint: None,
+            hints: Default::default(),
             book: None,
             see: None,
             duration: Duration::ZERO,
