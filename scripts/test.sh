@@ -58,6 +58,9 @@ fi
 if [ -f scripts/book-browser-test.sh ]; then
   stage "book in a browser" bash scripts/book-browser-test.sh
 fi
+# The class dashboard of 100 learners x 40 checks, in the same browser (after the book's test,
+# which installs it).
+stage "dashboard in a browser" bash scripts/dashboard-browser-test.sh
 if [ -f scripts/root-stack-test.sh ]; then
   stage "root stack" bash scripts/root-stack-test.sh
 fi
