@@ -90,6 +90,17 @@ install_compose_v1() {
   docker-compose version | grep -q 'version 1\.' || die "docker-compose v1 still missing after apt-get install docker-compose"
 }
 
+# tmux, through which the live test of `labcheck watch` reads its redraws as a terminal would.
+install_tmux() {
+  command -v tmux >/dev/null && return 0
+  if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
+    say "note: tmux is missing (the live test of labcheck watch will fail): apt-get install tmux"
+    return 0
+  fi
+  say "installing tmux for the live test of labcheck watch"
+  apt_install tmux
+}
+
 need_root() { [ "$(id -u)" -eq 0 ] || die "cannot $1: not root. Install Docker Engine with Compose v2 yourself, or rerun as root."; }
 need_debian() {
   grep -q '^VERSION_CODENAME=\(bookworm\|trixie\)' /etc/os-release 2>/dev/null && command -v apt-get >/dev/null ||
@@ -136,4 +147,5 @@ else
 fi
 install_plugins
 install_compose_v1
+install_tmux
 say "ready: $(docker version --format 'Engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker compose version --short | sed 's/^/Compose /'), buildx $(docker buildx version | awk '{print $2}')"
