@@ -115,8 +115,12 @@ fn opts(project: &str, services: &[(&str, &str)]) -> RunOptions {
     }
 }
 
+static PORT_8080: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn live_a_renamed_phase3_stack_passes_under_its_own_names() {
+    // both tests publish 8080: one at a time, whatever the test threads
+    let _port = PORT_8080.lock().unwrap_or_else(|p| p.into_inner());
     let (lab, solution) = phase3();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("compose.yaml"), renamed_compose(&solution)).unwrap();
@@ -254,6 +258,8 @@ volumes:
 
 #[test]
 fn live_a_compose_v1_stack_is_found_and_judged() {
+    // both tests publish 8080: one at a time, whatever the test threads
+    let _port = PORT_8080.lock().unwrap_or_else(|p| p.into_inner());
     let (lab, solution) = phase3();
     let project = format!("lcv1{}", std::process::id());
     let image = format!("{project}-web:latest");
