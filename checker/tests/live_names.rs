@@ -45,7 +45,14 @@ struct Down {
 
 impl Drop for Down {
     fn drop(&mut self) {
+        // `docker compose -p …` for v2, `docker-compose -p …` for v1
+        let compose: &[&str] = if self.cmd == "docker" {
+            &["compose"]
+        } else {
+            &[]
+        };
         let _ = Command::new(self.cmd)
+            .args(compose)
             .args(["-p", &self.project, "down", "-v", "--timeout", "2"])
             .current_dir(&self.dir)
             .output();
