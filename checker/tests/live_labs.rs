@@ -180,7 +180,14 @@ impl Stack {
         if steps {
             for step in &self.after_up {
                 let args: Vec<&str> = step.iter().map(String::as_str).collect();
-                let out = self.compose(&files, &args);
+                let mut out = self.compose(&files, &args);
+                if !out.status.success() {
+                    // a one-off container started right after `up --wait` on a loaded machine
+                    // has once failed to resolve a service name: one retry tells that apart
+                    // from a step a fault breaks on purpose
+                    std::thread::sleep(Duration::from_secs(2));
+                    out = self.compose(&files, &args);
+                }
                 if !out.status.success() {
                     // faults make steps fail on purpose (e.g. a migration on a missing table)
                     let err = String::from_utf8_lossy(&out.stderr);
