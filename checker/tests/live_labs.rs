@@ -377,6 +377,28 @@ fn ids_where(
         .collect()
 }
 
+/// Runs labcheck every second until the stack is green (warnings allowed) or `deadline`.
+fn until_green(
+    rt: &tokio::runtime::Runtime,
+    engine: &labcheck::target::Engine,
+    lab: &Lab,
+    project: &str,
+    deadline: Instant,
+) -> Report {
+    probing(false, || {
+        rt.block_on(run_until_with(
+            engine,
+            lab,
+            &opts(project),
+            deadline,
+            Duration::from_secs(1),
+            Report::ok,
+            |_| {},
+        ))
+        .unwrap()
+    })
+}
+
 fn failing(r: &Report) -> BTreeSet<String> {
     ids_where(r, |c| c.status == Status::Fail)
 }
@@ -566,18 +588,7 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
     // The solution: everything passes.
     stack.up(&[], &[]);
     let started = Instant::now();
-    let solved = probing(false, || {
-        rt.block_on(run_until_with(
-            engine,
-            lab,
-            &opts(&stack.project),
-            started + settle,
-            tick,
-            Report::ok,
-            |_| {},
-        ))
-        .unwrap()
-    });
+    let solved = until_green(rt, engine, lab, &stack.project, started + settle);
     assert!(
         solved.ok(),
         "the solution of {} must pass every check:\n{}",
@@ -702,18 +713,7 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
         stack.down();
         stack.up_files(vec![lab.dir.join(&variant.dir).join("compose.yaml")], &[]);
         let started = Instant::now();
-        let r = probing(false, || {
-            rt.block_on(run_until_with(
-                engine,
-                lab,
-                &opts(&stack.project),
-                started + settle,
-                tick,
-                Report::ok,
-                |_| {},
-            ))
-            .unwrap()
-        });
+        let r = until_green(rt, engine, lab, &stack.project, started + settle);
         assert!(
             r.ok(),
             "the working variant {} of {} ({}) must pass:\n{}",
