@@ -34,7 +34,8 @@ if name == "solution":
     print("|")
 else:
     f = next(f for f in lab["faults"] if f["file"] == f"faults/{name}.yml")
-    print(f["first_broken"] + "|" + " ".join(f["fails"]))
+    # a fault may only warn or note (first_broken and fails absent): nothing fails then
+    print(f.get("first_broken", "") + "|" + " ".join(f.get("fails", [])))
 EOF
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Make sure a Docker engine with Compose v2 and buildx answers, and change nothing that works.
 #
-#   bash scripts/setup-engine.sh        # idempotent; exits non-zero with the reason when it can't
+#   bash scripts/setup-engine.sh              # idempotent; exits non-zero with the reason when it can't
+#   bash scripts/setup-engine.sh --for-tests  # also the test suite's tools (Compose v1, tmux)
 #
 # 1. `docker info` already works (Docker Desktop, Docker Engine): the engine is left alone.
 # 2. No engine, Debian 12 as root: install bookworm's docker.io for its dependencies (runc,
@@ -11,9 +12,13 @@
 #    kept: trixie's needs glibc 2.38.
 # 3. Compose v2 and buildx: where the CLI lacks them, trixie's docker-compose and docker-buildx
 #    binaries are installed as CLI plugins (they run on bookworm).
-# 4. Compose v1 (`docker-compose` 1.29, bookworm's package): only the test suite uses it (a live
-#    test checks that labcheck judges v1 stacks); installed where it is missing and apt can.
+# 4. With --for-tests only (test.sh, CI), what the suite alone uses, where it is missing and apt
+#    can: Compose v1 (`docker-compose` 1.29, bookworm's package; a live test checks that labcheck
+#    judges v1 stacks) and tmux (the live test of `labcheck watch`). A learner's quickstart skips
+#    both: on a fresh machine their apt install is time spent on nothing the learner uses.
 set -euo pipefail
+for_tests=false
+[ "${1:-}" = --for-tests ] && for_tests=true
 
 ENGINE_DIR=${COMPOSE_LAB_ENGINE_DIR:-/opt/compose-lab/engine}
 STATE_DIR=${COMPOSE_LAB_STATE_DIR:-/var/lib/compose-lab}
@@ -146,6 +151,8 @@ else
   start_engine
 fi
 install_plugins
-install_compose_v1
-install_tmux
+if $for_tests; then
+  install_compose_v1
+  install_tmux
+fi
 say "ready: $(docker version --format 'Engine {{.Server.Version}} (API {{.Server.APIVersion}})'), $(docker compose version --short | sed 's/^/Compose /'), buildx $(docker buildx version | awk '{print $2}')"

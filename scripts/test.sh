@@ -35,7 +35,7 @@ summary() {
 trap summary EXIT
 
 # Without an engine nothing else means anything: stop here.
-stage "engine" bash scripts/setup-engine.sh || exit 1
+stage "engine" bash scripts/setup-engine.sh --for-tests || exit 1
 stage "image kit" bash scripts/images.sh || exit 1
 stage "image contracts" bash images/tests/contract.sh
 stage "cargo build" cargo build --workspace --all-targets --locked || exit 1

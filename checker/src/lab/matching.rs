@@ -1,5 +1,5 @@
 //! `[target.match.<service>]`: how to recognise a lab service that the learner named otherwise
-//! (an image, a container port, what it depends on). Read here, used by `target::matching`.
+//! (an image, a container port, a mount, what it depends on). Read here, used by `target::matching`.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -15,6 +15,7 @@ use crate::target::matching::Match;
 pub(super) struct RawMatch {
     image: Option<Spanned<String>>,
     port: Option<Spanned<i64>>,
+    mount: Option<Spanned<String>>,
     #[serde(default)]
     depends_on: Vec<Spanned<String>>,
 }
@@ -64,6 +65,12 @@ pub(super) fn matches(
                 ),
             }
         }
+        if let Some(mount) = raw.mount {
+            if mount.get_ref().trim().is_empty() {
+                err(mount.span(), format!("[target.match.{svc}]: `mount` is empty: give a part of a mount's path, e.g. \"docker.sock\""));
+            }
+            role.mount = Some(mount.into_inner());
+        }
         for d in raw.depends_on {
             let dep = d.get_ref();
             if dep == &svc || !services.contains(dep) {
@@ -78,7 +85,7 @@ pub(super) fn matches(
             role.depends_on.push(d.into_inner());
         }
         if role == Match::default() {
-            err(table_span, format!("[target.match.{svc}] says nothing: give `image`, `port` or `depends_on` (otherwise any service would match)"));
+            err(table_span, format!("[target.match.{svc}] says nothing: give `image`, `port`, `mount` or `depends_on` (otherwise any service would match)"));
         }
         out.insert(svc, role);
     }

@@ -108,6 +108,13 @@ pub fn seen(c: &ContainerSummary) -> Option<Seen> {
                 .map(|(k, v)| format!("{k}={v}"))
                 .collect(),
             ports,
+            mounts: c
+                .mounts
+                .iter()
+                .flatten()
+                .flat_map(|m| [m.source.clone(), m.destination.clone()])
+                .flatten()
+                .collect(),
             depends_on: labels
                 .get(LABEL_DEPENDS_ON)
                 .map(|l| parse_depends_label(l).into_iter().map(|e| e.on).collect()),
@@ -141,10 +148,13 @@ impl Wanted<'_> {
     }
 }
 
-/// Choose the project: the explicit one, else the one whose working_dir is `cwd` (and that has
-/// some of the lab's services, by any name), else the single project that has all of them (by
-/// name, role or `--service`), else the single one with some of them by name or flag (a role
-/// alone is too weak a sign: any project with a postgres would do).
+/// Choose the project: the explicit one; else the one whose working_dir is `cwd` and that
+/// plausibly is the lab's (see [`Assignment`]'s ranks below); else the single project that has
+/// every lab service by name or `--service`; else the single one that has every lab service by
+/// role and is mostly made of them (a phase-5 stack has a postgres and a port-5000 app, but it is
+/// not phase-3's: three of its five services play no phase-3 role); else the single one with
+/// some of them by name or flag. A role alone never makes a partial project the lab's: any
+/// project with a postgres would do.
 /// `Ok(None)`: nothing matches. `Err(candidates)`: several match.
 pub fn choose_project(
     all: &[Seen],
@@ -159,41 +169,67 @@ pub fn choose_project(
     for s in all {
         by_project.entry(&s.project).or_default().push(s);
     }
-    let found: BTreeMap<&str, Assignment> = by_project
+    let rank: BTreeMap<&str, Rank> = by_project
         .iter()
-        .map(|(p, cs)| (*p, want.assign(cs)))
+        .map(|(p, cs)| (*p, Rank::of(&want.assign(cs), want.services.len(), cs)))
         .collect();
     let cwd = cwd.canonicalize().unwrap_or_else(|_| cwd.to_path_buf());
     let here: Vec<&str> = by_project
         .iter()
         .filter(|(p, cs)| {
-            found[*p].found() > 0 && cs.iter().any(|c| Path::new(&c.working_dir) == cwd)
+            rank[*p] != Rank::None && cs.iter().any(|c| Path::new(&c.working_dir) == cwd)
         })
         .map(|(p, _)| *p)
         .collect();
     if here.len() == 1 {
         return Ok(Some(here[0].to_string()));
     }
-    let full: Vec<&str> = found
-        .iter()
-        .filter(|(_, a)| a.found() == want.services.len())
-        .map(|(p, _)| *p)
-        .collect();
     let pick = |v: Vec<&str>| match v.len() {
         0 => Ok(None),
         1 => Ok(Some(v[0].to_string())),
         _ => Err(v.into_iter().map(str::to_string).collect()),
     };
-    if !full.is_empty() {
-        return pick(full);
-    }
-    pick(
-        found
+    for tier in [Rank::FullByName, Rank::FullByRole, Rank::SomeByName] {
+        let v: Vec<&str> = rank
             .iter()
-            .filter(|(_, a)| a.mapped.values().any(|m| m.by != By::Match))
+            .filter(|(_, r)| **r == tier)
             .map(|(p, _)| *p)
-            .collect(),
-    )
+            .collect();
+        if !v.is_empty() {
+            return pick(v);
+        }
+    }
+    Ok(None)
+}
+
+/// How plausibly a project is the lab's stack, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rank {
+    /// Every lab service, each by its name or `--service`.
+    FullByName,
+    /// Every lab service, some by role, and at least half of the project's services play one.
+    FullByRole,
+    /// Some lab services by name or `--service`.
+    SomeByName,
+    /// Nothing, or roles alone on a partial or mostly foreign project.
+    None,
+}
+
+impl Rank {
+    fn of(a: &Assignment, wanted: usize, cs: &[&Seen]) -> Rank {
+        let by_name = a.mapped.values().filter(|m| m.by != By::Match).count();
+        let theirs: std::collections::BTreeSet<&str> =
+            cs.iter().map(|c| c.service.as_str()).collect();
+        if a.found() == wanted && by_name == wanted {
+            Rank::FullByName
+        } else if a.found() == wanted && 2 * a.found() >= theirs.len() {
+            Rank::FullByRole
+        } else if by_name > 0 {
+            Rank::SomeByName
+        } else {
+            Rank::None
+        }
+    }
 }
 
 /// The units of `project`: for each service its container (a running one first, then the first
@@ -414,6 +450,68 @@ mod tests {
         assert_eq!(
             choose_matching(&[db, other], &matches, None, "/").unwrap(),
             None
+        );
+    }
+
+    fn phase3_roles() -> BTreeMap<String, Match> {
+        BTreeMap::from([
+            (
+                "db".to_string(),
+                Match {
+                    image: Some("postgres".into()),
+                    port: Some(5432),
+                    ..Default::default()
+                },
+            ),
+            (
+                "web".to_string(),
+                Match {
+                    port: Some(5000),
+                    depends_on: vec!["db".into()],
+                    ..Default::default()
+                },
+            ),
+        ])
+    }
+
+    /// A phase-5-like stack: a postgres and a port-5000 api that depends on it, among others.
+    fn phase5(wd: &str) -> Vec<Seen> {
+        let mut pg = s("p5", "postgres", wd);
+        pg.looks.image = "postgres:15-alpine".into();
+        pg.looks.ports = vec![5432];
+        let mut api = s("p5", "api", wd);
+        api.looks.ports = vec![5000];
+        api.looks.depends_on = Some(vec!["postgres".into(), "redis".into()]);
+        vec![pg, api, s("p5", "nginx", wd), s("p5", "redis", wd), s("p5", "pgadmin", wd)]
+    }
+
+    #[test]
+    fn another_labs_stack_is_not_taken_for_this_one_by_roles() {
+        let roles = phase3_roles();
+        assert_eq!(choose_matching(&phase5("/5"), &roles, None, "/").unwrap(), None);
+        // not even from its own folder
+        assert_eq!(choose_matching(&phase5("/5"), &roles, None, "/5").unwrap(), None);
+        // beside the lab's own stack, by name, there is no ambiguity
+        let mut all = phase5("/5");
+        all.extend([s("mine", "web", "/3"), s("mine", "db", "/3")]);
+        assert_eq!(
+            choose_matching(&all, &roles, None, "/").unwrap(),
+            Some("mine".into())
+        );
+    }
+
+    #[test]
+    fn a_renamed_stack_with_an_extra_service_is_still_found_by_roles() {
+        let mut db = s("mine", "database", "/1");
+        db.looks.image = "postgres:15-alpine".into();
+        db.looks.ports = vec![5432];
+        let mut app = s("mine", "app", "/1");
+        app.looks.ports = vec![5000];
+        app.looks.depends_on = Some(vec!["database".into()]);
+        let all = vec![db, app, s("mine", "adminer", "/1")];
+        assert_eq!(
+            choose_matching(&all, &phase3_roles(), None, "/").unwrap(),
+            Some("mine".into())
         );
     }
 }

@@ -14,6 +14,9 @@ pub struct Match {
     pub image: Option<String>,
     /// A container port the service exposes or publishes.
     pub port: Option<u16>,
+    /// A substring of one of its mounts' source or destination (phase 6's manager is the
+    /// service that mounts `docker.sock`, wherever inside it puts it).
+    pub mount: Option<String>,
     /// Lab services it depends on (compose `depends_on`), checked once those are mapped.
     pub depends_on: Vec<String>,
 }
@@ -27,6 +30,9 @@ impl Match {
         }
         if let Some(p) = self.port {
             parts.push(format!("port {p}"));
+        }
+        if let Some(m) = &self.mount {
+            parts.push(format!("a mount of `{m}`"));
         }
         if !self.depends_on.is_empty() {
             parts.push(format!("depends on {}", self.depends_on.join(", ")));
@@ -45,6 +51,8 @@ pub struct Service {
     pub labels: Vec<String>,
     /// Container ports it exposes or publishes.
     pub ports: Vec<u16>,
+    /// Its mounts' sources and destinations.
+    pub mounts: Vec<String>,
     /// The services it depends on; None when Compose did not record it (v1 without files).
     pub depends_on: Option<Vec<String>>,
     pub running: bool,
@@ -114,7 +122,12 @@ fn plays(role: &Match, s: &Service) -> bool {
                 .iter()
                 .any(|l| l.to_ascii_lowercase().contains(&want))
     });
-    image_ok && role.port.map_or(true, |p| s.ports.contains(&p))
+    image_ok
+        && role.port.map_or(true, |p| s.ports.contains(&p))
+        && role
+            .mount
+            .as_ref()
+            .map_or(true, |m| s.mounts.iter().any(|x| x.contains(m.as_str())))
 }
 
 /// Map `lab` services onto `yours`: `--service` pairs first, then the same names, then the
@@ -290,6 +303,7 @@ mod tests {
             ports: ports.to_vec(),
             depends_on: Some(deps.iter().map(|d| d.to_string()).collect()),
             running: true,
+            ..Default::default()
         }
     }
     fn lab() -> Vec<String> {
