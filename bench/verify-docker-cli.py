@@ -20,9 +20,10 @@ and the docker-CLI baseline for labcheck's timings on these labs.
     python3 bench/verify-docker-cli.py labs/phase-1 --only solution --keep
 
 Both labs publish fixed host ports and phase-2 uses fixed container names: run it under the
-live lock (`flock /tmp/compose-lab-live.lock ...`). A compose lab runs under the project
-`hv-<lab id>` (`--project` to change it). Exit code 0 when every case matches, 1 when one does
-not, 2 when phase-2's container names are taken by something that is not this lab's.
+live lock (`flock /tmp/compose-lab-live.lock ...`), and alone (a case whose containers are
+replaced while it runs is reported as a mismatch that says so). A compose lab runs under the
+project `hv-<lab id>` (`--project` to change it). Exit code 0 when every case matches, 1 when
+one does not, 2 when phase-2's container names are taken by something that is not this lab's.
 """
 import argparse
 import io
@@ -66,15 +67,15 @@ class Target:
         self.kind = lab["target"]["kind"]
         self.project = project
         self.services = lab["target"]["services" if self.kind == "compose" else "containers"]
-        self.ids = {}      # lab service -> container id (compose) or name (containers)
+        self.ids = {}      # lab service -> short container id
         self.renamed = {}  # lab service -> the learner's service, where they differ
 
     def refresh(self):
         """One `docker ps` of the project; the roles of `[target.match]` for missing names."""
         if self.kind != "compose":
-            out = run(["docker", "ps", "-a", "--format", "{{.Names}}"], timeout=30)
-            names = set(out.stdout.split())
-            self.ids = {s: s for s in self.services if s in names}
+            out = run(["docker", "ps", "-a", "--format", "{{.Names}} {{.ID}}"], timeout=30)
+            ids = dict(line.split() for line in out.stdout.splitlines())
+            self.ids = {s: ids[s] for s in self.services if s in ids}
             return
         out = run(["docker", "ps", "-a", "--filter",
                    f"label=com.docker.compose.project={self.project}",
@@ -369,14 +370,10 @@ def p_attached(t, c):
 
 
 def p_network_excludes(t, c):
-    # One inspect of the network; absent containers count as not on it. A service's container
-    # is known by its name (a containers lab) or its short id (a compose project).
+    # One inspect of the network; absent containers count as not on it.
     net = inspect("network", c["network"])
     on = (net or {}).get("Containers") or {}
-    by_name = t.kind != "compose"
-    found = [s for s in c["services"] if s in t.ids and any(
-        t.ids[s] == v["Name"] if by_name else full.startswith(t.ids[s])
-        for full, v in on.items())]
+    found = [s for s in c["services"] if s in t.ids and any(full.startswith(t.ids[s]) for full in on)]
     return not found, f"on {c['network']}: {found}" if found else "none of them"
 
 
@@ -606,6 +603,8 @@ def main():
                 bad += 1
                 continue
             t_up = time.monotonic() - t0
+            runner.target.refresh()
+            built = dict(runner.target.ids)  # to tell if someone else replaces them meanwhile
             # A case whose health check is declared broken never settles: give it a few seconds.
             breaks_health = any(kinds[f] == "healthy" for f in want["fails"])
             deadline = time.monotonic() + args.settle
@@ -626,6 +625,9 @@ def main():
                     break
                 time.sleep(1)
             check_runs.append(t_checks)
+            if runner.target.ids != built:
+                diffs.append(f"the containers changed during the run ({built} -> "
+                             f"{runner.target.ids}): did another run take the same names?")
         finally:
             if not (args.keep and i == len(cases) - 1):
                 runner.down()
