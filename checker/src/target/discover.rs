@@ -2,11 +2,11 @@
 //! choosing the project, and picking each service's containers. Which lab wants which of them
 //! is `run::discover`'s.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use bollard::models::ContainerSummary;
-use bollard::query_parameters::ListContainersOptions;
+use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions};
 use bollard::Docker;
 
 use futures_util::FutureExt;
@@ -218,8 +218,7 @@ enum Rank {
 impl Rank {
     fn of(a: &Assignment, wanted: usize, cs: &[&Seen]) -> Rank {
         let by_name = a.mapped.values().filter(|m| m.by != By::Match).count();
-        let theirs: std::collections::BTreeSet<&str> =
-            cs.iter().map(|c| c.service.as_str()).collect();
+        let theirs: BTreeSet<&str> = cs.iter().map(|c| c.service.as_str()).collect();
         if a.found() == wanted && by_name == wanted {
             Rank::FullByName
         } else if a.found() == wanted && 2 * a.found() >= theirs.len() {
@@ -294,6 +293,50 @@ pub(crate) async fn list(
     )
     .await?;
     Ok(list.iter().filter_map(seen).collect())
+}
+
+/// A container only on `internal` networks lists no ports at all (the engine fills the list
+/// from its network settings), so a role's port would never hold for a database on a back-end
+/// network. Where the roles will be used (a project lacks some lab service by name) and the lab
+/// knows a service by its port, each container that lists none has its exposed ports read from
+/// its inspect, side by side. A failed inspect leaves the container as listed.
+pub(crate) async fn exposed_ports(
+    docker: &Docker,
+    t: &Timeouts,
+    all: &mut [Seen],
+    want: &Wanted<'_>,
+) {
+    if !want.matches.values().any(|m| m.port.is_some()) {
+        return;
+    }
+    let mut named: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for s in all.iter() {
+        named.entry(&s.project).or_default().insert(&s.service);
+    }
+    let lacking: BTreeSet<String> = named
+        .iter()
+        .filter(|(_, have)| want.services.iter().any(|w| !have.contains(w.as_str())))
+        .map(|(p, _)| p.to_string())
+        .collect();
+    let asks = all
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.looks.ports.is_empty() && lacking.contains(&s.project))
+        .map(|(i, s)| async move {
+            let inspect = docker.inspect_container(&s.id, None::<InspectContainerOptions>);
+            (i, bounded(t.api, "inspecting a container", inspect).await)
+        });
+    for (i, r) in futures_util::future::join_all(asks).await {
+        let exposed = r.ok().and_then(|c| c.config).and_then(|c| c.exposed_ports);
+        let mut ports: Vec<u16> = exposed
+            .iter()
+            .flat_map(|m| m.keys())
+            .filter_map(|k| k.split('/').next()?.parse().ok())
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        all[i].looks.ports = ports;
+    }
 }
 
 /// Every container of each of `services` in `project`, listed now (the drills' fresh view,
@@ -427,6 +470,7 @@ mod tests {
                     image: Some("postgres".into()),
                     port: Some(5432),
                     depends_on: vec![],
+                    ..Default::default()
                 },
             ),
             (
@@ -435,6 +479,7 @@ mod tests {
                     image: None,
                     port: Some(5000),
                     depends_on: vec!["db".into()],
+                    ..Default::default()
                 },
             ),
         ]);
@@ -482,15 +527,27 @@ mod tests {
         let mut api = s("p5", "api", wd);
         api.looks.ports = vec![5000];
         api.looks.depends_on = Some(vec!["postgres".into(), "redis".into()]);
-        vec![pg, api, s("p5", "nginx", wd), s("p5", "redis", wd), s("p5", "pgadmin", wd)]
+        vec![
+            pg,
+            api,
+            s("p5", "nginx", wd),
+            s("p5", "redis", wd),
+            s("p5", "pgadmin", wd),
+        ]
     }
 
     #[test]
     fn another_labs_stack_is_not_taken_for_this_one_by_roles() {
         let roles = phase3_roles();
-        assert_eq!(choose_matching(&phase5("/5"), &roles, None, "/").unwrap(), None);
+        assert_eq!(
+            choose_matching(&phase5("/5"), &roles, None, "/").unwrap(),
+            None
+        );
         // not even from its own folder
-        assert_eq!(choose_matching(&phase5("/5"), &roles, None, "/5").unwrap(), None);
+        assert_eq!(
+            choose_matching(&phase5("/5"), &roles, None, "/5").unwrap(),
+            None
+        );
         // beside the lab's own stack, by name, there is no ambiguity
         let mut all = phase5("/5");
         all.extend([s("mine", "web", "/3"), s("mine", "db", "/3")]);
