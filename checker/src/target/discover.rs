@@ -455,49 +455,6 @@ mod tests {
         assert!(!u.all.contains_key("db"));
     }
 
-    #[test]
-    fn a_project_whose_services_map_by_role_is_found_but_a_lone_postgres_is_not() {
-        let mut db = s("mine", "database", "/1");
-        db.looks.image = "postgres:15-alpine".into();
-        db.looks.ports = vec![5432];
-        let mut app = s("mine", "app", "/1");
-        app.looks.ports = vec![5000];
-        app.looks.depends_on = Some(vec!["database".into()]);
-        let matches = BTreeMap::from([
-            (
-                "db".to_string(),
-                Match {
-                    image: Some("postgres".into()),
-                    port: Some(5432),
-                    depends_on: vec![],
-                    ..Default::default()
-                },
-            ),
-            (
-                "web".to_string(),
-                Match {
-                    image: None,
-                    port: Some(5000),
-                    depends_on: vec!["db".into()],
-                    ..Default::default()
-                },
-            ),
-        ]);
-        let mut other = s("other", "pg", "/2");
-        other.looks.image = "postgres:16".into();
-        other.looks.ports = vec![5432];
-        let all = vec![db.clone(), app, other.clone()];
-        assert_eq!(
-            choose_matching(&all, &matches, None, "/").unwrap(),
-            Some("mine".into())
-        );
-        // a project with only a postgres is no one's phase-3 stack
-        assert_eq!(
-            choose_matching(&[db, other], &matches, None, "/").unwrap(),
-            None
-        );
-    }
-
     fn phase3_roles() -> BTreeMap<String, Match> {
         BTreeMap::from([
             (
@@ -517,6 +474,37 @@ mod tests {
                 },
             ),
         ])
+    }
+
+    /// A phase-3 stack with its own names: `database` (a postgres) and `app` (port 5000).
+    fn renamed_phase3() -> Vec<Seen> {
+        let mut db = s("mine", "database", "/1");
+        db.looks.image = "postgres:15-alpine".into();
+        db.looks.ports = vec![5432];
+        let mut app = s("mine", "app", "/1");
+        app.looks.ports = vec![5000];
+        app.looks.depends_on = Some(vec!["database".into()]);
+        vec![db, app]
+    }
+
+    #[test]
+    fn a_project_whose_services_map_by_role_is_found_but_a_lone_postgres_is_not() {
+        let matches = phase3_roles();
+        let mut other = s("other", "pg", "/2");
+        other.looks.image = "postgres:16".into();
+        other.looks.ports = vec![5432];
+        let mut all = renamed_phase3();
+        all.push(other.clone());
+        assert_eq!(
+            choose_matching(&all, &matches, None, "/").unwrap(),
+            Some("mine".into())
+        );
+        // a project with only a postgres is no one's phase-3 stack
+        let db = renamed_phase3().remove(0);
+        assert_eq!(
+            choose_matching(&[db, other], &matches, None, "/").unwrap(),
+            None
+        );
     }
 
     /// A phase-5-like stack: a postgres and a port-5000 api that depends on it, among others.
@@ -559,13 +547,8 @@ mod tests {
 
     #[test]
     fn a_renamed_stack_with_an_extra_service_is_still_found_by_roles() {
-        let mut db = s("mine", "database", "/1");
-        db.looks.image = "postgres:15-alpine".into();
-        db.looks.ports = vec![5432];
-        let mut app = s("mine", "app", "/1");
-        app.looks.ports = vec![5000];
-        app.looks.depends_on = Some(vec!["database".into()]);
-        let all = vec![db, app, s("mine", "adminer", "/1")];
+        let mut all = renamed_phase3();
+        all.push(s("mine", "adminer", "/1"));
         assert_eq!(
             choose_matching(&all, &phase3_roles(), None, "/").unwrap(),
             Some("mine".into())
