@@ -103,7 +103,8 @@ class Target:
     @staticmethod
     def plays(rule, ctr, mapping):
         """Every field of the role holds: image (in the image reference or a label), port
-        (exposed or published), depends_on (compose's depends_on label)."""
+        (exposed or published), mount (in a mount's source or destination), depends_on
+        (compose's depends_on label)."""
         labels = ctr["Config"].get("Labels") or {}
         if "image" in rule:
             want = rule["image"].lower()
@@ -115,6 +116,9 @@ class Target:
                 set(ctr["NetworkSettings"].get("Ports") or {})
             if f"{rule['port']}/tcp" not in ports:
                 return False
+        if "mount" in rule and not any(rule["mount"] in m.get(k, "") for m in ctr["Mounts"]
+                                       for k in ("Source", "Destination")):
+            return False
         deps = {d.split(":")[0] for d in
                 labels.get("com.docker.compose.depends_on", "").split(",") if d}
         return all(mapping.get(d, d) in deps for d in rule.get("depends_on", []))
