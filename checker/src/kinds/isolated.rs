@@ -100,7 +100,6 @@ impl CheckKind for Isolated {
             name: cx.yours(self.name()),
             port: self.port.map(|p| p.0),
             timeout_secs: self.timeout.0,
-            patience: net::Patience::of(&cx.engine.endpoint),
         };
         net::isolated(cx.docker(), cx.timeouts(), probe, &addresses)
             .await

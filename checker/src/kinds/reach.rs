@@ -194,8 +194,7 @@ impl CheckKind for TcpBlocked {
         };
         let (docker, t) = (cx.docker(), cx.timeouts());
         let to = (cx.yours(&self.host), self.port.0);
-        let patience = net::Patience::of(&cx.engine.endpoint);
-        blocked(docker, t, &c.id, to, &addresses, self.timeout.0, patience)
+        blocked(docker, t, &c.id, to, &addresses, self.timeout.0)
             .await
             .map_err(fail)
     }
@@ -246,9 +245,9 @@ impl CheckKind for TcpBlocked {
     }
 }
 
-/// From a helper in container `id`'s network namespace: look `host` up, then try a connection
-/// to every address found and every one of `addresses` ([`net::connect_attempts`]). The helper
-/// is removed afterwards.
+/// From a helper in container `id`'s network namespace: look `host` up and, at the same time,
+/// try a connection to every one of `addresses` ([`net::connect_attempts`]); then try any other
+/// address the name resolved to. The helper is removed afterwards.
 pub async fn blocked(
     docker: &Docker,
     t: &Timeouts,
@@ -256,21 +255,23 @@ pub async fn blocked(
     (host, port): (&str, u16),
     addresses: &[String],
     secs: u64,
-    patience: net::Patience,
 ) -> Result<Blocked, String> {
     let helper = Helper::start(docker, t, &format!("container:{id}")).await?;
-    let looked = helper.exec(&["nslookup", host]).await;
+    let lookup = ["nslookup", host];
+    let (looked, mut attempts) = tokio::join!(
+        helper.exec(&lookup),
+        net::connect_attempts(&helper, addresses, port, secs)
+    );
     let resolved = looked
         .as_ref()
         .map(|o| net::parse_nslookup(&o.stdout))
         .unwrap_or_default();
-    let mut targets: Vec<String> = resolved.clone();
-    for a in addresses {
-        if !targets.contains(a) {
-            targets.push(a.clone());
-        }
-    }
-    let attempts = net::connect_attempts(&helper, &targets, port, secs, patience).await;
+    let others: Vec<String> = resolved
+        .iter()
+        .filter(|a| !addresses.contains(a))
+        .cloned()
+        .collect();
+    attempts.extend(net::connect_attempts(&helper, &others, port, secs).await);
     helper.remove().await;
     if let Err(e) = looked {
         return Err(format!("looking up {host}: {e}"));

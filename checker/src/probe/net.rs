@@ -2,7 +2,6 @@
 //! an exec in the container first, a helper container when the image lacks the tools.
 
 use std::collections::HashMap;
-use std::time::Duration;
 
 use bollard::Docker;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
@@ -330,7 +329,6 @@ pub struct Isolation<'a> {
     pub name: &'a str,
     pub port: Option<u16>,
     pub timeout_secs: u64,
-    pub patience: Patience,
 }
 
 pub async fn isolated(
@@ -345,7 +343,6 @@ pub async fn isolated(
         name,
         port,
         timeout_secs,
-        patience,
     } = probe;
     let helper = Helper::start(docker, t, network).await?;
     let attempts = match via {
@@ -366,14 +363,9 @@ pub async fn isolated(
                     detail,
                 }]
             }),
-        IsolationVia::Ip => Ok(connect_attempts(
-            &helper,
-            addresses,
-            port.unwrap_or(0),
-            timeout_secs,
-            patience,
-        )
-        .await),
+        IsolationVia::Ip => {
+            Ok(connect_attempts(&helper, addresses, port.unwrap_or(0), timeout_secs).await)
+        }
     };
     helper.remove().await;
     Ok(IsolationFacts {
@@ -383,110 +375,87 @@ pub async fn isolated(
     })
 }
 
-/// How long an unanswered connection attempt waits before it counts as not reached.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Patience {
-    /// The check's whole timeout: on a remote engine labcheck's clock also counts the network
-    /// to the engine, whose delays it cannot tell from a slow answer.
-    Full,
-    /// On this machine's engine: a reachable address on a local bridge answers within
-    /// milliseconds, so [`bound`] of a measured answered attempt is enough.
-    Local,
-}
+/// After the reference connection inside the helper has been answered, how much longer the
+/// attempts are given: a reachable address on the engine's own bridges answers in well under a
+/// millisecond (the kernel sends the SYN-ACK or the reset), a blocked one never does.
+pub const MARGIN_MS: u64 = 200;
 
-impl Patience {
-    /// Local for a unix socket or a named pipe, full otherwise (tcp://, ssh://).
-    pub fn of(endpoint: &str) -> Patience {
-        if endpoint.starts_with("unix://") || endpoint.starts_with("npipe://") {
-            Patience::Local
-        } else {
-            Patience::Full
-        }
-    }
-}
-
-/// The least a blocked attempt waits on a local engine.
-pub const LOCAL_FLOOR: Duration = Duration::from_millis(150);
-/// How many times the answered attempt's time a blocked one waits.
-pub const LOCAL_FACTOR: u32 = 10;
-
-/// How long an attempt waits on a local engine when an answered one took `answered`:
-/// max(10 x answered, 150 ms), and never more than the check's `secs`.
-pub fn bound(answered: Duration, secs: u64) -> Duration {
-    (answered * LOCAL_FACTOR)
-        .max(LOCAL_FLOOR)
-        .min(Duration::from_secs(secs))
-}
+/// One shell, in the helper, races the attempts against a reference: every attempt starts in
+/// the background, then a connection to 127.0.0.1 (answered at once, refused or accepted)
+/// proves the shell and nc are running, then [`MARGIN_MS`]. Each attempt that has finished by
+/// then prints one line; the others are cut. All the timing happens inside the helper, so
+/// neither the engine's distance (tcp://, ssh://) nor a slow exec start can stretch it: a
+/// blocked attempt costs one exec and the margin, not the check's whole timeout.
+const RACE: &str = r#"margin=$1; port=$2; secs=$3; shift 3; pids=
+for ip in "$@"; do
+  ( if out=$(nc -w "$secs" "$ip" "$port" -e true 2>&1); then echo "reached $ip"; else echo "failed $ip ${out:-no answer}"; fi ) &
+  pids="$pids $!"
+done
+nc -w 1 127.0.0.1 "$port" -e true >/dev/null 2>&1
+sleep "$margin"
+echo cut
+kill $pids 2>/dev/null
+exit 0"#;
 
 /// From `helper`: a TCP connection to each of `targets` on `port`, all at once, each waiting up
-/// to `secs` (between bridges a blocked packet is dropped, so "blocked" is a timeout). With
-/// [`Patience::Local`], an attempt to 127.0.0.1 in the same helper (an exec, nc's start and a
-/// connect that is answered at once, refused or accepted) measures the reachable case, and an
-/// attempt with no answer after [`bound`] of it counts as not reached.
+/// to `secs`, cut [`MARGIN_MS`] after a local reference connection was answered (see [`RACE`]).
 pub async fn connect_attempts(
     helper: &Helper<'_>,
     targets: &[String],
     port: u16,
     secs: u64,
-    patience: Patience,
 ) -> Vec<Attempt> {
-    let (port_s, secs_s) = (port.to_string(), secs.to_string());
-    let start = tokio::time::Instant::now();
-    // the answered attempt's time, measured beside the real ones; None: wait the whole timeout
-    let answered = async {
-        match patience {
-            Patience::Full => None,
-            Patience::Local => helper
-                .exec(&["nc", "-w", "1", "127.0.0.1", &port_s, "-e", "true"])
-                .await
-                .ok()
-                .map(|_| start.elapsed()),
-        }
+    if targets.is_empty() {
+        return vec![];
     }
-    .boxed()
-    .shared();
-    let tries = targets.iter().map(|ip| {
-        let (port_s, secs_s, answered) = (&port_s, &secs_s, answered.clone());
-        async move {
-            let target = format!("{ip}:{port_s}");
-            let cmd = ["nc", "-w", secs_s, ip, port_s, "-e", "true"];
-            let attempt = helper.exec(&cmd);
-            let cut = async {
-                match answered.await {
-                    Some(a) => {
-                        let b = bound(a, secs);
-                        tokio::time::sleep_until(start + b).await;
-                        (a, b)
-                    }
-                    None => std::future::pending().await,
-                }
+    let (port_s, secs_s) = (port.to_string(), secs.to_string());
+    let margin = format!("{:.3}", MARGIN_MS as f64 / 1000.0);
+    let mut cmd = vec!["sh", "-c", RACE, "race", &margin, &port_s, &secs_s];
+    cmd.extend(targets.iter().map(String::as_str));
+    match helper.exec(&cmd).await {
+        Ok(out) => parse_race(&out.stdout, targets),
+        Err(e) => targets
+            .iter()
+            .map(|ip| Attempt {
+                target: format!("{ip}:{port}"),
+                reached: false,
+                detail: e.clone(),
+            })
+            .collect(),
+    }
+    .into_iter()
+    .map(|mut a| {
+        a.target = format!("{}:{port}", a.target);
+        a
+    })
+    .collect()
+}
+
+/// The race's lines, an attempt per target: `reached IP`, `failed IP WHY`, or nothing (cut).
+fn parse_race(stdout: &str, targets: &[String]) -> Vec<Attempt> {
+    targets
+        .iter()
+        .map(|ip| {
+            let line = stdout.lines().find_map(|l| {
+                let (word, rest) = l.split_once(' ')?;
+                let (who, why) = rest.split_once(' ').unwrap_or((rest, ""));
+                (who == ip).then_some((word, why.trim()))
+            });
+            let (reached, detail) = match line {
+                Some(("reached", _)) => (true, "connected".to_string()),
+                Some((_, why)) => (false, why.to_string()),
+                None => (
+                    false,
+                    format!("no answer within {MARGIN_MS} ms of a local connection's answer"),
+                ),
             };
-            tokio::select! {
-                out = attempt => match out {
-                    Ok(o) => Attempt {
-                        target,
-                        reached: o.exit_code == Some(0),
-                        detail: o.diagnostic(),
-                    },
-                    Err(e) => Attempt {
-                        target,
-                        reached: false,
-                        detail: e,
-                    },
-                },
-                (a, b) = cut => Attempt {
-                    target,
-                    reached: false,
-                    detail: format!(
-                        "no answer within {} ms (an answered attempt from the same place took {} ms)",
-                        b.as_millis(),
-                        a.as_millis()
-                    ),
-                },
+            Attempt {
+                target: ip.clone(),
+                reached,
+                detail,
             }
-        }
-    });
-    futures_util::future::join_all(tries).await
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -494,23 +463,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_blocked_attempt_waits_ten_answered_ones_at_least_150_ms_at_most_the_timeout() {
-        let ms = Duration::from_millis;
-        assert_eq!(bound(ms(4), 1), ms(150));
-        assert_eq!(bound(ms(40), 1), ms(400));
-        assert_eq!(bound(ms(400), 1), ms(1000));
-        assert_eq!(bound(ms(400), 5), ms(4000));
-    }
-
-    #[test]
-    fn only_a_socket_on_this_machine_is_local() {
-        assert_eq!(Patience::of("unix:///var/run/docker.sock"), Patience::Local);
-        assert_eq!(
-            Patience::of("npipe:////./pipe/docker_engine"),
-            Patience::Local
-        );
-        assert_eq!(Patience::of("tcp://10.0.0.5:2376"), Patience::Full);
-        assert_eq!(Patience::of("ssh://me@host"), Patience::Full);
+    fn race_lines_give_one_attempt_per_target_and_silence_is_a_cut() {
+        let targets = [
+            "172.18.0.2".to_string(),
+            "172.19.0.3".to_string(),
+            "10.0.0.9".to_string(),
+        ];
+        let out = "failed 10.0.0.9 nc: can't connect to remote host (10.0.0.9): Connection refused\nreached 172.18.0.2\ncut\n";
+        let a = parse_race(out, &targets);
+        assert!(a[0].reached && a[0].detail == "connected");
+        assert!(!a[1].reached && a[1].detail.starts_with("no answer within 200 ms"));
+        assert!(!a[2].reached && a[2].detail.ends_with("Connection refused"));
+        // a prefix of another address is not that address
+        let a = parse_race("reached 172.18.0.22\n", &targets[..1]);
+        assert!(!a[0].reached);
     }
 
     #[test]
