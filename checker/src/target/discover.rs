@@ -482,15 +482,27 @@ mod tests {
         let mut api = s("p5", "api", wd);
         api.looks.ports = vec![5000];
         api.looks.depends_on = Some(vec!["postgres".into(), "redis".into()]);
-        vec![pg, api, s("p5", "nginx", wd), s("p5", "redis", wd), s("p5", "pgadmin", wd)]
+        vec![
+            pg,
+            api,
+            s("p5", "nginx", wd),
+            s("p5", "redis", wd),
+            s("p5", "pgadmin", wd),
+        ]
     }
 
     #[test]
     fn another_labs_stack_is_not_taken_for_this_one_by_roles() {
         let roles = phase3_roles();
-        assert_eq!(choose_matching(&phase5("/5"), &roles, None, "/").unwrap(), None);
+        assert_eq!(
+            choose_matching(&phase5("/5"), &roles, None, "/").unwrap(),
+            None
+        );
         // not even from its own folder
-        assert_eq!(choose_matching(&phase5("/5"), &roles, None, "/5").unwrap(), None);
+        assert_eq!(
+            choose_matching(&phase5("/5"), &roles, None, "/5").unwrap(),
+            None
+        );
         // beside the lab's own stack, by name, there is no ambiguity
         let mut all = phase5("/5");
         all.extend([s("mine", "web", "/3"), s("mine", "db", "/3")]);
