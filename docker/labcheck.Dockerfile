@@ -3,9 +3,11 @@ FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
 COPY checker ./checker
+# The `quick` profile (Cargo.toml): a fifth less CPU than --release and the same check speed,
+# since labcheck waits on the engine (README, "How long the first run takes").
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
-    cargo build --release --locked -p labcheck && cp target/release/labcheck /usr/local/bin/labcheck
+    cargo build --profile quick --locked -p labcheck && cp target/quick/labcheck /usr/local/bin/labcheck
 
 FROM debian:bookworm-slim
 COPY --from=build /usr/local/bin/labcheck /usr/local/bin/labcheck

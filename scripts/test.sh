@@ -36,9 +36,21 @@ trap summary EXIT
 
 # Without an engine nothing else means anything: stop here.
 stage "engine" bash scripts/setup-engine.sh --for-tests || exit 1
-stage "image kit" bash scripts/images.sh || exit 1
+# cargo compiles (CPU) while the image kit is built and contract-tested (mostly downloads, disk
+# and short containers), side by side; the "cargo build" stage then waits for it.
+cargo_log=$(mktemp)
+cargo build --workspace --all-targets --locked >"$cargo_log" 2>&1 &
+cargo_pid=$!
+cargo_done() {
+  local rc=0
+  wait "$cargo_pid" || rc=$?
+  cat "$cargo_log"
+  rm -f "$cargo_log"
+  return $rc
+}
+stage "image kit" bash scripts/images.sh || { cargo_done >/dev/null; exit 1; }
 stage "image contracts" bash images/tests/contract.sh
-stage "cargo build" cargo build --workspace --all-targets --locked || exit 1
+stage "cargo build (beside the kit)" cargo_done || exit 1
 stage "cargo fmt" cargo fmt --all -- --check
 stage "cargo clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 stage "lab specs (labcheck lint)" cargo run -q --locked -p labcheck -- lint

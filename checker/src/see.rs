@@ -12,16 +12,39 @@ pub fn sh_quote(s: &str) -> String {
 }
 
 /// What a kind's "see it yourself" command is built from: the compose project (None for plain
-/// containers) and each unit's container name.
+/// containers), each unit's container name, and the learner's name for each lab service (a
+/// learner who named `db` `database` must type `database` in a compose command).
 pub struct SeeCx<'a> {
     pub project: Option<&'a str>,
     pub name: &'a dyn Fn(&str) -> String,
+    yours: Option<&'a dyn Fn(&str) -> String>,
 }
 
-impl SeeCx<'_> {
+impl<'a> SeeCx<'a> {
+    pub fn new(project: Option<&'a str>, name: &'a dyn Fn(&str) -> String) -> Self {
+        SeeCx {
+            project,
+            name,
+            yours: None,
+        }
+    }
+
+    /// The learner's service names (lab name -> theirs), where they differ.
+    pub fn with_yours(self, yours: &'a dyn Fn(&str) -> String) -> Self {
+        SeeCx {
+            yours: Some(yours),
+            ..self
+        }
+    }
+
     /// The container name of `unit`.
     pub fn name(&self, unit: &str) -> String {
         (self.name)(unit)
+    }
+
+    /// The learner's compose service name for the lab service `unit`.
+    pub fn service(&self, unit: &str) -> String {
+        self.yours.map_or_else(|| unit.to_string(), |f| f(unit))
     }
 
     /// `docker compose -p P <rest>`, or `docker <rest>` for plain containers.
@@ -35,7 +58,11 @@ impl SeeCx<'_> {
     /// `cmd` run inside `unit`.
     pub fn exec(&self, unit: &str, cmd: &str) -> String {
         match self.project {
-            Some(p) => format!("docker compose -p {} exec {unit} {cmd}", sh_quote(p)),
+            Some(p) => format!(
+                "docker compose -p {} exec {} {cmd}",
+                sh_quote(p),
+                self.service(unit)
+            ),
             None => format!("docker exec {} {cmd}", self.name(unit)),
         }
     }
@@ -43,5 +70,32 @@ impl SeeCx<'_> {
     /// Quote one shell word.
     pub fn quote(&self, s: &str) -> String {
         sh_quote(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compose_commands_name_the_learners_services() {
+        let name = |u: &str| format!("p-{u}-1");
+        let yours = |u: &str| {
+            if u == "db" {
+                "database".into()
+            } else {
+                u.to_string()
+            }
+        };
+        let cx = SeeCx::new(Some("my stack"), &name).with_yours(&yours);
+        assert_eq!(
+            cx.exec("db", "id"),
+            "docker compose -p 'my stack' exec database id"
+        );
+        assert_eq!(cx.service("web"), "web");
+        // without a mapping, the lab's names; plain containers by container name
+        let plain = SeeCx::new(None, &name);
+        assert_eq!(plain.exec("db", "id"), "docker exec p-db-1 id");
+        assert_eq!(plain.service("db"), "db");
     }
 }

@@ -220,10 +220,7 @@ mod tests {
             "none of /app/.env, /app/my tests exists in app's container"
         );
         let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: None,
-            name: &name,
-        };
+        let cx = SeeCx::new(None, &name);
         assert_eq!(
             k.see(&cx),
             "for p in /app/.env '/app/my tests'; do docker cp p-app-1:\"$p\" - | tar -tv | head -n 1; done"

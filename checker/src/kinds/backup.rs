@@ -371,10 +371,7 @@ mod tests {
     #[test]
     fn see_commands() {
         let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = SeeCx::new(Some("p"), &name);
         assert_eq!(
             kind::<Tarball>(TARBALL).see(&cx),
             "tar -tzf \"$(ls backups/pgdata-*.tar.gz | sort | tail -n 1)\" | grep -x './PG_VERSION'   # in the compose folder"

@@ -306,25 +306,16 @@ mod tests {
         let name = |u: &str| format!("p-{u}-1");
         let k: HttpCached = kind(CACHED);
         assert_eq!(
-            k.see(&SeeCx {
-                project: Some("p"),
-                name: &name
-            }),
+            k.see(&SeeCx::new(Some("p"), &name)),
             "for i in 1 2; do curl -si http://127.0.0.1:8050/api/tasks | grep -i '^X-Cache:'; done"
         );
         let k: RedisKey = kind("service = 'redis'\nkey = 'tasks:all'");
         assert_eq!(
-            k.see(&SeeCx {
-                project: Some("p"),
-                name: &name
-            }),
+            k.see(&SeeCx::new(Some("p"), &name)),
             "docker compose -p p exec redis redis-cli EXISTS tasks:all"
         );
         assert_eq!(
-            k.see(&SeeCx {
-                project: None,
-                name: &name
-            }),
+            k.see(&SeeCx::new(None, &name)),
             "docker exec p-redis-1 redis-cli EXISTS tasks:all"
         );
     }

@@ -477,10 +477,7 @@ mod tests {
         let k: DepsBeforeCode =
             kind("service = 'app'\ninstall = 'pip install'\nmanifest = 'requirements'");
         let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = SeeCx::new(Some("p"), &name);
         assert_eq!(
             k.see(&cx),
             "docker history --no-trunc --format '{{.CreatedBy}}' $(docker inspect --format '{{.Image}}' p-app-1)   # newest first"

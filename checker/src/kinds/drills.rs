@@ -381,10 +381,7 @@ mod tests {
     #[test]
     fn the_drills_are_shown_as_what_to_do_by_hand() {
         let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = SeeCx::new(Some("p"), &name);
         let k: Persistence = kind("service = 'db'\nmarker_table = 'm'");
         assert_eq!(
             k.see(&cx),

@@ -193,18 +193,12 @@ mod tests {
     fn see_runs_stat_inside() {
         let name = |u: &str| format!("p-{u}-1");
         let k: FileOwner = kind("service = 'db'\npath = '/d'\nuser = 'postgres'");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = SeeCx::new(Some("p"), &name);
         assert_eq!(
             k.see(&cx),
             "docker compose -p p exec db sh -c 'stat -c \"%u %a\" /d; id -u postgres'"
         );
-        let cx = SeeCx {
-            project: None,
-            name: &name,
-        };
+        let cx = SeeCx::new(None, &name);
         assert!(k.see(&cx).starts_with("docker exec p-db-1 sh -c"));
         assert_eq!(k.describe(), "/d in db is owned by postgres");
     }

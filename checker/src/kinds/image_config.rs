@@ -418,10 +418,7 @@ mod tests {
     #[test]
     fn describe_and_see_read_the_containers_image() {
         let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = SeeCx::new(Some("p"), &name);
         let k: ImageLabel = kind("service = 'app'\nlabel = 'org.compose-lab.lab'");
         assert_eq!(
             k.describe(),
@@ -436,10 +433,7 @@ mod tests {
             k.see(&cx),
             "docker inspect --format '{{.Config.User}}' p-app-1   # then: docker compose -p p exec app id"
         );
-        let plain = SeeCx {
-            project: None,
-            name: &name,
-        };
+        let plain = SeeCx::new(None, &name);
         assert!(k.see(&plain).ends_with("# then: docker exec p-app-1 id"));
         let k: ImageHealthcheck = kind("service = 'app'");
         assert!(k.see(&cx).contains(".Config.Healthcheck"));

@@ -261,10 +261,7 @@ mod tests {
     #[test]
     fn see_runs_a_helper_on_the_network() {
         let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = SeeCx::new(Some("p"), &name);
         let k: Isolated = kind(BY_IP);
         assert_eq!(
             k.see(&cx),

@@ -420,10 +420,7 @@ mod tests {
     #[test]
     fn see_shows_the_mounts() {
         let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = SeeCx::new(Some("p"), &name);
         let k: SecretFile = kind("service = 'pg'\nsecret = 'db_password'");
         assert_eq!(
             k.see(&cx),

@@ -472,10 +472,7 @@ mod tests {
     #[test]
     fn see_inspects_networks_or_containers() {
         let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = SeeCx::new(Some("p"), &name);
         let k: Network = kind("network = 'frontend'");
         assert_eq!(
             k.see(&cx),

@@ -431,17 +431,11 @@ mod tests {
     #[test]
     fn see_runs_inside_the_container() {
         let name = |u: &str| format!("p-{u}-1");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = SeeCx::new(Some("p"), &name);
         let k: Resolves = kind("from = 'web'\nname = 'db'");
         assert_eq!(k.see(&cx), "docker compose -p p exec web getent hosts db");
         let k: Tcp = kind("from = 'web'\nhost = 'db'\nport = 5432");
-        let plain = SeeCx {
-            project: None,
-            name: &name,
-        };
+        let plain = SeeCx::new(None, &name);
         assert!(
             k.see(&plain).starts_with("docker exec p-web-1 python3 -c"),
             "{}",

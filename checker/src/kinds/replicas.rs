@@ -114,7 +114,7 @@ impl CheckKind for Replicas {
     }
     fn see(&self, cx: &SeeCx<'_>) -> String {
         match cx.project {
-            Some(_) => cx.compose(&format!("ps -a {}", self.service)),
+            Some(_) => cx.compose(&format!("ps -a {}", cx.service(&self.service))),
             None => format!("docker ps -a --filter name={}", cx.name(&self.service)),
         }
     }
@@ -408,16 +408,7 @@ mod tests {
     fn see_commands() {
         let name = |u: &str| format!("p-{u}-1");
         let k: Replicas = kind("service = 'backend'\nmin = 3");
-        let (p, plain) = (
-            SeeCx {
-                project: Some("p"),
-                name: &name,
-            },
-            SeeCx {
-                project: None,
-                name: &name,
-            },
-        );
+        let (p, plain) = (SeeCx::new(Some("p"), &name), SeeCx::new(None, &name));
         assert_eq!(k.see(&p), "docker compose -p p ps -a backend");
         assert_eq!(k.see(&plain), "docker ps -a --filter name=p-backend-1");
         let k: HttpDistinct =

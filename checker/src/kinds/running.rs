@@ -53,7 +53,7 @@ impl CheckKind for Running {
         }
     }
     fn see(&self, cx: &SeeCx<'_>) -> String {
-        let s = &self.service;
+        let s = &cx.service(&self.service);
         match cx.project {
             Some(_) => format!(
                 "{}   # then: {}",
@@ -300,20 +300,14 @@ mod tests {
     fn see_uses_compose_or_plain_docker() {
         let name = |u: &str| format!("p-{u}-1");
         let k: Healthy = kind("service = 'db'");
-        let cx = SeeCx {
-            project: Some("p"),
-            name: &name,
-        };
+        let cx = SeeCx::new(Some("p"), &name);
         assert_eq!(
             k.see(&cx),
             "docker inspect --format '{{json .State.Health}}' p-db-1"
         );
         let k: Running = kind("service = 'db'");
         assert!(k.see(&cx).starts_with("docker compose -p p ps -a db"));
-        let cx = SeeCx {
-            project: None,
-            name: &name,
-        };
+        let cx = SeeCx::new(None, &name);
         assert!(k.see(&cx).starts_with("docker ps -a --filter name=p-db-1"));
     }
 }

@@ -123,7 +123,8 @@ impl CheckKind for Serves {
         let port = match cx.project {
             Some(_) => cx.compose(&format!(
                 "port {} {}",
-                self.service, self.container_port.port
+                cx.service(&self.service),
+                self.container_port.port
             )),
             None => format!(
                 "docker port {} {}",

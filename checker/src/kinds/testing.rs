@@ -58,8 +58,5 @@ pub fn see_cx(project: Option<&'static str>) -> crate::see::SeeCx<'static> {
     fn name(unit: &str) -> String {
         format!("p-{unit}-1")
     }
-    crate::see::SeeCx {
-        project,
-        name: &name,
-    }
+    crate::see::SeeCx::new(project, &name)
 }

@@ -11,7 +11,9 @@ use futures_util::FutureExt;
 use crate::limits::{bounded, error_chain};
 use crate::probe::compose;
 use crate::probe::facts::DependsFacts;
-use crate::target::discover::{choose_project, list, pick_units, Seen, Units, Wanted};
+use crate::target::discover::{
+    choose_project, exposed_ports, list, pick_units, Seen, Units, Wanted,
+};
 use crate::target::labels::LABEL_PROJECT;
 use crate::target::matching::{By, Mapped};
 use crate::target::{ContainerRef, Engine, Stack};
@@ -115,6 +117,7 @@ async fn discover_compose(
         .await
         .map_err(|e| ToolError::api_call(&engine.endpoint, e))?;
     v1_depends_on(&mut all);
+    exposed_ports(&engine.docker, &engine.timeouts, &mut all, want).await;
     let project =
         choose_project(&all, want, explicit, cwd).map_err(|candidates| ToolError::Ambiguous {
             lab: lab.id.clone(),

@@ -178,10 +178,8 @@ impl Observer for ProbeCx<'_> {
                 .map(|c| c.name.clone())
                 .unwrap_or_else(|| unit.to_string())
         };
-        let cx = SeeCx {
-            project: self.stack.project.as_deref(),
-            name: &name,
-        };
+        let yours = |unit: &str| self.stack.yours(unit).to_string();
+        let cx = SeeCx::new(self.stack.project.as_deref(), &name).with_yours(&yours);
         Some(check.kind.see(&cx))
     }
 }

@@ -2,11 +2,11 @@
 //! choosing the project, and picking each service's containers. Which lab wants which of them
 //! is `run::discover`'s.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use bollard::models::ContainerSummary;
-use bollard::query_parameters::ListContainersOptions;
+use bollard::query_parameters::{InspectContainerOptions, ListContainersOptions};
 use bollard::Docker;
 
 use futures_util::FutureExt;
@@ -218,8 +218,7 @@ enum Rank {
 impl Rank {
     fn of(a: &Assignment, wanted: usize, cs: &[&Seen]) -> Rank {
         let by_name = a.mapped.values().filter(|m| m.by != By::Match).count();
-        let theirs: std::collections::BTreeSet<&str> =
-            cs.iter().map(|c| c.service.as_str()).collect();
+        let theirs: BTreeSet<&str> = cs.iter().map(|c| c.service.as_str()).collect();
         if a.found() == wanted && by_name == wanted {
             Rank::FullByName
         } else if a.found() == wanted && 2 * a.found() >= theirs.len() {
@@ -294,6 +293,50 @@ pub(crate) async fn list(
     )
     .await?;
     Ok(list.iter().filter_map(seen).collect())
+}
+
+/// A container only on `internal` networks lists no ports at all (the engine fills the list
+/// from its network settings), so a role's port would never hold for a database on a back-end
+/// network. Where the roles will be used (a project lacks some lab service by name) and the lab
+/// knows a service by its port, each container that lists none has its exposed ports read from
+/// its inspect, side by side. A failed inspect leaves the container as listed.
+pub(crate) async fn exposed_ports(
+    docker: &Docker,
+    t: &Timeouts,
+    all: &mut [Seen],
+    want: &Wanted<'_>,
+) {
+    if !want.matches.values().any(|m| m.port.is_some()) {
+        return;
+    }
+    let mut named: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+    for s in all.iter() {
+        named.entry(&s.project).or_default().insert(&s.service);
+    }
+    let lacking: BTreeSet<String> = named
+        .iter()
+        .filter(|(_, have)| want.services.iter().any(|w| !have.contains(w.as_str())))
+        .map(|(p, _)| p.to_string())
+        .collect();
+    let asks = all
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.looks.ports.is_empty() && lacking.contains(&s.project))
+        .map(|(i, s)| async move {
+            let inspect = docker.inspect_container(&s.id, None::<InspectContainerOptions>);
+            (i, bounded(t.api, "inspecting a container", inspect).await)
+        });
+    for (i, r) in futures_util::future::join_all(asks).await {
+        let exposed = r.ok().and_then(|c| c.config).and_then(|c| c.exposed_ports);
+        let mut ports: Vec<u16> = exposed
+            .iter()
+            .flat_map(|m| m.keys())
+            .filter_map(|k| k.split('/').next()?.parse().ok())
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        all[i].looks.ports = ports;
+    }
 }
 
 /// Every container of each of `services` in `project`, listed now (the drills' fresh view,
@@ -412,47 +455,6 @@ mod tests {
         assert!(!u.all.contains_key("db"));
     }
 
-    #[test]
-    fn a_project_whose_services_map_by_role_is_found_but_a_lone_postgres_is_not() {
-        let mut db = s("mine", "database", "/1");
-        db.looks.image = "postgres:15-alpine".into();
-        db.looks.ports = vec![5432];
-        let mut app = s("mine", "app", "/1");
-        app.looks.ports = vec![5000];
-        app.looks.depends_on = Some(vec!["database".into()]);
-        let matches = BTreeMap::from([
-            (
-                "db".to_string(),
-                Match {
-                    image: Some("postgres".into()),
-                    port: Some(5432),
-                    depends_on: vec![],
-                },
-            ),
-            (
-                "web".to_string(),
-                Match {
-                    image: None,
-                    port: Some(5000),
-                    depends_on: vec!["db".into()],
-                },
-            ),
-        ]);
-        let mut other = s("other", "pg", "/2");
-        other.looks.image = "postgres:16".into();
-        other.looks.ports = vec![5432];
-        let all = vec![db.clone(), app, other.clone()];
-        assert_eq!(
-            choose_matching(&all, &matches, None, "/").unwrap(),
-            Some("mine".into())
-        );
-        // a project with only a postgres is no one's phase-3 stack
-        assert_eq!(
-            choose_matching(&[db, other], &matches, None, "/").unwrap(),
-            None
-        );
-    }
-
     fn phase3_roles() -> BTreeMap<String, Match> {
         BTreeMap::from([
             (
@@ -472,6 +474,37 @@ mod tests {
                 },
             ),
         ])
+    }
+
+    /// A phase-3 stack with its own names: `database` (a postgres) and `app` (port 5000).
+    fn renamed_phase3() -> Vec<Seen> {
+        let mut db = s("mine", "database", "/1");
+        db.looks.image = "postgres:15-alpine".into();
+        db.looks.ports = vec![5432];
+        let mut app = s("mine", "app", "/1");
+        app.looks.ports = vec![5000];
+        app.looks.depends_on = Some(vec!["database".into()]);
+        vec![db, app]
+    }
+
+    #[test]
+    fn a_project_whose_services_map_by_role_is_found_but_a_lone_postgres_is_not() {
+        let matches = phase3_roles();
+        let mut other = s("other", "pg", "/2");
+        other.looks.image = "postgres:16".into();
+        other.looks.ports = vec![5432];
+        let mut all = renamed_phase3();
+        all.push(other.clone());
+        assert_eq!(
+            choose_matching(&all, &matches, None, "/").unwrap(),
+            Some("mine".into())
+        );
+        // a project with only a postgres is no one's phase-3 stack
+        let db = renamed_phase3().remove(0);
+        assert_eq!(
+            choose_matching(&[db, other], &matches, None, "/").unwrap(),
+            None
+        );
     }
 
     /// A phase-5-like stack: a postgres and a port-5000 api that depends on it, among others.
@@ -514,13 +547,8 @@ mod tests {
 
     #[test]
     fn a_renamed_stack_with_an_extra_service_is_still_found_by_roles() {
-        let mut db = s("mine", "database", "/1");
-        db.looks.image = "postgres:15-alpine".into();
-        db.looks.ports = vec![5432];
-        let mut app = s("mine", "app", "/1");
-        app.looks.ports = vec![5000];
-        app.looks.depends_on = Some(vec!["database".into()]);
-        let all = vec![db, app, s("mine", "adminer", "/1")];
+        let mut all = renamed_phase3();
+        all.push(s("mine", "adminer", "/1"));
         assert_eq!(
             choose_matching(&all, &phase3_roles(), None, "/").unwrap(),
             Some("mine".into())

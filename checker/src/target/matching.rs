@@ -317,6 +317,7 @@ mod tests {
                     image: Some("postgres".into()),
                     port: Some(5432),
                     depends_on: vec![],
+                    ..Default::default()
                 },
             ),
             (
@@ -325,6 +326,7 @@ mod tests {
                     image: None,
                     port: Some(5000),
                     depends_on: vec!["db".into()],
+                    ..Default::default()
                 },
             ),
         ])
@@ -432,6 +434,7 @@ mod tests {
             image: Some("nginx".into()),
             port: Some(80),
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
+            ..Default::default()
         };
         let roles = BTreeMap::from([
             ("gateway".to_string(), nginx(&["frontend"])),
@@ -449,6 +452,24 @@ mod tests {
                 ("gateway", "proxy", By::Match)
             ]
         );
+    }
+
+    #[test]
+    fn a_mount_finds_the_service_that_holds_the_engines_socket() {
+        let lab: Vec<String> = vec!["manager".into()];
+        let roles = BTreeMap::from([(
+            "manager".to_string(),
+            Match {
+                mount: Some("docker.sock".into()),
+                ..Default::default()
+            },
+        )]);
+        let mut healer = svc("healer", "p6-healer", &[], &[]);
+        healer.mounts = vec!["/var/run/docker.sock".into(), "/engine.sock".into()];
+        let s = [svc("api", "p6-api", &[5000], &[]), healer];
+        let a = assign(&lab, &roles, &flags(NONE), &s);
+        assert_eq!(yours(&a), [("manager", "healer", By::Match)]);
+        assert_eq!(roles["manager"].describe(), "a mount of `docker.sock`");
     }
 
     #[test]
