@@ -36,7 +36,7 @@ fn run(cmd: &mut Command) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// Polls `look` every 200 ms until it returns Some, for at most `within`.
+/// Polls `look` every 200 ms until it returns Ok, for at most `within`; panics with its last Err.
 fn until<T>(within: Duration, what: &str, mut look: impl FnMut() -> Result<T, String>) -> T {
     let start = Instant::now();
     loop {
@@ -107,15 +107,18 @@ impl Drop for Stack {
     }
 }
 
-/// A tmux server of the test's own (its own socket), one window, killed when dropped.
+/// A tmux server of the test's own (its socket in a temporary folder), one window, killed
+/// when dropped.
 struct Tmux {
-    socket: String,
+    socket: tempfile::TempDir,
 }
 
 impl Tmux {
     /// An interactive bash in a 200x100 window (the whole frame fits: no wrapping, no scroll).
-    fn start(socket: String, cwd: &Path) -> Tmux {
-        let t = Tmux { socket };
+    fn start(cwd: &Path) -> Tmux {
+        let t = Tmux {
+            socket: tempfile::tempdir().unwrap(),
+        };
         run(t
             .cmd()
             .args([
@@ -136,7 +139,9 @@ impl Tmux {
 
     fn cmd(&self) -> Command {
         let mut c = Command::new("tmux");
-        c.args(["-L", &self.socket, "-f", "/dev/null"])
+        c.arg("-S")
+            .arg(self.socket.path().join("tmux"))
+            .args(["-f", "/dev/null"])
             .env("LC_ALL", "C.UTF-8")
             .env_remove("TMUX");
         c
@@ -181,10 +186,12 @@ impl Drop for Tmux {
     }
 }
 
-/// `labcheck watch` with its stdout a pipe, read as it comes; SIGINT when dropped.
+/// `labcheck watch` with its stdout a pipe, read as it comes; killed when dropped.
 struct Piped {
     child: Child,
-    out: Arc<Mutex<String>>,
+    /// bytes: a read may end inside a character ("─", "✓")
+    out: Arc<Mutex<Vec<u8>>>,
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Piped {
@@ -199,22 +206,24 @@ impl Piped {
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
-        let out = Arc::new(Mutex::new(String::new()));
+        let out = Arc::new(Mutex::new(Vec::new()));
         let mut stdout = child.stdout.take().unwrap();
         let sink = out.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             let mut buf = [0u8; 4096];
             while let Ok(n @ 1..) = stdout.read(&mut buf) {
-                sink.lock()
-                    .unwrap()
-                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+                sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        Piped { child, out }
+        Piped {
+            child,
+            out,
+            reader: Some(reader),
+        }
     }
 
     fn text(&self) -> String {
-        self.out.lock().unwrap().clone()
+        String::from_utf8_lossy(&self.out.lock().unwrap()).into_owned()
     }
 
     fn wait_for(&self, what: &str) -> String {
@@ -235,8 +244,8 @@ impl Piped {
             Ok(Some(status)) => Ok(status.code()),
             _ => Err(self.text()),
         });
-        // the reader thread ends at EOF; give it a moment to take the last bytes
-        std::thread::sleep(Duration::from_millis(300));
+        // the reader ends at EOF, with the last bytes taken
+        let _ = self.reader.take().map(|r| r.join());
         (code, self.text())
     }
 }
@@ -265,7 +274,7 @@ fn live_watch_reports_each_change_once_and_exits_with_the_last_verdict() {
     let bin = env!("CARGO_BIN_EXE_labcheck");
     // From elsewhere than the lab folder: watch finds the folder from the project's labels.
     let elsewhere = tempfile::tempdir().unwrap();
-    let tmux = Tmux::start(format!("hw-watch-{}", std::process::id()), elsewhere.path());
+    let tmux = Tmux::start(elsewhere.path());
     let mut piped = Piped::start(&["watch", "phase-3", "-p", &project], elsewhere.path());
     tmux.keys(&[
         &format!(
@@ -327,7 +336,7 @@ fn live_watch_reports_each_change_once_and_exits_with_the_last_verdict() {
     let green = regex::Regex::new(r"✓ \d+\.\d+s \(newest last").unwrap();
     tmux.wait_until("the last run green", |s| green.is_match(s));
     tmux.keys(&["C-c"]);
-    let s = tmux.wait_for("EXIT=");
+    let s = tmux.wait_until("EXIT=", |s| s.lines().any(|l| l.starts_with("EXIT=")));
     assert!(s.contains("the last verdict exits 0 (all green)"), "{s}");
     assert!(s.contains("EXIT=0"), "{s}");
     // redraws overwrite the frame: tmux (scroll-on-clear) kept one copy per redraw when each
