@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use labcheck::lab::{lint, Lab, Target};
 use labcheck::probe::Timeouts;
 use labcheck::report::{self, Format, RenderOptions};
@@ -16,11 +16,14 @@ use labcheck::{labs_dir, target, RunOptions, ToolError};
 /// Exit codes: 0 all checks pass (warnings allowed), 1 a check failed or the stack is not up,
 /// 2 labcheck could not run (no Docker daemon, unknown lab, malformed lab.toml, ambiguous project).
 #[derive(Parser, Debug)]
+// Not `args_conflicts_with_subcommands`: clap then stops looking for a subcommand after ANY
+// argument, the global --lab-dir included, so `labcheck --lab-dir D watch phase-3` read `watch`
+// as the lab (issue #13). [`check_args_before`] keeps the conflict for every other argument.
 #[command(
     name = "labcheck",
     version,
-    args_conflicts_with_subcommands = true,
-    arg_required_else_help = true
+    arg_required_else_help = true,
+    override_usage = "labcheck [OPTIONS] [LAB]\n       labcheck <COMMAND>"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -220,8 +223,43 @@ fn color_on(stream_is_tty: bool) -> bool {
         && std::env::var("TERM").map_or(true, |t| t != "dumb")
 }
 
+/// The top-level arguments of `labcheck <lab>` (the lab, --project, --strict, ...) given with a
+/// subcommand, where they would be silently ignored: a usage error, as clap words it. The
+/// global ones (--lab-dir) belong to every subcommand and may come before it.
+fn check_args_before(cmd: &mut clap::Command, m: &clap::ArgMatches) -> Result<(), clap::Error> {
+    let Some((sub, _)) = m.subcommand() else {
+        return Ok(());
+    };
+    let given: Vec<String> = cmd
+        .get_arguments()
+        .filter(|a| !a.is_global_set())
+        .filter(|a| {
+            m.value_source(a.get_id().as_str()) == Some(clap::parser::ValueSource::CommandLine)
+        })
+        .map(|a| format!("'{a}'"))
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    Err(cmd.error(
+        clap::error::ErrorKind::ArgumentConflict,
+        format!(
+            "the subcommand '{sub}' cannot be used with {}",
+            given.join(", ")
+        ),
+    ))
+}
+
+fn parse_cli() -> Cli {
+    let mut cmd = Cli::command();
+    let m = cmd.get_matches_mut();
+    check_args_before(&mut cmd, &m)
+        .and_then(|()| Cli::from_arg_matches(&m))
+        .unwrap_or_else(|e| e.exit())
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli();
     match real_main(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

@@ -55,3 +55,50 @@ fn the_labs_folder_comes_from_the_environment() {
         .success()
         .stdout(predicate::str::contains("Demo lab"));
 }
+
+#[test]
+fn the_global_lab_dir_may_come_before_a_subcommand() {
+    // issue #13: clap's args_conflicts_with_subcommands read `watch` as the lab after --lab-dir
+    let d = labs(&[("demo", LAB)]);
+    for sub in [&["list"][..], &["explain", "demo"]] {
+        labcheck()
+            .arg("--lab-dir")
+            .arg(d.path())
+            .args(sub)
+            .assert()
+            .success()
+            .stdout(
+                predicate::str::contains("web-running").or(predicate::str::contains("Demo lab")),
+            );
+    }
+    // no engine here: watch gets as far as connecting, so it took `watch` as the subcommand
+    labcheck()
+        .arg("--lab-dir")
+        .arg(d.path())
+        .args(["watch", "demo"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot reach the Docker daemon"));
+}
+
+#[test]
+fn a_check_argument_with_a_subcommand_is_a_usage_error() {
+    let d = labs(&[("demo", LAB)]);
+    for (args, named) in [
+        (&["demo", "list"][..], "'[LAB]'"),
+        (&["--strict", "list"], "'--strict'"),
+        (&["-p", "x", "watch", "demo"], "'--project <PROJECT>'"),
+        (&["--verbose", "explain", "demo"], "'--verbose'"),
+    ] {
+        labcheck()
+            .arg("--lab-dir")
+            .arg(d.path())
+            .args(args)
+            .assert()
+            .code(2)
+            .stdout(predicate::str::is_empty())
+            .stderr(predicate::str::contains(format!(
+                "cannot be used with {named}"
+            )));
+    }
+}

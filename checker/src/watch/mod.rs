@@ -95,6 +95,9 @@ pub async fn watch(engine: &Engine, lab: &Lab, o: &WatchOptions) -> Result<u8, T
     let mut view = View::new(&lab.id, &engine.endpoint);
     let mut files: Option<Files> = None;
     let mut out = std::io::stdout();
+    if o.tty {
+        let _ = screen::begin(&mut out);
+    }
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut reason = "start".to_string();

@@ -184,10 +184,42 @@ pub fn plain(v: &View, changed: &[Change], o: &RenderOptions) -> String {
     out
 }
 
-/// Draws `frame` over the previous one.
-pub fn draw(out: &mut impl Write, frame: &str) -> std::io::Result<()> {
+/// Before the first frame: clears the screen once (tmux and some terminals keep what it showed
+/// in their scrollback).
+pub fn begin(out: &mut impl Write) -> std::io::Result<()> {
     crossterm::queue!(out, MoveTo(0, 0), Clear(ClearType::All))?;
-    // the terminal is not in raw mode: "\n" returns the carriage too
-    out.write_all(frame.as_bytes())?;
     out.flush()
+}
+
+/// Draws `frame` over the previous one, line by line: each line clears what the previous frame
+/// left to its right, and the end clears what it left below. Not a clear of the whole screen on
+/// each redraw (once a second): that flickers, and tmux (`scroll-on-clear`, on by default) kept
+/// a copy of the frame in the scrollback per redraw, pushing out the learner's own history.
+pub fn draw(out: &mut impl Write, frame: &str) -> std::io::Result<()> {
+    crossterm::queue!(out, MoveTo(0, 0))?;
+    for line in frame.lines() {
+        out.write_all(line.as_bytes())?;
+        // the terminal is not in raw mode: "\n" returns the carriage too
+        crossterm::queue!(out, Clear(ClearType::UntilNewLine))?;
+        out.write_all(b"\n")?;
+    }
+    crossterm::queue!(out, Clear(ClearType::FromCursorDown))?;
+    out.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_redraw_overwrites_line_by_line_and_never_clears_the_whole_screen() {
+        let mut out = Vec::new();
+        draw(&mut out, "one\ntwo\n").unwrap();
+        let s = String::from_utf8(out).unwrap();
+        // home, each line then erase-to-end-of-line, then erase below
+        assert_eq!(s, "\x1b[1;1Hone\x1b[K\ntwo\x1b[K\n\x1b[J");
+        let mut first = Vec::new();
+        begin(&mut first).unwrap();
+        assert_eq!(String::from_utf8(first).unwrap(), "\x1b[1;1H\x1b[2J");
+    }
 }
