@@ -25,7 +25,7 @@ session="hwbench$$"
 compose() { docker compose -f "$compose_file" -p "$project" "$@"; }
 
 cleanup() {
-    [ -n "${watch_pid:-}" ] && kill "$watch_pid" 2>/dev/null || true
+    [ -n "${watch_pid:-}" ] && pkill -f "labcheck watch phase-3 -p $project" 2>/dev/null || true
     tmux kill-session -t "$session" 2>/dev/null || true
     compose down -v --remove-orphans >/dev/null 2>&1 || true
     rm -rf "$work"
@@ -64,7 +64,9 @@ for i in $(seq "$events"); do
     lat+=("$ms")
     echo "event $i: ${ms} ms"
 done
-kill "$watch_pid" 2>/dev/null || true
+# Ctrl-C to watch itself: killing only the stamping end of the pipe would leave watch running
+# (it writes again only after the next run), and `wait` on the pipeline waits for it.
+pkill -INT -f "labcheck watch phase-3 -p $project" 2>/dev/null || true
 wait "$watch_pid" 2>/dev/null || true
 watch_pid=
 if [ "${#lat[@]}" -gt 0 ]; then
