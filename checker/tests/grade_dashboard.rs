@@ -470,6 +470,13 @@ fn only_says_what_to_do_when_nothing_can_be_kept() {
         e.contains("--only names `zed`, who is not in the roster"),
         "{e}"
     );
+    // The other side of --strict: the kept rows were scored by other rules.
+    let e = err(grade(t, &labs, &roster, &["--only", "bob", "--strict"]));
+    assert!(
+        e.contains("was graded without --strict, and this grading is with --strict"),
+        "{e}"
+    );
+    assert_eq!(grade_json(t)["options"]["strict"], false);
     let (_, bigger) = class(t, &["ada", "bob", "dee"]);
     let e = err(grade(t, &labs, &bigger, &["--only", "bob"]));
     assert!(

@@ -92,6 +92,7 @@ pub fn run(labs: &Path, args: &GradeArgs) -> Result<u8, ToolError> {
             previous.as_ref().map(|p| &p.0),
             &lab.id,
             &super::lab_sha256(&lab),
+            roster.rules.strict,
             &args.out,
         )
         .map_err(ToolError::Grade)?,

@@ -20,6 +20,7 @@ pub fn plan(
     previous: Option<&Doc>,
     lab_id: &str,
     lab_sha256: &str,
+    strict: bool,
     out: &Path,
 ) -> Result<(Roster, Vec<String>), String> {
     let file = out.join("grade.json");
@@ -42,6 +43,22 @@ pub fn plan(
             file.display(),
             prev.lab.sha256,
             lab_sha256
+        ));
+    }
+    if prev.options.strict != strict {
+        let how = |s: bool| {
+            if s {
+                "with --strict"
+            } else {
+                "without --strict"
+            }
+        };
+        return Err(format!(
+            "{} was graded {}, and this grading is {}: its points would not add up with the new ones. Grade {} again, or the whole class (without --only)",
+            file.display(),
+            how(prev.options.strict),
+            how(strict),
+            how(prev.options.strict)
         ));
     }
     let known = |id: &str| prev.learners.iter().any(|l| l.id == id);

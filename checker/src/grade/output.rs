@@ -158,6 +158,7 @@ pub fn json(g: &Gradebook) -> super::wire::WireGrade<'_> {
             jobs: g.options.jobs,
             timeout_ms: g.options.timeout.as_millis() as u64,
             warnings_cost_points: g.rules.warnings_cost_points,
+            strict: g.rules.strict,
         },
         started_at: rfc3339(g.started_at),
         finished_at: rfc3339(g.finished_at),

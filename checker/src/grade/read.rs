@@ -25,6 +25,15 @@ pub struct Doc {
     pub duration_ms: u64,
     pub summary: DocSummary,
     pub learners: Vec<DocLearner>,
+    #[serde(default)]
+    pub options: DocOptions,
+}
+
+/// The options a grading was made with (those `--only` must keep).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct DocOptions {
+    #[serde(default)]
+    pub strict: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

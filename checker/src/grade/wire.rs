@@ -52,6 +52,8 @@ pub struct WireOptions {
     pub jobs: usize,
     pub timeout_ms: u64,
     pub warnings_cost_points: bool,
+    /// Graded against the lab's exact solution contract (`--strict`, or the roster's).
+    pub strict: bool,
 }
 
 #[derive(Serialize)]
