@@ -14,7 +14,6 @@ set -u
 quiet=0
 if [ "${1:-}" = "-q" ]; then quiet=1; shift; fi
 project="${1:-phase-3}"
-base_url="${PHASE3_URL:-http://127.0.0.1:8080}"
 
 declare -A result=() reason=()
 order=()
@@ -117,8 +116,8 @@ fi
 # http: status and body, from the host, on the port web really publishes.
 check_http() {
     local id=$1 path=$2 want=$3 body code url
-    url="http://$(head -n 1 <<<"$web_ports" | sed 's/^0\.0\.0\.0:/127.0.0.1:/; s/^\[::\]:/127.0.0.1:/')$path"
     if [ -z "$web_ports" ]; then fail "$id" "5000/tcp is not published"; return; fi
+    url="http://$(head -n 1 <<<"$web_ports" | sed 's/^0\.0\.0\.0:/127.0.0.1:/; s/^\[::\]:/127.0.0.1:/')$path"
     body=$(curl -sS --max-time 5 -w '\n%{http_code}' "$url" 2>&1)
     code=${body##*$'\n'}; body=${body%$'\n'*}
     if [ "$code" = 200 ] && [[ "$body" == *"$want"* ]]; then pass "$id"

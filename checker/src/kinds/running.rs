@@ -53,12 +53,12 @@ impl CheckKind for Running {
         }
     }
     fn see(&self, cx: &SeeCx<'_>) -> String {
-        let s = &cx.service(&self.service);
+        let s = &self.service;
         match cx.project {
             Some(_) => format!(
                 "{}   # then: {}",
-                cx.compose(&format!("ps -a {s}")),
-                cx.compose(&format!("logs --tail 50 {s}"))
+                cx.compose(&format!("ps -a {}", cx.service(s))),
+                cx.compose(&format!("logs --tail 50 {}", cx.service(s)))
             ),
             None => format!(
                 "docker ps -a --filter name={}   # then: docker logs --tail 50 {}",

@@ -413,7 +413,7 @@ pub async fn connect_attempts(
     let mut cmd = vec!["sh", "-c", RACE, "race", &margin, &port_s, &secs_s];
     cmd.extend(targets.iter().map(String::as_str));
     match helper.exec(&cmd).await {
-        Ok(out) => parse_race(&out.stdout, targets),
+        Ok(out) => parse_race(&out.stdout, targets, port),
         Err(e) => targets
             .iter()
             .map(|ip| Attempt {
@@ -423,16 +423,11 @@ pub async fn connect_attempts(
             })
             .collect(),
     }
-    .into_iter()
-    .map(|mut a| {
-        a.target = format!("{}:{port}", a.target);
-        a
-    })
-    .collect()
 }
 
-/// The race's lines, an attempt per target: `reached IP`, `failed IP WHY`, or nothing (cut).
-fn parse_race(stdout: &str, targets: &[String]) -> Vec<Attempt> {
+/// The race's lines, an attempt per target (`IP:PORT`): `reached IP`, `failed IP WHY`, or
+/// nothing (cut).
+fn parse_race(stdout: &str, targets: &[String], port: u16) -> Vec<Attempt> {
     targets
         .iter()
         .map(|ip| {
@@ -450,7 +445,7 @@ fn parse_race(stdout: &str, targets: &[String]) -> Vec<Attempt> {
                 ),
             };
             Attempt {
-                target: ip.clone(),
+                target: format!("{ip}:{port}"),
                 reached,
                 detail,
             }
@@ -470,12 +465,13 @@ mod tests {
             "10.0.0.9".to_string(),
         ];
         let out = "failed 10.0.0.9 nc: can't connect to remote host (10.0.0.9): Connection refused\nreached 172.18.0.2\ncut\n";
-        let a = parse_race(out, &targets);
+        let a = parse_race(out, &targets, 5432);
+        assert_eq!(a[0].target, "172.18.0.2:5432");
         assert!(a[0].reached && a[0].detail == "connected");
         assert!(!a[1].reached && a[1].detail.starts_with("no answer within 200 ms"));
         assert!(!a[2].reached && a[2].detail.ends_with("Connection refused"));
         // a prefix of another address is not that address
-        let a = parse_race("reached 172.18.0.22\n", &targets[..1]);
+        let a = parse_race("reached 172.18.0.22\n", &targets[..1], 5432);
         assert!(!a[0].reached);
     }
 

@@ -149,7 +149,7 @@ impl Wanted<'_> {
 }
 
 /// Choose the project: the explicit one; else the one whose working_dir is `cwd` and that
-/// plausibly is the lab's (see [`Assignment`]'s ranks below); else the single project that has
+/// plausibly is the lab's (any [`Rank`] but `None`); else the single project that has
 /// every lab service by name or `--service`; else the single one that has every lab service by
 /// role and is mostly made of them (a phase-5 stack has a postgres and a port-5000 app, but it is
 /// not phase-3's: three of its five services play no phase-3 role); else the single one with
