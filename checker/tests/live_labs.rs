@@ -343,7 +343,31 @@ impl Want {
     }
 }
 
-/// Runs labcheck every second until it shows what `want` expects, or `settle` has passed.
+/// Runs labcheck every second until `done` holds for its report, or `deadline`; alone when
+/// `opts` runs the drills (see [`probing`]).
+fn until(
+    rt: &tokio::runtime::Runtime,
+    engine: &labcheck::target::Engine,
+    lab: &Lab,
+    opts: &RunOptions,
+    deadline: Instant,
+    done: impl Fn(&Report) -> bool,
+) -> Report {
+    probing(opts.drill, || {
+        rt.block_on(run_until_with(
+            engine,
+            lab,
+            opts,
+            deadline,
+            Duration::from_secs(1),
+            done,
+            |_| {},
+        ))
+        .unwrap()
+    })
+}
+
+/// Runs labcheck until it shows what `want` expects, or `settle` has passed.
 fn until_failing(
     rt: &tokio::runtime::Runtime,
     engine: &labcheck::target::Engine,
@@ -352,17 +376,8 @@ fn until_failing(
     settle: Duration,
     want: &Want,
 ) -> Report {
-    probing(opts.drill, || {
-        rt.block_on(run_until_with(
-            engine,
-            lab,
-            opts,
-            Instant::now() + settle,
-            Duration::from_secs(1),
-            |r| want.met(r),
-            |_| {},
-        ))
-        .unwrap()
+    until(rt, engine, lab, opts, Instant::now() + settle, |r| {
+        want.met(r)
     })
 }
 
@@ -377,7 +392,7 @@ fn ids_where(
         .collect()
 }
 
-/// Runs labcheck every second until the stack is green (warnings allowed) or `deadline`.
+/// Runs labcheck until the stack is green (warnings allowed) or `deadline`.
 fn until_green(
     rt: &tokio::runtime::Runtime,
     engine: &labcheck::target::Engine,
@@ -385,18 +400,7 @@ fn until_green(
     project: &str,
     deadline: Instant,
 ) -> Report {
-    probing(false, || {
-        rt.block_on(run_until_with(
-            engine,
-            lab,
-            &opts(project),
-            deadline,
-            Duration::from_secs(1),
-            Report::ok,
-            |_| {},
-        ))
-        .unwrap()
-    })
+    until(rt, engine, lab, &opts(project), deadline, Report::ok)
 }
 
 fn failing(r: &Report) -> BTreeSet<String> {
@@ -529,23 +533,19 @@ fn check_compose_lab(rt: &tokio::runtime::Runtime, engine: &labcheck::target::En
     if services.len() > 1 {
         let first = services[0].as_str();
         stack.up(&[], &[first]);
-        let half = probing(false, || {
-            rt.block_on(run_until_with(
-                engine,
-                lab,
-                &opts(&stack.project),
-                Instant::now() + settle,
-                tick,
-                |r| {
-                    r.results
-                        .iter()
-                        .filter(|c| c.kind == "running")
-                        .all(|c| c.status != Status::Fail || !c.message.contains(first))
-                },
-                |_| {},
-            ))
-            .unwrap()
-        });
+        let half = until(
+            rt,
+            engine,
+            lab,
+            &opts(&stack.project),
+            Instant::now() + settle,
+            |r| {
+                r.results
+                    .iter()
+                    .filter(|c| c.kind == "running")
+                    .all(|c| c.status != Status::Fail || !c.message.contains(first))
+            },
+        );
         match &half.stack {
             StackState::Found { missing, .. } => {
                 let want: Vec<String> = services
