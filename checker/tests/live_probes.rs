@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use labcheck::probe::exec::HELPER_LABEL;
+use labcheck::probe::helper::HELPER_LABEL;
 use labcheck::probe::Timeouts;
 use labcheck::report::Status;
 use labcheck::{run_lab, RunOptions};
@@ -170,9 +170,13 @@ peer = "{srv}"
         );
     }
 
-    // No helper is left behind.
-    let left = docker(&["ps", "-aq", "--filter", &format!("label={HELPER_LABEL}")]);
-    assert_eq!(left, "", "helper containers left behind");
+    // No helper is left behind (one-shot helpers are removed by the engine as they end).
+    let left = || docker(&["ps", "-aq", "--filter", &format!("label={HELPER_LABEL}")]);
+    let since = std::time::Instant::now();
+    while !left().is_empty() && since.elapsed() < std::time::Duration::from_secs(3) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(left(), "", "helper containers left behind");
 
     // And the same probes on a container that has the tools use an exec, not a helper.
     let spec = std::fs::read_to_string(lab_dir.join("lab.toml")).unwrap();

@@ -20,10 +20,11 @@ use bollard::Docker;
 use serde::Deserialize;
 
 use crate::probe::cx::ProbeCx;
-use crate::probe::exec::{exec, helper_image};
-use crate::probe::ext::{bind_ro, glob_parts, working_dir, Scratch, LIST_SCRIPT};
+use crate::probe::exec::exec;
+use crate::probe::ext::{bind_ro, glob_parts, working_dir, LIST_SCRIPT};
 use crate::probe::ext_facts::Step;
 use crate::probe::facts::ContainerFacts;
+use crate::probe::helper::{helper_image, Scratch};
 use crate::probe::{bounded, container, postgres, Timeouts};
 use crate::target::labels::{LABEL_ONEOFF, LABEL_PROJECT, LABEL_SERVICE};
 use crate::verdict::{fail, Judgement};

@@ -14,8 +14,8 @@ use bollard::query_parameters::{
 use bollard::Docker;
 
 use crate::limits::{bounded, Timeouts};
-use crate::probe::exec::{exec, helper_image};
-use crate::probe::ext::Scratch;
+use crate::probe::exec::exec;
+use crate::probe::helper::{helper_image, Scratch};
 
 /// A volume's contents saved in a labcheck volume.
 #[derive(Debug, Clone, PartialEq)]

@@ -7,8 +7,9 @@ use serde::Deserialize;
 use super::http::{check_url, host_ports};
 use super::{fail, pass, CheckKind, Invalid, Judgement};
 use crate::probe::cx::ProbeCx;
-use crate::probe::exec::{exec, Helper};
+use crate::probe::exec::exec;
 use crate::probe::ext::exec_err;
+use crate::probe::helper::in_helper;
 use crate::probe::{error_chain, http, Timeouts};
 use crate::see::SeeCx;
 
@@ -204,21 +205,19 @@ pub async fn redis_key(
             via: "exec `redis-cli` in the container".into(),
         });
     }
-    let helper = Helper::start(docker, t, &format!("container:{id}")).await?;
+    // EXISTS and TTL pipelined on one connection, then QUIT, so that redis closes it.
     let script = r#"printf '%s' "$1" | nc -w 2 127.0.0.1 6379"#;
-    let ex = helper
-        .exec(&["sh", "-c", script, "sh", &resp(&["EXISTS", key])])
-        .await;
-    let ttl = helper
-        .exec(&["sh", "-c", script, "sh", &resp(&["TTL", key])])
-        .await;
-    helper.remove().await;
-    let ex = ex?;
-    let exists = parse_redis_int(&ex.stdout).ok_or_else(|| exec_err(&ex, "EXISTS over nc"));
+    let msg = [resp(&["EXISTS", key]), resp(&["TTL", key]), resp(&["QUIT"])].concat();
+    let (out, image) = in_helper(docker, t, id, &["sh", "-c", script, "sh", &msg]).await?;
+    let mut replies = out.stdout.lines().filter(|l| l.starts_with(':'));
+    let exists = replies
+        .next()
+        .and_then(parse_redis_int)
+        .ok_or_else(|| exec_err(&out, "EXISTS over nc"));
     Ok(RedisFacts {
         exists,
-        ttl: ttl.ok().and_then(|o| parse_redis_int(&o.stdout)),
-        via: format!("RESP over nc from a helper container ({})", helper.image),
+        ttl: replies.next().and_then(parse_redis_int),
+        via: format!("RESP over nc from a helper container ({image})"),
     })
 }
 

@@ -7,8 +7,8 @@ use super::reach::Secs;
 use super::{excerpt, fail, pass, CheckKind, Invalid, Judgement, Port};
 use crate::probe::cx::ProbeCx;
 use crate::probe::facts::{Attempt, IsolationFacts};
-use crate::probe::net;
-use crate::probe::net::IsolationVia;
+use crate::probe::net::NetRequest;
+use crate::probe::race::Tries;
 use crate::see::SeeCx;
 
 /// A fresh container on `network` alone cannot resolve / reach `service`.
@@ -88,22 +88,52 @@ impl CheckKind for Isolated {
     fn units(&self) -> Vec<&str> {
         vec![&self.service]
     }
+    fn net_request(&self) -> Option<NetRequest> {
+        Some(NetRequest::Isolated {
+            network: self.network.clone(),
+            service: self.service.clone(),
+            lookup: (self.via == Via::Name).then(|| self.name().to_string()),
+            port: (self.via == Via::Ip).then(|| self.port()),
+            secs: self.timeout.0,
+        })
+    }
     async fn observe(&self, cx: &ProbeCx<'_>) -> Result<Self::Facts, Judgement> {
-        let c = cx.container(&self.service)?;
-        let addresses: Vec<String> = c.networks.iter().filter_map(|n| n.ip.clone()).collect();
-        let probe = net::Isolation {
-            network: &self.network,
-            via: match self.via {
-                Via::Name => IsolationVia::Name,
-                Via::Ip => IsolationVia::Ip,
+        let addresses = cx.container(&self.service)?.addresses();
+        let name = cx.yours(self.name());
+        let own = Tries {
+            names: (self.via == Via::Name)
+                .then(|| name.to_string())
+                .into_iter()
+                .collect(),
+            targets: match self.via {
+                Via::Ip => addresses.iter().map(|a| (a.clone(), self.port())).collect(),
+                Via::Name => vec![],
             },
-            name: cx.yours(self.name()),
-            port: self.port.map(|p| p.0),
-            timeout_secs: self.timeout.0,
+            secs: self.timeout.0,
+            server: Some("127.0.0.11"),
         };
-        net::isolated(cx.docker(), cx.timeouts(), probe, &addresses)
-            .await
-            .map_err(fail)
+        let seen = cx.isolation(&self.network, own).await.map_err(fail)?;
+        let attempts = match self.via {
+            Via::Name => {
+                let found = seen.resolved.get(name).cloned().unwrap_or_default();
+                let detail = if found.is_empty() {
+                    "no answer".to_string()
+                } else {
+                    format!("{name} -> {}", found.join(", "))
+                };
+                vec![Attempt {
+                    target: name.to_string(),
+                    reached: found.iter().any(|a| addresses.contains(a)),
+                    detail,
+                }]
+            }
+            Via::Ip => seen.attempts_to(&addresses, self.port()),
+        };
+        Ok(IsolationFacts {
+            network: self.network.clone(),
+            image: seen.image,
+            attempts,
+        })
     }
     fn judge(&self, i: &Self::Facts) -> Judgement {
         let (network, service) = (&self.network, &self.service);

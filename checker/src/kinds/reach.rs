@@ -7,9 +7,10 @@ use serde::{Deserialize, Deserializer};
 
 use super::{excerpt, fail, pass, CheckKind, Judgement, Port};
 use crate::probe::cx::ProbeCx;
-use crate::probe::exec::Helper;
 use crate::probe::facts::{Attempt, ConnectFacts, ResolveFacts};
-use crate::probe::net::{self, NetRequest};
+use crate::probe::helper::HelperNet;
+use crate::probe::net::NetRequest;
+use crate::probe::race::{self, Tries};
 use crate::probe::Timeouts;
 use crate::see::SeeCx;
 
@@ -189,7 +190,7 @@ impl CheckKind for TcpBlocked {
         let c = cx.running(&self.from)?;
         // the host service's own addresses, whether or not its name resolves
         let addresses: Vec<String> = match cx.container(&self.host) {
-            Ok(h) => h.networks.iter().filter_map(|n| n.ip.clone()).collect(),
+            Ok(h) => h.addresses(),
             Err(_) => vec![],
         };
         let (docker, t) = (cx.docker(), cx.timeouts());
@@ -245,9 +246,10 @@ impl CheckKind for TcpBlocked {
     }
 }
 
-/// From a helper in container `id`'s network namespace: look `host` up and, at the same time,
-/// try a connection to every one of `addresses` ([`net::connect_attempts`]); then try any other
-/// address the name resolved to. The helper is removed afterwards.
+/// From a one-shot helper in container `id`'s network namespace: look `host` up and, at the
+/// same time, race a connection to every one of `addresses` ([`race::from`]); then, in a
+/// second helper, to any other address the name resolved to (rare: a name that leads
+/// elsewhere).
 pub async fn blocked(
     docker: &Docker,
     t: &Timeouts,
@@ -256,30 +258,35 @@ pub async fn blocked(
     addresses: &[String],
     secs: u64,
 ) -> Result<Blocked, String> {
-    let helper = Helper::start(docker, t, &format!("container:{id}")).await?;
-    let lookup = ["nslookup", host];
-    let (looked, mut attempts) = tokio::join!(
-        helper.exec(&lookup),
-        net::connect_attempts(&helper, addresses, port, secs)
-    );
-    let resolved = looked
-        .as_ref()
-        .map(|o| net::parse_nslookup(&o.stdout))
-        .unwrap_or_default();
-    let others: Vec<String> = resolved
+    let net = HelperNet::ContainerOf(id);
+    let tries = Tries {
+        names: vec![host.to_string()],
+        targets: addresses.iter().map(|a| (a.clone(), port)).collect(),
+        secs,
+        server: None,
+    };
+    let seen = race::from(docker, t, net, &tries)
+        .await
+        .map_err(|e| format!("looking up {host}: {e}"))?;
+    let resolved = seen.resolved.get(host).cloned().unwrap_or_default();
+    let mut attempts = seen.attempts;
+    let others: Vec<(String, u16)> = resolved
         .iter()
         .filter(|a| !addresses.contains(a))
-        .cloned()
+        .map(|a| (a.clone(), port))
         .collect();
-    attempts.extend(net::connect_attempts(&helper, &others, port, secs).await);
-    helper.remove().await;
-    if let Err(e) = looked {
-        return Err(format!("looking up {host}: {e}"));
+    if !others.is_empty() {
+        let tries = Tries {
+            names: vec![],
+            targets: others,
+            ..tries
+        };
+        attempts.extend(race::from(docker, t, net, &tries).await?.attempts);
     }
     Ok(Blocked {
         resolved,
         attempts,
-        image: helper.image.to_string(),
+        image: seen.image,
     })
 }
 

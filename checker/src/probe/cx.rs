@@ -8,6 +8,7 @@ use bollard::Docker;
 
 use super::facts::{ConnectFacts, ContainerFacts, ResolveFacts, UnitFacts};
 use super::net::{Batches, NetRequest};
+use super::race::{self, Isolation, Isolations, Seen};
 use super::{http, net, Timeouts};
 use crate::target::{Engine, Stack};
 use crate::verdict::{fail, Judgement};
@@ -23,6 +24,7 @@ pub struct ProbeCx<'a> {
     /// `$LABCHECK_HTTP_HOST`, or the grader's host for the learner's localhost.
     pub http_host: Option<&'a str>,
     batches: Batches,
+    isolations: Isolations,
 }
 
 impl<'a> ProbeCx<'a> {
@@ -49,8 +51,43 @@ impl<'a> ProbeCx<'a> {
                     from,
                     port,
                 },
+                NetRequest::Isolated {
+                    network,
+                    service,
+                    lookup,
+                    port,
+                    secs,
+                } => NetRequest::Isolated {
+                    lookup: lookup.map(|n| stack.yours(&n).to_string()),
+                    network,
+                    service,
+                    port,
+                    secs,
+                },
             })
             .collect();
+        let wishes = requests
+            .iter()
+            .filter_map(|r| match r {
+                NetRequest::Isolated {
+                    network,
+                    service,
+                    lookup,
+                    port,
+                    secs,
+                } => Some(Isolation {
+                    network: network.clone(),
+                    lookup: lookup.clone(),
+                    connect: port.map(|p| {
+                        let c = facts.get(service).and_then(|c| c.as_ref().ok());
+                        (c.map(ContainerFacts::addresses).unwrap_or_default(), p)
+                    }),
+                    secs: *secs,
+                }),
+                _ => None,
+            })
+            .collect();
+        let isolations = Isolations::plan(&engine.docker, &engine.timeouts, wishes);
         let batches = Batches::plan(
             &engine.docker,
             &engine.timeouts,
@@ -68,6 +105,19 @@ impl<'a> ProbeCx<'a> {
             http: http::client(engine.timeouts.http),
             http_host,
             batches,
+            isolations,
+        }
+    }
+
+    /// What the run's helper on `network` saw (see [`Isolations`]), or, when no check asked
+    /// for one in advance, what a helper of its own sees.
+    pub async fn isolation(&self, network: &str, tries: race::Tries) -> Result<Seen, String> {
+        match self.isolations.get(network).await {
+            Some(seen) => seen,
+            None => {
+                let net = super::helper::HelperNet::Network(network);
+                race::from(self.docker(), self.timeouts(), net, &tries).await
+            }
         }
     }
 

@@ -4,14 +4,13 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use bollard::models::{ContainerCreateBody, HostConfig, Mount, MountTypeEnum};
-use bollard::query_parameters::CreateContainerOptions;
+use bollard::models::{Mount, MountTypeEnum};
 use bollard::Docker;
 
 use super::compose::LABEL_WORKING_DIR;
-use super::exec::{helper_labels, ExecOutput, HelperGuard};
+use super::exec::ExecOutput;
 use super::facts::ContainerFacts;
-use super::{bounded, container, Timeouts};
+use super::{container, Timeouts};
 use crate::target::ContainerRef;
 
 /// Every container of each unit (as discovery listed them), inspected. Units with one container
@@ -83,58 +82,6 @@ pub(crate) fn exec_err(out: &ExecOutput, what: &str) -> String {
             format!(": {d}")
         }
     )
-}
-
-/// A short-lived container labcheck made (helper or scratch server): removed on `remove()`,
-/// or in the background if the probe is dropped first.
-pub(crate) struct Scratch {
-    pub id: String,
-    guard: HelperGuard,
-}
-
-impl Scratch {
-    /// Create and start a container from `image` running `cmd`, labelled as labcheck's.
-    pub(crate) async fn start(
-        docker: &Docker,
-        t: &Timeouts,
-        image: &str,
-        cmd: Option<Vec<String>>,
-        env: Vec<String>,
-        host: HostConfig,
-    ) -> Result<Scratch, String> {
-        let body = ContainerCreateBody {
-            image: Some(image.to_string()),
-            cmd,
-            env: Some(env),
-            labels: Some(helper_labels()),
-            host_config: Some(host),
-            ..Default::default()
-        };
-        let created = bounded(
-            t.api,
-            "creating a helper container",
-            docker.create_container(None::<CreateContainerOptions>, body),
-        )
-        .await?;
-        let s = Scratch {
-            guard: HelperGuard::new(docker, &created.id, t),
-            id: created.id,
-        };
-        bounded(
-            t.api,
-            "starting a helper container",
-            docker.start_container(
-                &s.id,
-                None::<bollard::query_parameters::StartContainerOptions>,
-            ),
-        )
-        .await?;
-        Ok(s)
-    }
-
-    pub(crate) async fn remove(mut self) {
-        self.guard.remove().await;
-    }
 }
 
 /// A read-only bind mount of `dir` (on the Docker host) at `/b`. `Mounts`, not `Binds`: a

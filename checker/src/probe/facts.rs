@@ -61,6 +61,11 @@ pub struct MountFacts {
 }
 
 impl ContainerFacts {
+    /// Its address on each of its networks.
+    pub fn addresses(&self) -> Vec<String> {
+        self.networks.iter().filter_map(|n| n.ip.clone()).collect()
+    }
+
     pub fn env_var(&self, var: &str) -> Option<&str> {
         self.env
             .iter()

@@ -8,10 +8,12 @@ pub mod exec;
 pub mod ext;
 pub mod ext_facts;
 pub mod facts;
+pub mod helper;
 pub mod http;
 pub mod image;
 pub mod image_facts;
 pub mod net;
 pub mod postgres;
+pub mod race;
 
 pub use crate::limits::{bounded, error_chain, Timeouts};

@@ -7,18 +7,10 @@ use bollard::Docker;
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 
 use super::bounded;
-use super::exec::{exec, in_helper, ExecOutput, Helper};
-use super::facts::{Attempt, ConnectFacts, IsolationFacts, NetFacts, ResolveFacts, Via};
+use super::exec::{exec, ExecOutput};
+use super::facts::{ConnectFacts, NetFacts, ResolveFacts, Via};
+use super::helper::in_helper;
 use super::Timeouts;
-
-/// What an `isolated` check tries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IsolationVia {
-    /// Look the name up; pass when none of the service's addresses comes back.
-    Name,
-    /// Connect to each of the service's addresses; pass when every attempt fails.
-    Ip,
-}
 
 /// Exit code of [`TCP_SCRIPT`] when the image has none of its tools.
 const NO_TOOL: i64 = 97;
@@ -97,6 +89,15 @@ pub enum NetRequest {
         host: String,
         port: u16,
     },
+    /// From a helper on `network` alone: look `lookup` up, or connect to `service`'s addresses
+    /// on `port` (see `race::Isolations`).
+    Isolated {
+        network: String,
+        service: String,
+        lookup: Option<String>,
+        port: Option<u16>,
+        secs: u64,
+    },
 }
 
 type SharedBatch = Shared<BoxFuture<'static, Option<NetBatchFacts>>>;
@@ -125,6 +126,7 @@ impl Batches {
                 NetRequest::Connect { from, host, port } => {
                     wanted.entry(from).or_default().connects.push((host, port))
                 }
+                NetRequest::Isolated { .. } => {}
             }
         }
         let batches = wanted
@@ -319,161 +321,9 @@ pub async fn network(
     }
 }
 
-/// From a fresh helper attached to `network` alone: look `name` up, or connect to each of
-/// `addresses` on `port` (all at once: between bridges packets are dropped, so a failure is a
-/// timeout). The helper is removed afterwards.
-/// What an isolation probe tries (the fields of an `isolated` check).
-pub struct Isolation<'a> {
-    pub network: &'a str,
-    pub via: IsolationVia,
-    pub name: &'a str,
-    pub port: Option<u16>,
-    pub timeout_secs: u64,
-}
-
-pub async fn isolated(
-    docker: &Docker,
-    t: &Timeouts,
-    probe: Isolation<'_>,
-    addresses: &[String],
-) -> Result<IsolationFacts, String> {
-    let Isolation {
-        network,
-        via,
-        name,
-        port,
-        timeout_secs,
-    } = probe;
-    let helper = Helper::start(docker, t, network).await?;
-    let attempts = match via {
-        IsolationVia::Name => helper
-            .exec(&["nslookup", name, "127.0.0.11"])
-            .await
-            .map(|out| {
-                let found = parse_nslookup(&out.stdout);
-                let hits: Vec<&String> = found.iter().filter(|a| addresses.contains(a)).collect();
-                let detail = if found.is_empty() {
-                    "no answer".to_string()
-                } else {
-                    format!("{name} -> {}", found.join(", "))
-                };
-                vec![Attempt {
-                    target: name.to_string(),
-                    reached: !hits.is_empty(),
-                    detail,
-                }]
-            }),
-        IsolationVia::Ip => {
-            Ok(connect_attempts(&helper, addresses, port.unwrap_or(0), timeout_secs).await)
-        }
-    };
-    helper.remove().await;
-    Ok(IsolationFacts {
-        network: network.to_string(),
-        image: helper.image.to_string(),
-        attempts: attempts?,
-    })
-}
-
-/// After the reference connection inside the helper has been answered, how much longer the
-/// attempts are given: a reachable address on the engine's own bridges answers in well under a
-/// millisecond (the kernel sends the SYN-ACK or the reset), a blocked one never does.
-pub const MARGIN_MS: u64 = 200;
-
-/// One shell, in the helper, races the attempts against a reference: every attempt starts in
-/// the background, then a connection to 127.0.0.1 (answered at once, refused or accepted)
-/// proves the shell and nc are running, then [`MARGIN_MS`]. Each attempt that has finished by
-/// then prints one line; the others are cut. All the timing happens inside the helper, so
-/// neither the engine's distance (tcp://, ssh://) nor a slow exec start can stretch it: a
-/// blocked attempt costs one exec and the margin, not the check's whole timeout.
-const RACE: &str = r#"margin=$1; port=$2; secs=$3; shift 3; pids=
-for ip in "$@"; do
-  ( if out=$(nc -w "$secs" "$ip" "$port" -e true 2>&1); then echo "reached $ip"; else echo "failed $ip ${out:-no answer}"; fi ) &
-  pids="$pids $!"
-done
-nc -w 1 127.0.0.1 "$port" -e true >/dev/null 2>&1
-sleep "$margin"
-echo cut
-kill $pids 2>/dev/null
-exit 0"#;
-
-/// From `helper`: a TCP connection to each of `targets` on `port`, all at once, each waiting up
-/// to `secs`, cut [`MARGIN_MS`] after a local reference connection was answered (see [`RACE`]).
-pub async fn connect_attempts(
-    helper: &Helper<'_>,
-    targets: &[String],
-    port: u16,
-    secs: u64,
-) -> Vec<Attempt> {
-    if targets.is_empty() {
-        return vec![];
-    }
-    let (port_s, secs_s) = (port.to_string(), secs.to_string());
-    let margin = format!("{:.3}", MARGIN_MS as f64 / 1000.0);
-    let mut cmd = vec!["sh", "-c", RACE, "race", &margin, &port_s, &secs_s];
-    cmd.extend(targets.iter().map(String::as_str));
-    match helper.exec(&cmd).await {
-        Ok(out) => parse_race(&out.stdout, targets, port),
-        Err(e) => targets
-            .iter()
-            .map(|ip| Attempt {
-                target: format!("{ip}:{port}"),
-                reached: false,
-                detail: e.clone(),
-            })
-            .collect(),
-    }
-}
-
-/// The race's lines, an attempt per target (`IP:PORT`): `reached IP`, `failed IP WHY`, or
-/// nothing (cut).
-fn parse_race(stdout: &str, targets: &[String], port: u16) -> Vec<Attempt> {
-    targets
-        .iter()
-        .map(|ip| {
-            let line = stdout.lines().find_map(|l| {
-                let (word, rest) = l.split_once(' ')?;
-                let (who, why) = rest.split_once(' ').unwrap_or((rest, ""));
-                (who == ip).then_some((word, why.trim()))
-            });
-            let (reached, detail) = match line {
-                Some(("reached", _)) => (true, "connected".to_string()),
-                Some((_, why)) => (false, why.to_string()),
-                None => (
-                    false,
-                    format!("no answer within {MARGIN_MS} ms of a local connection's answer"),
-                ),
-            };
-            Attempt {
-                target: format!("{ip}:{port}"),
-                reached,
-                detail,
-            }
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn race_lines_give_one_attempt_per_target_and_silence_is_a_cut() {
-        let targets = [
-            "172.18.0.2".to_string(),
-            "172.19.0.3".to_string(),
-            "10.0.0.9".to_string(),
-        ];
-        let out = "failed 10.0.0.9 nc: can't connect to remote host (10.0.0.9): Connection refused\nreached 172.18.0.2\ncut\n";
-        let a = parse_race(out, &targets, 5432);
-        assert_eq!(a[0].target, "172.18.0.2:5432");
-        assert!(a[0].reached && a[0].detail == "connected");
-        assert!(!a[1].reached && a[1].detail.starts_with("no answer within 200 ms"));
-        assert!(!a[2].reached && a[2].detail.ends_with("Connection refused"));
-        // a prefix of another address is not that address
-        let a = parse_race("reached 172.18.0.22\n", &targets[..1], 5432);
-        assert!(!a[0].reached);
-    }
 
     #[test]
     fn batch_lines_are_parsed() {

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use super::Trigger;
 use crate::error::engine_gone;
 use crate::limits::error_chain;
-use crate::probe::exec::HELPER_LABEL;
+use crate::probe::helper::HELPER_LABEL;
 use crate::target::labels::{LABEL_PROJECT, LABEL_SERVICE};
 
 /// Whose events count: a compose project (any, until one is found) or plain containers.
