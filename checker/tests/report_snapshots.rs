@@ -101,6 +101,15 @@ fn human() {
     );
 }
 
+/// What watch shows on a terminal too short for the whole ladder.
+#[test]
+fn human_short() {
+    insta::assert_snapshot!(
+        "human_short",
+        labcheck::report::human::render_short(&fixture(), &opts(false))
+    );
+}
+
 #[test]
 fn human_verbose() {
     insta::assert_snapshot!(

@@ -147,7 +147,8 @@ mod tests {
     use super::*;
     use crate::kinds::Verdict;
     use crate::lab::{Role, Severity};
-    use crate::report::{CheckResult, EngineInfo};
+    use crate::report::testing::report;
+    use crate::report::CheckResult;
     use crate::report::{Skip, Status};
     use std::time::Duration;
 
@@ -214,27 +215,6 @@ needs = ["a"]
             see: None,
             duration: Duration::ZERO,
             depth: 0,
-        }
-    }
-
-    fn report(results: Vec<CheckResult>) -> Report {
-        Report {
-            lab_id: "t".into(),
-            lab_title: "t".into(),
-            lab_book: None,
-            engine: EngineInfo {
-                endpoint: "x".into(),
-                api_version: "1.45".into(),
-                server_version: "26".into(),
-            },
-            stack: StackState::Found {
-                project: Some("p".into()),
-                missing: vec![],
-                renamed: vec![],
-            },
-            notes: vec![],
-            results,
-            duration: Duration::ZERO,
         }
     }
 

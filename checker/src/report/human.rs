@@ -36,6 +36,16 @@ impl Paint {
 }
 
 pub fn render(r: &Report, o: &RenderOptions) -> String {
+    render_with(r, o, false)
+}
+
+/// The report with the passing checks of the ladder left out (one line counts them): what a
+/// terminal too short for the whole ladder shows.
+pub fn render_short(r: &Report, o: &RenderOptions) -> String {
+    render_with(r, o, true)
+}
+
+fn render_with(r: &Report, o: &RenderOptions, hide_passing: bool) -> String {
     let p = Paint(o.color);
     let mut out = String::new();
     out.push_str(&p.bold(&format!("labcheck {}: {}", r.lab_id, r.lab_title)));
@@ -115,7 +125,12 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
         .map(|c| c.id.len() + 2 * c.depth)
         .max()
         .unwrap_or(0);
+    let mut hidden = 0;
     for c in &r.results {
+        if hide_passing && c.status == Status::Pass {
+            hidden += 1;
+            continue;
+        }
         let indent = "  ".repeat(c.depth);
         let pad = " ".repeat(width - c.id.len() - 2 * c.depth);
         // results come inert from the scheduler; a report built elsewhere is made so here
@@ -149,6 +164,10 @@ pub fn render(r: &Report, o: &RenderOptions) -> String {
                 out.push_str(&format!("{indent}    {}\n", p.dim(&inert(e))));
             }
         }
+    }
+    if hidden > 0 {
+        out.push_str(&p.status(Status::Pass, &format!("✓ {hidden} passing, not shown")));
+        out.push_str(&p.dim(" (the terminal is too short for the whole ladder)\n"));
     }
 
     if let Some(b) = r.first_broken() {

@@ -4,6 +4,8 @@ pub mod human;
 pub mod json;
 pub mod junit;
 pub mod tap;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod wire;
 
 use std::time::Duration;

@@ -76,11 +76,19 @@ impl Changes {
             }
         }
         self.last = Some(now);
+        // what turned red first: with more changes than the screen keeps, the cause stays in
+        // view and the checks skipped because of it go
+        changed.sort_by_key(|c| match c.to {
+            Status::Fail => 0,
+            Status::Warn => 1,
+            Status::Pass => 2,
+            Status::Skip => 3,
+        });
         for c in changed.iter().rev() {
             self.recent.retain(|r| r.id != c.id);
             self.recent.insert(0, c.clone());
         }
-        // newest first, and in ladder order within one run
+        // newest first; within one run, red first, then in ladder order
         self.recent.truncate(KEEP);
         changed
     }
@@ -94,31 +102,7 @@ impl Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lab::{Role, Severity};
-
-    fn r(id: &str, status: Status) -> CheckResult {
-        CheckResult {
-            id: id.into(),
-            title: id.into(),
-            kind: "running".into(),
-            status,
-            verdict: None,
-            severity: Severity::Fail,
-            role: Role::Behaviour,
-            note: None,
-            causes: vec![],
-            points: 0,
-            max_points: 1,
-            message: String::new(),
-            evidence: vec![],
-            skip: None,
-            hints: Default::default(),
-            book: None,
-            see: None,
-            duration: Duration::ZERO,
-            depth: 0,
-        }
-    }
+    use crate::report::testing::result as r;
 
     #[test]
     fn the_first_run_changes_nothing_and_a_flip_is_reported_once() {
@@ -183,5 +167,25 @@ mod tests {
         assert_eq!(ago(Duration::from_millis(2900)), "2 s");
         assert_eq!(ago(Duration::from_secs(125)), "2 min");
         assert_eq!(ago(Duration::from_secs(7300)), "2 h");
+    }
+
+    #[test]
+    fn the_check_that_turned_red_stays_in_view_when_many_change() {
+        let t0 = Instant::now();
+        let mut c = Changes::default();
+        let mut before: Vec<_> = (0..8)
+            .map(|i| r(&format!("dep-{i}"), Status::Pass))
+            .collect();
+        before.push(r("root", Status::Pass));
+        c.record(&before, t0);
+        let mut after: Vec<_> = (0..8)
+            .map(|i| r(&format!("dep-{i}"), Status::Skip))
+            .collect();
+        after.push(r("root", Status::Fail));
+        let changed = c.record(&after, t0 + Duration::from_secs(1));
+        assert_eq!(changed.len(), 9);
+        assert_eq!(c.recent().len(), KEEP);
+        assert_eq!(c.recent()[0].id, "root");
+        assert_eq!(c.recent()[1].id, "dep-0");
     }
 }

@@ -132,7 +132,7 @@ pub async fn watch(engine: &Engine, lab: &Lab, o: &WatchOptions) -> Result<u8, T
             }
             view.watching = watching(&view, files.as_ref());
             if o.tty {
-                let _ = screen::draw(&mut out, &screen::frame(&view, Instant::now(), &o.render));
+                let _ = screen::redraw(&mut out, &view, &o.render);
             } else {
                 let _ = out.write_all(screen::plain(&view, &changed, &o.render).as_bytes());
                 let _ = out.flush();
@@ -154,7 +154,7 @@ pub async fn watch(engine: &Engine, lab: &Lab, o: &WatchOptions) -> Result<u8, T
                         break vec![Trigger::EngineBack];
                     }
                     if o.tty {
-                        let _ = screen::draw(&mut out, &screen::frame(&view, Instant::now(), &o.render));
+                        let _ = screen::redraw(&mut out, &view, &o.render);
                     }
                 }
             }
@@ -182,7 +182,7 @@ pub async fn watch(engine: &Engine, lab: &Lab, o: &WatchOptions) -> Result<u8, T
         reasons.dedup();
         reason = summarize(&reasons);
         if view.engine_down.is_some() && o.tty {
-            let _ = screen::draw(&mut out, &screen::frame(&view, Instant::now(), &o.render));
+            let _ = screen::redraw(&mut out, &view, &o.render);
         }
     }
     forwarder.abort();

@@ -118,13 +118,47 @@ fn history(v: &View) -> String {
     )
 }
 
-/// The terminal frame at `now`.
-pub fn frame(v: &View, now: Instant, o: &RenderOptions) -> String {
-    let mut out = match &v.report {
+/// The terminal frame at `now`, for a terminal of `size` (columns, rows) when known. A frame
+/// taller than the terminal would scroll on every redraw, so then the ladder leaves out its
+/// passing checks.
+pub fn frame(v: &View, now: Instant, o: &RenderOptions, size: Option<(u16, u16)>) -> String {
+    let tail = watch_lines(v, now);
+    let report = |short: bool| match &v.report {
+        Some(r) if short => human::render_short(r, o),
         Some(r) => human::render(r, o),
         None => format!("labcheck watch {}: checking…\n", v.lab_id),
     };
-    out.push_str("\n── watch ──\n");
+    let full = report(false) + &tail;
+    match size {
+        Some((cols, rows)) if rows_of(&full, cols) >= usize::from(rows) => report(true) + &tail,
+        _ => full,
+    }
+}
+
+/// How many terminal rows `text` takes at `cols` columns (long lines wrap; colour codes take
+/// no room).
+fn rows_of(text: &str, cols: u16) -> usize {
+    let cols = usize::from(cols.max(1));
+    text.lines()
+        .map(|l| {
+            let mut width = 0usize;
+            let mut in_escape = false;
+            for ch in l.chars() {
+                match (in_escape, ch) {
+                    (false, '\x1b') => in_escape = true,
+                    (true, c) if c.is_ascii_alphabetic() => in_escape = false,
+                    (true, _) => {}
+                    (false, _) => width += 1,
+                }
+            }
+            width.max(1).div_ceil(cols)
+        })
+        .sum()
+}
+
+/// The watch section under the report: what changed, the runs, what is watched.
+fn watch_lines(v: &View, now: Instant) -> String {
+    let mut out = String::from("\n── watch ──\n");
     if let Some(e) = &v.error {
         out.push_str(&format!("could not check: {}\n", e.replace('\n', "\n  ")));
     }
@@ -191,6 +225,12 @@ pub fn begin(out: &mut impl Write) -> std::io::Result<()> {
     out.flush()
 }
 
+/// Draws `v`'s frame as it is now, fitted to the terminal's size.
+pub fn redraw(out: &mut impl Write, v: &View, o: &RenderOptions) -> std::io::Result<()> {
+    let size = crossterm::terminal::size().ok();
+    draw(out, &frame(v, Instant::now(), o, size))
+}
+
 /// Draws `frame` over the previous one, line by line: each line clears what the previous frame
 /// left to its right, and the end clears what it left below. Not a clear of the whole screen on
 /// each redraw (once a second): that flickers, and tmux (`scroll-on-clear`, on by default) kept
@@ -210,6 +250,42 @@ pub fn draw(out: &mut impl Write, frame: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::testing::{report, result};
+    use crate::report::Status;
+
+    fn options() -> RenderOptions {
+        RenderOptions {
+            verbose: false,
+            color: true,
+            book_url: "http://b/".into(),
+            timings: false,
+        }
+    }
+
+    #[test]
+    fn a_frame_taller_than_the_terminal_leaves_out_the_passing_checks() {
+        let mut v = View::new("phase-5", "unix:///var/run/docker.sock");
+        let mut results: Vec<_> = (0..30)
+            .map(|i| result(&format!("check-{i}"), Status::Pass))
+            .collect();
+        results.push(result("redis-running", Status::Fail));
+        v.ran(report(results), Instant::now());
+        let now = Instant::now();
+        let tall = frame(&v, now, &options(), Some((100, 60)));
+        assert!(tall.contains("check-7") && !tall.contains("not shown"));
+        let short = frame(&v, now, &options(), Some((100, 24)));
+        assert!(!short.contains("check-7"), "{short}");
+        assert!(short.contains("30 passing, not shown") && short.contains("redis-running"));
+        assert!(rows_of(&short, 100) < 24, "{short}");
+        assert!(short.ends_with("Ctrl-C quits\n"));
+        // no size known (not a terminal): the whole frame
+        assert_eq!(frame(&v, now, &options(), None), tall);
+    }
+
+    #[test]
+    fn rows_count_wrapped_lines_and_not_colour_codes() {
+        assert_eq!(rows_of("\x1b[32mabc\x1b[0m\n\nabcdefghij\n", 4), 1 + 1 + 3);
+    }
 
     #[test]
     fn a_redraw_overwrites_line_by_line_and_never_clears_the_whole_screen() {
