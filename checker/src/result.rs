@@ -176,25 +176,11 @@ mod tests {
 
     fn result(status: Status, verdict: Option<Verdict>) -> CheckResult {
         CheckResult {
-            id: "c".into(),
-            title: "c".into(),
-            kind: "env".into(),
-            status,
             verdict,
             severity: Severity::Warn,
-            role: Role::Behaviour,
-            note: None,
-            causes: vec![],
             points: 0,
             max_points: 3,
-            message: "m".into(),
-            evidence: vec![],
-            skip: None,
-            hints: Default::default(),
-            book: None,
-            see: None,
-            duration: Duration::ZERO,
-            depth: 0,
+            ..crate::report::testing::result("c", status)
         }
     }
 

@@ -39,6 +39,27 @@ impl<'a> ProbeCx<'a> {
         requests: Vec<NetRequest>,
     ) -> ProbeCx<'a> {
         // the names as the learner's stack knows them (lab services they named otherwise)
+        let wishes = requests
+            .iter()
+            .filter_map(|r| match r {
+                NetRequest::Isolated {
+                    network,
+                    service,
+                    lookup,
+                    port,
+                    secs,
+                } => Some(Isolation {
+                    network: network.clone(),
+                    lookup: lookup.as_deref().map(|n| stack.yours(n).to_string()),
+                    connect: port.map(|p| {
+                        let c = facts.get(service).and_then(|c| c.as_ref().ok());
+                        (c.map(ContainerFacts::addresses).unwrap_or_default(), p)
+                    }),
+                    secs: *secs,
+                }),
+                _ => None,
+            })
+            .collect();
         let requests: Vec<NetRequest> = requests
             .into_iter()
             .map(|r| match r {
@@ -51,40 +72,7 @@ impl<'a> ProbeCx<'a> {
                     from,
                     port,
                 },
-                NetRequest::Isolated {
-                    network,
-                    service,
-                    lookup,
-                    port,
-                    secs,
-                } => NetRequest::Isolated {
-                    lookup: lookup.map(|n| stack.yours(&n).to_string()),
-                    network,
-                    service,
-                    port,
-                    secs,
-                },
-            })
-            .collect();
-        let wishes = requests
-            .iter()
-            .filter_map(|r| match r {
-                NetRequest::Isolated {
-                    network,
-                    service,
-                    lookup,
-                    port,
-                    secs,
-                } => Some(Isolation {
-                    network: network.clone(),
-                    lookup: lookup.clone(),
-                    connect: port.map(|p| {
-                        let c = facts.get(service).and_then(|c| c.as_ref().ok());
-                        (c.map(ContainerFacts::addresses).unwrap_or_default(), p)
-                    }),
-                    secs: *secs,
-                }),
-                _ => None,
+                isolated => isolated,
             })
             .collect();
         let isolations = Isolations::plan(&engine.docker, &engine.timeouts, wishes);

@@ -80,7 +80,6 @@ pub async fn run(
     let body = ContainerCreateBody {
         image: Some(image.to_string()),
         cmd: Some(argv),
-        labels: Some(helper_labels()),
         network_disabled,
         host_config: Some(HostConfig {
             network_mode,
@@ -90,18 +89,12 @@ pub async fn run(
         }),
         ..Default::default()
     };
-    let created = bounded(
-        t.api,
-        "creating a helper container",
-        docker.create_container(None::<CreateContainerOptions>, body),
-    )
-    .await?;
-    let mut guard = HelperGuard::new(docker, &created.id, t);
+    let (id, mut guard) = create(docker, t, body).await?;
     let what = format!("the helper running `{}`", cmd.join(" "));
     let ran = bounded(t.exec, &what, async {
         let attached = docker
             .attach_container(
-                &created.id,
+                &id,
                 Some(AttachContainerOptions {
                     stream: true,
                     stdout: true,
@@ -112,7 +105,7 @@ pub async fn run(
             .await
             .map_err(|e| format!("attaching to the helper: {e}"))?;
         docker
-            .start_container(&created.id, None::<StartContainerOptions>)
+            .start_container(&id, None::<StartContainerOptions>)
             .await
             .map_err(|e| format!("starting the helper: {e}"))?;
         collect(attached.output).await
@@ -194,20 +187,11 @@ impl Scratch {
             image: Some(image.to_string()),
             cmd,
             env: Some(env),
-            labels: Some(helper_labels()),
             host_config: Some(host),
             ..Default::default()
         };
-        let created = bounded(
-            t.api,
-            "creating a helper container",
-            docker.create_container(None::<CreateContainerOptions>, body),
-        )
-        .await?;
-        let s = Scratch {
-            guard: HelperGuard::new(docker, &created.id, t),
-            id: created.id,
-        };
+        let (id, guard) = create(docker, t, body).await?;
+        let s = Scratch { id, guard };
         bounded(
             t.api,
             "starting a helper container",
@@ -220,6 +204,26 @@ impl Scratch {
     pub(crate) async fn remove(mut self) {
         self.guard.remove().await;
     }
+}
+
+/// Create a container labelled as labcheck's, with the guard that removes it.
+async fn create(
+    docker: &Docker,
+    t: &Timeouts,
+    body: ContainerCreateBody,
+) -> Result<(String, HelperGuard), String> {
+    let body = ContainerCreateBody {
+        labels: Some(helper_labels()),
+        ..body
+    };
+    let created = bounded(
+        t.api,
+        "creating a helper container",
+        docker.create_container(None::<CreateContainerOptions>, body),
+    )
+    .await?;
+    let guard = HelperGuard::new(docker, &created.id, t);
+    Ok((created.id, guard))
 }
 
 /// Removes a container labcheck made, even when the probe is dropped half-way (a skipped

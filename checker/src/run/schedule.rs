@@ -594,24 +594,7 @@ mod tests {
         }
         let lab = lab(&check("a", RUNNING_DB, &[]));
         let results = schedule(&lab, &Hostile, Rules::default()).await;
-        let report = crate::report::Report {
-            lab_id: "t".into(),
-            lab_title: "T".into(),
-            lab_book: None,
-            engine: crate::report::EngineInfo {
-                endpoint: "unix:///x".into(),
-                api_version: "1.45".into(),
-                server_version: "26".into(),
-            },
-            stack: crate::report::StackState::Found {
-                project: Some("p".into()),
-                missing: vec![],
-                renamed: vec![],
-            },
-            notes: vec![],
-            results,
-            duration: Duration::ZERO,
-        };
+        let report = crate::report::testing::report(results);
         for format in [
             crate::report::Format::Human,
             crate::report::Format::Json,
