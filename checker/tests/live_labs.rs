@@ -14,12 +14,13 @@
 //! The docker CLI sets the stacks up (the product itself never calls it). Labs run side by side
 //! (at most `LABCHECK_LIVE_JOBS`, default 2) when the host ports they publish differ; a lab's own
 //! variants run one after another. Stacks are always torn down, also on panic.
-//! With no reachable engine these tests FAIL: they never skip.
+//! With no reachable engine these tests FAIL: they never skip. Both tests hold the live lock
+//! (`common::live_lock`, taken once for the process) while they publish the labs' ports.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Condvar, Mutex, RwLock};
+use std::sync::{Condvar, Mutex, OnceLock, RwLock};
 use std::time::{Duration, Instant};
 
 use labcheck::lab::{lint::lab_dirs, load_lab, Lab, Target};
@@ -27,6 +28,9 @@ use labcheck::report::{StackState, Status};
 use labcheck::{run_lab, run_until_with, Report, RunOptions};
 
 mod common;
+
+/// The live lock, for this process: both tests publish the labs' ports, and run side by side.
+static LIVE: OnceLock<common::LiveLock> = OnceLock::new();
 
 fn labs_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -468,6 +472,7 @@ fn fault_labs() -> Vec<Lab> {
 
 #[test]
 fn live_every_lab_solution_faults_half_up_and_absent() {
+    LIVE.get_or_init(common::live_lock);
     let (rt, engine) = common::engine();
     let labs = fault_labs();
     assert!(
@@ -780,6 +785,7 @@ impl Drop for ScriptStack<'_> {
 
 #[test]
 fn live_every_container_lab_solution_and_faults() {
+    LIVE.get_or_init(common::live_lock);
     let (rt, engine) = common::engine();
     let mut tested = 0;
     for dir in lab_dirs(&labs_dir()).unwrap() {
