@@ -26,25 +26,9 @@ pub const MARGIN_MS: u64 = 100;
 /// (answered at once, refused or accepted) proves the shell and nc are running, then the
 /// margin. Each attempt that has finished by then prints `reached T` or `failed T WHY`; the
 /// others are cut. The timing happens inside the helper, so neither the engine's distance
-/// (tcp://, ssh://) nor a slow container start can stretch it.
-const SCRIPT: &str = r#"margin=$1; secs=$2; server=$3; shift 3; pids=
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do
-  ( nslookup "$1" $server 2>&1 | sed "s/^/lookup $1: /" ) &
-  shift
-done
-shift
-for t in "$@"; do
-  ( if out=$(nc -w "$secs" "${t%:*}" "${t##*:}" -e true 2>&1); then echo "reached $t"; else echo "failed $t ${out:-no answer}"; fi ) &
-  pids="$pids $!"
-done
-if [ -n "$pids" ]; then
-  nc -w 1 127.0.0.1 "${1##*:}" -e true >/dev/null 2>&1
-  sleep "$margin"
-  echo cut
-  kill $pids 2>/dev/null
-fi
-wait
-exit 0"#;
+/// (tcp://, ssh://) nor a slow container start can stretch it. `bench/race-margin.sh` runs the
+/// same script to measure the margin.
+const SCRIPT: &str = include_str!("race.sh");
 
 /// What one helper tries: names to look up, and `(ip, port)`s to connect to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
