@@ -83,16 +83,24 @@ install_plugins() {
   have_plugin buildx || die "docker buildx still missing after installing the plugin"
 }
 
+# Is `docker-compose` Compose v1? Its output is read whole: under pipefail, `| grep -q` fails
+# when grep exits before docker-compose has written its last line (it then dies of SIGPIPE).
+compose_v1() {
+  local v
+  v=$(docker-compose version 2>/dev/null) || return 1
+  [[ $v == *"version 1."* ]]
+}
+
 # Compose v1, for the live test of v1 stacks (learners never need it).
 install_compose_v1() {
-  docker-compose version 2>/dev/null | grep -q 'version 1\.' && return 0
+  compose_v1 && return 0
   if [ "$(id -u)" -ne 0 ] || ! grep -q '^VERSION_CODENAME=bookworm' /etc/os-release 2>/dev/null; then
     say "note: docker-compose v1 is missing (the live test of Compose v1 stacks will fail); on Debian 12: apt-get install docker-compose"
     return 0
   fi
   say "installing Compose v1 (bookworm's docker-compose 1.29) for the live tests"
   apt_install docker-compose
-  docker-compose version | grep -q 'version 1\.' || die "docker-compose v1 still missing after apt-get install docker-compose"
+  compose_v1 || die "docker-compose v1 still missing after apt-get install docker-compose"
 }
 
 # tmux, through which the live test of `labcheck watch` reads its redraws as a terminal would.
