@@ -244,4 +244,38 @@ fn live_a_hung_exec_is_an_error_not_a_hang_and_output_is_capped() {
     assert_eq!(out.stdout.len(), labcheck::probe::exec::OUTPUT_CAP);
     assert!(out.truncated);
     assert_eq!(out.exit_code, Some(0));
+
+    // the same through a one-shot helper: capped, and its exit code still read
+    use labcheck::probe::helper::{run, HelperNet};
+    let long = ["sh", "-c", "yes | head -c 200000; exit 3"];
+    let r = rt
+        .block_on(run(
+            &engine.docker,
+            &Timeouts::default(),
+            HelperNet::Disabled,
+            vec![],
+            &long,
+        ))
+        .unwrap();
+    assert_eq!(r.out.stdout.len(), labcheck::probe::exec::OUTPUT_CAP);
+    assert!(r.out.truncated);
+    assert_eq!(r.out.exit_code, Some(3));
+    // and a helper that hangs is an error within its bound, not a hang
+    let started = std::time::Instant::now();
+    let err = rt
+        .block_on(run(
+            &engine.docker,
+            &t,
+            HelperNet::Disabled,
+            vec![],
+            &["sleep", "20"],
+        ))
+        .err()
+        .expect("a hung helper must fail");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(4),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert!(err.contains("no answer within 1.0s"), "{err}");
 }

@@ -4,11 +4,13 @@
 
 use std::collections::HashMap;
 
+use bollard::container::LogOutput;
 use bollard::models::{ContainerCreateBody, HostConfig, Mount};
 use bollard::query_parameters::{
     AttachContainerOptions, CreateContainerOptions, RemoveContainerOptions, StartContainerOptions,
 };
 use bollard::Docker;
+use futures_util::StreamExt;
 
 use super::exec::{collect, ExecOutput};
 use super::{bounded, Timeouts};
@@ -53,10 +55,14 @@ pub struct OneShot {
     pub out: ExecOutput,
 }
 
-/// Prints the command's exit code after its output, so that the code survives the helper's
-/// auto-removal (the engine forgets a removed container's state).
-const EXIT_MARK: &str = "labcheck-exit";
+/// Prints the command's exit code after its output (`\nlabcheck-exit N`), so that the code
+/// survives the helper's auto-removal (the engine forgets a removed container's state).
 const WRAP: &str = r#""$@"; printf '\nlabcheck-exit %s\n' "$?""#;
+/// How [`WRAP`]'s last line starts.
+const EXIT_MARK: &str = "\nlabcheck-exit ";
+/// How much of stdout's end is kept apart, so that the exit code is found after a long output
+/// was cut at [`super::exec::OUTPUT_CAP`].
+const TAIL: usize = 64;
 
 /// Run `cmd` as the only process of a fresh helper container, attached before it starts, and
 /// collect its output and exit code, bounded by `t.exec`. No exec and no removal call sit on
@@ -108,10 +114,19 @@ pub async fn run(
             .start_container(&id, None::<StartContainerOptions>)
             .await
             .map_err(|e| format!("starting the helper: {e}"))?;
-        collect(attached.output).await
+        // stdout's last bytes, kept apart from the (capped) output
+        let mut tail: Vec<u8> = Vec::new();
+        let output = attached.output.inspect(|chunk| {
+            if let Ok(LogOutput::StdOut { message }) = chunk {
+                tail.extend_from_slice(message);
+                tail.drain(..tail.len().saturating_sub(TAIL));
+            }
+        });
+        let out = collect(output).await?;
+        Ok::<_, String>(unwrap_exit(out, &String::from_utf8_lossy(&tail)))
     })
     .await;
-    match ran.map(unwrap_exit) {
+    match ran {
         Ok(out) if out.exit_code.is_some() => {
             guard.disarm(); // it has ended: auto-remove takes it
             Ok(OneShot { image, out })
@@ -135,11 +150,13 @@ pub async fn run(
     }
 }
 
-/// Take [`WRAP`]'s last line off stdout as the exit code.
-fn unwrap_exit(mut out: ExecOutput) -> ExecOutput {
-    let mark = format!("\n{EXIT_MARK} ");
-    if let Some(at) = out.stdout.rfind(&mark) {
-        out.exit_code = out.stdout[at + mark.len()..].trim().parse().ok();
+/// The exit code from [`WRAP`]'s last line, found in `tail` (stdout's end), and that line
+/// taken off stdout (unless the cap already cut it off).
+fn unwrap_exit(mut out: ExecOutput, tail: &str) -> ExecOutput {
+    if let Some(at) = tail.rfind(EXIT_MARK) {
+        out.exit_code = tail[at + EXIT_MARK.len()..].trim().parse().ok();
+    }
+    if let Some(at) = out.stdout.rfind(EXIT_MARK) {
         out.stdout.truncate(at);
     }
     out
@@ -294,15 +311,23 @@ mod tests {
             stdout: s.into(),
             ..Default::default()
         };
-        let o = unwrap_exit(out("reached 10.0.0.2\ncut\n\nlabcheck-exit 0\n"));
+        let done = |s: &str| unwrap_exit(out(s), &s[s.len().saturating_sub(TAIL)..]);
+        assert!(WRAP.contains(&EXIT_MARK.replace('\n', "\\n")));
+        let o = done("reached 10.0.0.2\ncut\n\nlabcheck-exit 0\n");
         assert_eq!(
             (o.exit_code, o.stdout.as_str()),
             (Some(0), "reached 10.0.0.2\ncut\n")
         );
         // output without a final newline keeps its last line whole
-        let o = unwrap_exit(out("no newline\nlabcheck-exit 1\n"));
+        let o = done("no newline\nlabcheck-exit 1\n");
         assert_eq!((o.exit_code, o.stdout.as_str()), (Some(1), "no newline"));
         // a helper that died before the mark has no exit code
-        assert_eq!(unwrap_exit(out("partial")).exit_code, None);
+        assert_eq!(done("partial").exit_code, None);
+        // output cut at the cap: the code is still read from the tail kept apart
+        let o = unwrap_exit(out("entry 1\nentry 2\n"), "entry 9999\n\nlabcheck-exit 0\n");
+        assert_eq!(
+            (o.exit_code, o.stdout.as_str()),
+            (Some(0), "entry 1\nentry 2\n")
+        );
     }
 }
