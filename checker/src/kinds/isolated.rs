@@ -7,8 +7,7 @@ use super::reach::Secs;
 use super::{excerpt, fail, pass, CheckKind, Invalid, Judgement, Port};
 use crate::probe::cx::ProbeCx;
 use crate::probe::facts::{Attempt, IsolationFacts};
-use crate::probe::net::NetRequest;
-use crate::probe::race::Tries;
+use crate::probe::net::{IsolatedRequest, NetRequest};
 use crate::see::SeeCx;
 
 /// A fresh container on `network` alone cannot resolve / reach `service`.
@@ -57,6 +56,16 @@ impl Isolated {
     fn port(&self) -> u16 {
         self.port.map_or(0, |p| p.0)
     }
+    /// What the helper on the network is asked (shared with the network's other checks).
+    fn request(&self) -> IsolatedRequest {
+        IsolatedRequest {
+            network: self.network.clone(),
+            service: self.service.clone(),
+            lookup: (self.via == Via::Name).then(|| self.name().to_string()),
+            port: (self.via == Via::Ip).then(|| self.port()),
+            secs: self.timeout.0,
+        }
+    }
 }
 
 impl CheckKind for Isolated {
@@ -89,30 +98,12 @@ impl CheckKind for Isolated {
         vec![&self.service]
     }
     fn net_request(&self) -> Option<NetRequest> {
-        Some(NetRequest::Isolated {
-            network: self.network.clone(),
-            service: self.service.clone(),
-            lookup: (self.via == Via::Name).then(|| self.name().to_string()),
-            port: (self.via == Via::Ip).then(|| self.port()),
-            secs: self.timeout.0,
-        })
+        Some(NetRequest::Isolated(self.request()))
     }
     async fn observe(&self, cx: &ProbeCx<'_>) -> Result<Self::Facts, Judgement> {
         let addresses = cx.container(&self.service)?.addresses();
         let name = cx.yours(self.name());
-        let own = Tries {
-            names: (self.via == Via::Name)
-                .then(|| name.to_string())
-                .into_iter()
-                .collect(),
-            targets: match self.via {
-                Via::Ip => addresses.iter().map(|a| (a.clone(), self.port())).collect(),
-                Via::Name => vec![],
-            },
-            secs: self.timeout.0,
-            server: Some("127.0.0.11"),
-        };
-        let seen = cx.isolation(&self.network, own).await.map_err(fail)?;
+        let seen = cx.isolation(&self.request()).await.map_err(fail)?;
         let attempts = match self.via {
             Via::Name => {
                 let found = seen.resolved.get(name).cloned().unwrap_or_default();

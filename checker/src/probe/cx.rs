@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use bollard::Docker;
 
 use super::facts::{ConnectFacts, ContainerFacts, ResolveFacts, UnitFacts};
-use super::net::{Batches, NetRequest};
+use super::net::{Batches, IsolatedRequest, NetRequest};
 use super::race::{self, Isolation, Isolations, Seen};
 use super::{http, net, Timeouts};
 use crate::target::{Engine, Stack};
@@ -42,21 +42,7 @@ impl<'a> ProbeCx<'a> {
         let wishes = requests
             .iter()
             .filter_map(|r| match r {
-                NetRequest::Isolated {
-                    network,
-                    service,
-                    lookup,
-                    port,
-                    secs,
-                } => Some(Isolation {
-                    network: network.clone(),
-                    lookup: lookup.as_deref().map(|n| stack.yours(n).to_string()),
-                    connect: port.map(|p| {
-                        let c = facts.get(service).and_then(|c| c.as_ref().ok());
-                        (c.map(ContainerFacts::addresses).unwrap_or_default(), p)
-                    }),
-                    secs: *secs,
-                }),
+                NetRequest::Isolated(i) => Some(isolation_wish(stack, facts, i)),
                 _ => None,
             })
             .collect();
@@ -97,15 +83,13 @@ impl<'a> ProbeCx<'a> {
         }
     }
 
-    /// What the run's helper on `network` saw (see [`Isolations`]), or, when no check asked
-    /// for one in advance, what a helper of its own sees.
-    pub async fn isolation(&self, network: &str, tries: race::Tries) -> Result<Seen, String> {
-        match self.isolations.get(network).await {
+    /// What the run's helper on an `isolated` request's network saw (see [`Isolations`]), or,
+    /// when no check asked for one in advance, what a helper of its own sees.
+    pub async fn isolation(&self, request: &IsolatedRequest) -> Result<Seen, String> {
+        let wish = isolation_wish(self.stack, self.facts, request);
+        match self.isolations.get(&wish.network).await {
             Some(seen) => seen,
-            None => {
-                let net = super::helper::HelperNet::Network(network);
-                race::from(self.docker(), self.timeouts(), net, &tries).await
-            }
+            None => race::isolation(self.docker(), self.timeouts(), wish).await,
         }
     }
 
@@ -207,5 +191,19 @@ impl<'a> ProbeCx<'a> {
         net::tcp(self.docker(), self.timeouts(), &c.id, host, port)
             .await
             .map_err(fail)
+    }
+}
+
+/// An `isolated` request as its helper tries it: the lookup under the learner's name for the
+/// service, the connections to the service's addresses.
+fn isolation_wish(stack: &Stack, facts: &UnitFacts, r: &IsolatedRequest) -> Isolation {
+    let c = facts.get(&r.service).and_then(|c| c.as_ref().ok());
+    Isolation {
+        network: r.network.clone(),
+        lookup: r.lookup.as_deref().map(|n| stack.yours(n).to_string()),
+        connect: r
+            .port
+            .map(|p| (c.map(ContainerFacts::addresses).unwrap_or_default(), p)),
+        secs: r.secs,
     }
 }

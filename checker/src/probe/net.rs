@@ -89,15 +89,18 @@ pub enum NetRequest {
         host: String,
         port: u16,
     },
-    /// From a helper on `network` alone: look `lookup` up, or connect to `service`'s addresses
-    /// on `port` (see `race::Isolations`).
-    Isolated {
-        network: String,
-        service: String,
-        lookup: Option<String>,
-        port: Option<u16>,
-        secs: u64,
-    },
+    Isolated(IsolatedRequest),
+}
+
+/// From a helper on `network` alone: look `lookup` up, or connect to `service`'s addresses on
+/// `port` (see `race::Isolations`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IsolatedRequest {
+    pub network: String,
+    pub service: String,
+    pub lookup: Option<String>,
+    pub port: Option<u16>,
+    pub secs: u64,
 }
 
 type SharedBatch = Shared<BoxFuture<'static, Option<NetBatchFacts>>>;
@@ -126,7 +129,7 @@ impl Batches {
                 NetRequest::Connect { from, host, port } => {
                     wanted.entry(from).or_default().connects.push((host, port))
                 }
-                NetRequest::Isolated { .. } => {}
+                NetRequest::Isolated(_) => {}
             }
         }
         let batches = wanted

@@ -148,25 +148,46 @@ pub struct Isolation {
     pub secs: u64,
 }
 
-/// The wishes grouped into one helper's tries per network (asking the network's own DNS
-/// server, each attempt waiting as long as the most patient wish).
-fn per_network(wishes: Vec<Isolation>) -> HashMap<String, Tries> {
-    let mut per_net: HashMap<String, Tries> = HashMap::new();
-    for w in wishes {
-        let tries = per_net.entry(w.network).or_insert_with(|| Tries {
+impl Tries {
+    /// What a helper on a network tries for the wishes added: it asks the network's own
+    /// DNS server, and each attempt waits as long as the most patient wish.
+    fn on_network() -> Tries {
+        Tries {
             server: Some("127.0.0.11"),
             ..Default::default()
-        });
-        tries.secs = tries.secs.max(w.secs);
-        if let Some(name) = w.lookup.filter(|n| !tries.names.contains(n)) {
-            tries.names.push(name);
+        }
+    }
+
+    fn add(&mut self, w: Isolation) {
+        self.secs = self.secs.max(w.secs);
+        if let Some(name) = w.lookup.filter(|n| !self.names.contains(n)) {
+            self.names.push(name);
         }
         let (ips, port) = w.connect.unwrap_or_default();
         for target in ips.into_iter().map(|ip| (ip, port)) {
-            if !tries.targets.contains(&target) {
-                tries.targets.push(target);
+            if !self.targets.contains(&target) {
+                self.targets.push(target);
             }
         }
+    }
+}
+
+/// From a one-shot helper on `w`'s network alone: what `w` asks for.
+pub async fn isolation(docker: &Docker, t: &Timeouts, w: Isolation) -> Result<Seen, String> {
+    let network = w.network.clone();
+    let mut tries = Tries::on_network();
+    tries.add(w);
+    from(docker, t, HelperNet::Network(&network), &tries).await
+}
+
+/// The wishes grouped into one helper's tries per network.
+fn per_network(wishes: Vec<Isolation>) -> HashMap<String, Tries> {
+    let mut per_net: HashMap<String, Tries> = HashMap::new();
+    for w in wishes {
+        per_net
+            .entry(w.network.clone())
+            .or_insert_with(Tries::on_network)
+            .add(w);
     }
     per_net
 }
