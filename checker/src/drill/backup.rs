@@ -2,13 +2,13 @@
 //! server from the service's image, and asked a query. Both are removed; the stack is not
 //! touched.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use bollard::models::{HostConfig, Mount, MountTypeEnum, VolumeCreateOptions};
-use bollard::query_parameters::{InspectContainerOptions, RemoveVolumeOptions};
+use bollard::models::{HostConfig, Mount, MountTypeEnum};
+use bollard::query_parameters::InspectContainerOptions;
 use bollard::Docker;
 
+use super::restore::{drop_volume, scratch_volume};
 use super::{token, Drill};
 use crate::probe::exec::exec;
 use crate::probe::ext::{bind_ro, glob_parts, working_dir, LIST_SCRIPT};
@@ -62,19 +62,7 @@ pub async fn restore(d: &Drill<'_>, c: &ContainerFacts, path: &str, query: &str)
         }
     };
     let volume = format!("labcheck-restore-{}", token());
-    let mut labels = HashMap::new();
-    labels.insert("org.compose-lab.probe".to_string(), "true".to_string());
-    if let Err(e) = bounded(
-        t.api,
-        "creating the scratch volume",
-        docker.create_volume(VolumeCreateOptions {
-            name: Some(volume.clone()),
-            labels: Some(labels),
-            ..Default::default()
-        }),
-    )
-    .await
-    {
+    if let Err(e) = scratch_volume(docker, t, &volume, "the scratch volume").await {
         return RestoreFacts {
             file: None,
             steps,
@@ -86,12 +74,7 @@ pub async fn restore(d: &Drill<'_>, c: &ContainerFacts, path: &str, query: &str)
         docker, t, c, &dir, &pattern, &image, &volume, query, &mut steps, &mut file,
     )
     .await;
-    let _ = bounded(
-        t.api,
-        "removing the scratch volume",
-        docker.remove_volume(&volume, Some(RemoveVolumeOptions { force: true })),
-    )
-    .await;
+    drop_volume(docker, t, &volume, "the scratch volume").await;
     RestoreFacts {
         file,
         steps,

@@ -15,7 +15,7 @@ use bollard::Docker;
 
 use crate::limits::{bounded, Timeouts};
 use crate::probe::exec::exec;
-use crate::probe::helper::{helper_image, Scratch};
+use crate::probe::helper::{helper_image, Scratch, PROBE_LABEL};
 
 /// A volume's contents saved in a labcheck volume.
 #[derive(Debug, Clone, PartialEq)]
@@ -63,19 +63,9 @@ pub async fn save(
     token: &str,
 ) -> Result<Kept, String> {
     let copy_name = format!("labcheck-keep-{token}-{volume}");
-    let labels = HashMap::from([("org.compose-lab.probe".to_string(), "true".to_string())]);
-    bounded(
-        t.api,
-        "creating a volume for the saved copy",
-        docker.create_volume(VolumeCreateOptions {
-            name: Some(copy_name.clone()),
-            labels: Some(labels),
-            ..Default::default()
-        }),
-    )
-    .await?;
+    scratch_volume(docker, t, &copy_name, "a volume for the saved copy").await?;
     if let Err(e) = copy(docker, t, volume, &copy_name).await {
-        drop_copy(docker, t, &copy_name).await;
+        drop_volume(docker, t, &copy_name, "the saved copy").await;
         return Err(format!("saving {volume}: {e}"));
     }
     Ok(Kept {
@@ -84,11 +74,35 @@ pub async fn save(
     })
 }
 
-async fn drop_copy(docker: &Docker, t: &Timeouts, name: &str) {
+/// Create the volume `name`, labelled as labcheck's so that it can be found and removed.
+pub(super) async fn scratch_volume(
+    docker: &Docker,
+    t: &Timeouts,
+    name: &str,
+    what: &str,
+) -> Result<(), String> {
+    let labels = HashMap::from([(PROBE_LABEL.to_string(), "true".to_string())]);
+    let options = VolumeCreateOptions {
+        name: Some(name.to_string()),
+        labels: Some(labels),
+        ..Default::default()
+    };
+    bounded(
+        t.api,
+        &format!("creating {what}"),
+        docker.create_volume(options),
+    )
+    .await?;
+    Ok(())
+}
+
+/// Remove a volume labcheck made (`what` names it in a timeout's message); best effort.
+pub(super) async fn drop_volume(docker: &Docker, t: &Timeouts, name: &str, what: &str) {
+    let options = Some(RemoveVolumeOptions { force: true });
     let _ = bounded(
         t.api,
-        "removing the saved copy",
-        docker.remove_volume(name, Some(RemoveVolumeOptions { force: true })),
+        &format!("removing {what}"),
+        docker.remove_volume(name, options),
     )
     .await;
 }
@@ -96,7 +110,7 @@ async fn drop_copy(docker: &Docker, t: &Timeouts, name: &str) {
 /// Remove saved copies that are no longer needed.
 pub async fn discard(docker: &Docker, t: &Timeouts, kept: &[Kept]) {
     for k in kept {
-        drop_copy(docker, t, &k.copy).await;
+        drop_volume(docker, t, &k.copy, "the saved copy").await;
     }
 }
 

@@ -21,6 +21,9 @@ pub const HELPER_IMAGES: &[&str] = &["busybox", "alpine"];
 /// The label that marks labcheck's helper containers.
 pub const HELPER_LABEL: &str = "org.compose-lab.labcheck-helper";
 
+/// The label of everything labcheck makes: helpers, scratch servers, scratch volumes.
+pub const PROBE_LABEL: &str = "org.compose-lab.probe";
+
 /// The first helper image present on the engine, or a message saying what to do.
 pub async fn helper_image(docker: &Docker, t: &Timeouts) -> Result<&'static str, String> {
     for image in HELPER_IMAGES {
@@ -177,7 +180,7 @@ pub async fn in_helper(
 /// The labels of every container labcheck makes (helpers, scratch servers), so they can be
 /// found and removed.
 pub(crate) fn helper_labels() -> HashMap<String, String> {
-    [HELPER_LABEL, "org.compose-lab.probe"]
+    [HELPER_LABEL, PROBE_LABEL]
         .into_iter()
         .map(|l| (l.to_string(), "true".to_string()))
         .collect()
