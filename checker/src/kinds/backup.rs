@@ -230,29 +230,30 @@ pub async fn tarball(
     let mut cmd = vec!["sh", "-c", NEWEST_ENTRIES, "sh", &pattern];
     let wanted: Vec<String> = wanted.iter().map(|w| norm(w)).collect();
     cmd.extend(wanted.iter().map(String::as_str));
-    let ((files, entries), read_all) =
-        match run(docker, t, HelperNet::Disabled, vec![bind_ro(&dir)], &cmd).await {
-            Ok(r) => (newest_entries(&r.out), r.out.exit_code != Some(ALL_SEEN)),
-            Err(e)
-                if e.contains("bind source path does not exist") || e.contains("no such file") =>
-            {
-                (
-                    (
-                        Err(format!(
-                            "the folder {dir} does not exist on the Docker host"
-                        )),
-                        None,
-                    ),
-                    false,
-                )
-            }
-            Err(e) => ((Err(e), None), false),
-        };
+    let out = match run(docker, t, HelperNet::Disabled, vec![bind_ro(&dir)], &cmd).await {
+        Ok(r) => r.out,
+        Err(e) => {
+            let missing =
+                e.contains("bind source path does not exist") || e.contains("no such file");
+            let files = Err(if missing {
+                format!("the folder {dir} does not exist on the Docker host")
+            } else {
+                e
+            });
+            return TarballFacts {
+                dir,
+                files,
+                entries: None,
+                read_all: false,
+            };
+        }
+    };
+    let (files, entries) = newest_entries(&out);
     TarballFacts {
         dir,
         files,
         entries,
-        read_all,
+        read_all: out.exit_code != Some(ALL_SEEN),
     }
 }
 
